@@ -1,0 +1,91 @@
+"""One wiring for every entry point: web, CLI (and later the clock and the worker).
+
+`bootstrap(config)` builds the database engine, the content store, the router with every
+handler module registered, the messenger and the dispatcher. Entry points differ only in
+what they do with the result; tests pass their own config (and clock) the same way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from .config import Config
+from .content.models import MessagesContent, RichMenuContent
+from .content.store import ContentSchema, ContentStore
+from .db import make_engine, make_session_factory
+from .dispatch import Dispatcher
+from .messenger import Messenger
+from .router import Intent, Router
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Services:
+    config: Config
+    engine: Engine
+    sessions: sessionmaker
+    router: Router
+    content: ContentStore
+    messenger: Messenger
+    now: Callable[[], datetime] = utcnow
+    dispatcher: Dispatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.dispatcher = Dispatcher(self)
+
+    def close(self) -> None:
+        self.dispatcher.shutdown()
+        self.engine.dispose()
+
+
+def handler_intents(package: str = "handlers") -> list[Intent]:
+    """Every `intent` defined by a module of the handlers package, in name order."""
+    pkg = importlib.import_module(package)
+    intents = []
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{package}.{info.name}")
+        intent = getattr(module, "intent", None)
+        if isinstance(intent, Intent):
+            intents.append(intent)
+    return intents
+
+
+def build_router(config: Config, intents: list[Intent] | None = None) -> Router:
+    router = Router(fuzzy_accept=config.fuzzy_accept, fuzzy_suggest=config.fuzzy_suggest)
+    for intent in intents if intents is not None else handler_intents():
+        router.include(intent)
+    router.verify()
+    return router
+
+
+def content_schema(router: Router) -> ContentSchema:
+    from .richmenu import check_rich_menu_images
+
+    schema = ContentSchema()
+    schema.add("messages", MessagesContent)
+    schema.add("richmenu", RichMenuContent)
+    schema.checks.append(check_rich_menu_images)
+    router.register_content(schema)
+    return schema
+
+
+def bootstrap(config: Config | None = None, *, now: Callable[[], datetime] = utcnow,
+              intents: list[Intent] | None = None) -> Services:
+    config = config or Config.from_env()
+    router = build_router(config, intents)
+    store = ContentStore(Path(config.content_dir), content_schema(router), config.content_reload_seconds)
+    engine = make_engine(config.sqlalchemy_url)
+    messenger = Messenger(config.line_api_base, config.data_api_base, config.access_token, config.line_timeout)
+    return Services(config=config, engine=engine, sessions=make_session_factory(engine), router=router,
+                    content=store, messenger=messenger, now=now)

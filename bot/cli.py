@@ -1,0 +1,299 @@
+"""The `citybot` command: what operators, staff and developers run.
+
+Every command builds its objects through bot.bootstrap, like the web process does, so
+`citybot ask` answers exactly as the bot would.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import click
+
+from .config import Config, documented_settings
+
+
+def _config(ctx: click.Context) -> Config:
+    return ctx.obj["config"]
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """citybot: a city's services on LINE."""
+    ctx.ensure_object(dict)
+    try:
+        ctx.obj["config"] = Config.from_env()
+    except ValueError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
+
+
+# -- configuration and database -----------------------------------------------------------
+@main.command("config")
+def show_config() -> None:
+    """Print every setting: environment variable, default, meaning."""
+    for env, default, doc in documented_settings():
+        click.echo(f"{env:28} {default or '(empty)':40.40} {doc}")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Apply migrations (SQLite file under instance/ unless DATABASE_URL is set)."""
+    from . import migrate
+
+    config = _config(ctx)
+    migrate.upgrade(config, revision)
+    click.echo(f"database at {_safe_url(config.sqlalchemy_url)} is at {revision}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# -- content and routing -------------------------------------------------------------------
+@main.group()
+def content() -> None:
+    """Content staff edit (content/*.yaml)."""
+
+
+@content.command("check")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def content_check(ctx: click.Context, directory: Path | None) -> None:
+    """Check every content file; print file:line: message per problem, exit 1 if any."""
+    from .bootstrap import build_router, content_schema
+    from .content.store import ContentError, load_content
+
+    config = _config(ctx)
+    root = directory or Path(config.content_dir)
+    try:
+        loaded = load_content(root, content_schema(build_router(config)))
+    except ContentError as exc:
+        for problem in exc.problems:
+            click.echo(f"{_shown(root, problem.file)}:{problem.line}: {problem.message}")
+        click.echo(f"{len(exc.problems)} problem(s) in {root}", err=True)
+        sys.exit(1)
+    click.echo(f"{root}: {len(loaded.documents)} files OK (version {loaded.version})")
+
+
+def _shown(root: Path, name: str) -> str:
+    path = Path(name) if Path(name).is_absolute() or name == str(root) else root / name
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+@main.command()
+@click.pass_context
+def routes(ctx: click.Context) -> None:
+    """Print the routing table in matching order (first match wins)."""
+    from .bootstrap import build_router
+
+    rows = build_router(_config(ctx)).table()
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for order, key, intent, handler in rows:
+        click.echo(f"{order:{widths[0]}}  {key:{widths[1]}}  {intent:{widths[2]}}  {handler}")
+
+
+@main.command()
+@click.option("--user", "user_id", default=None, help="LINE userId to speak as (default: a fixed test user)")
+@click.option("--lang", type=click.Choice(["ja", "en", "easy_ja"]), default=None)
+@click.option("--content", "content_dir", type=click.Path(file_okay=False), default=None)
+@click.option("--location", default=None, metavar="LAT,LON", help="send a location instead of text")
+@click.option("--postback", default=None, metavar="DATA", help="send a postback (e.g. action=help)")
+@click.option("--explain", is_flag=True, help="print how each input was routed, as JSON on stderr")
+@click.argument("text", required=False)
+@click.pass_context
+def ask(ctx: click.Context, user_id: str | None, lang: str | None, content_dir: str | None,
+        location: str | None, postback: str | None, explain: bool, text: str | None) -> None:
+    """Run one event through the router and handlers; print the reply messages as JSON.
+
+    With TEXT "-", read one message per line from stdin and print one JSON array per line.
+    """
+    from . import migrate
+    from .bootstrap import bootstrap
+    from .fakeline import webhook_events as events
+
+    config = _config(ctx)
+    if content_dir:
+        config = config.with_(content_dir=content_dir)
+    config = config.with_(content_reload_seconds=0, inbox_sweep_seconds=0)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    if not config.is_production:
+        migrate.upgrade(config)
+    user = user_id or "U" + "0" * 31 + "1"
+    specified = [x for x in (location, postback, text) if x is not None]
+    if len(specified) != 1:
+        raise click.UsageError("give exactly one of TEXT, --location or --postback")
+    svc = bootstrap(config)
+
+    def run(raw: dict[str, Any]) -> list[dict[str, Any]]:
+        with svc.sessions() as session:
+            handled = svc.dispatcher.handle(session, raw, lang=lang)
+            session.commit()
+        if explain:
+            why = handled.match.explain() if handled.match else {"how": "ignored"}
+            click.echo(json.dumps(why, ensure_ascii=False), err=True)
+        return handled.messages
+
+    try:
+        if text == "-":
+            for line in sys.stdin:
+                line = line.rstrip("\n")
+                if line.strip():
+                    click.echo(json.dumps(run(events.text_event(user, line, reply_token="ask")), ensure_ascii=False))
+            return
+        if location is not None:
+            try:
+                lat, lon = (float(x) for x in location.split(","))
+            except ValueError:
+                raise click.BadParameter("use LAT,LON, e.g. 34.57,135.48", param_hint="--location") from None
+            raw = events.location_event(user, lat, lon, reply_token="ask")
+        elif postback is not None:
+            raw = events.postback_event(user, postback, reply_token="ask")
+        else:
+            raw = events.text_event(user, text or "", reply_token="ask")
+        for message in run(raw):
+            click.echo(json.dumps(message, ensure_ascii=False))
+    finally:
+        svc.close()
+
+
+# -- LINE platform -------------------------------------------------------------------------
+@main.group()
+def richmenu() -> None:
+    """The rich menu under the chat (content/richmenu.yaml)."""
+
+
+@richmenu.command("sync")
+@click.pass_context
+def richmenu_sync(ctx: click.Context) -> None:
+    """Create the menus on LINE, upload images, set aliases and the default."""
+    from . import richmenu as rm
+    from .bootstrap import bootstrap
+
+    svc = bootstrap(_config(ctx).with_(content_reload_seconds=0))
+    try:
+        for alias, rich_menu_id in rm.sync(svc.messenger, svc.content.current()).items():
+            click.echo(f"{alias}: {rich_menu_id}")
+    finally:
+        svc.close()
+
+
+@richmenu.command("render")
+@click.option("--font", default=None, help="a font with Japanese glyphs (default: Noto Sans CJK)")
+@click.pass_context
+def richmenu_render(ctx: click.Context, font: str | None) -> None:
+    """Draw each menu's image from its areas in content/richmenu.yaml."""
+    from .content.models import RichMenuContent
+    from .content.yamlfile import load_yaml
+    from . import richmenu as rm
+
+    root = Path(_config(ctx).content_dir)
+    doc = load_yaml(root / "richmenu.yaml", "richmenu.yaml")
+    menus = RichMenuContent.model_validate(doc.data)
+    font_path = rm.find_font(font)
+    for menu in menus.menus:
+        path = rm.image_path(root, menu)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(rm.render(menu, font_path))
+        click.echo(f"{path} ({path.stat().st_size} bytes)")
+
+
+@main.command("fake-line")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True)
+@click.pass_context
+def fake_line(ctx: click.Context, host: str, port: int) -> None:
+    """Run the fake LINE platform (Messaging API on localhost, validating every request)."""
+    from .fakeline.server import serve_forever
+
+    serve_forever(host, port, _fake_settings(_config(ctx)))
+
+
+def _fake_settings(config: Config):
+    from .fakeline import FakeLineSettings
+
+    return FakeLineSettings(access_token=config.access_token, openapi_dir=config.openapi_dir)
+
+
+# -- running -------------------------------------------------------------------------------
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--fake-port", default=8001, show_default=True)
+@click.pass_context
+def demo(ctx: click.Context, host: str, port: int, fake_port: int) -> None:
+    """Everything on one machine: fake LINE platform, the bot, the simulator."""
+    from werkzeug.serving import make_server
+
+    from . import create_app, migrate, richmenu as rm
+    from .fakeline.server import start_fake_line
+
+    base = _config(ctx)
+    fake = start_fake_line(_fake_settings(base), host=host, port=_free_port(host, fake_port))
+    config = base.with_(env="demo" if base.env != "test" else base.env, line_api_base=fake.url,
+                        line_data_api_base=fake.url)
+    migrate.upgrade(config)
+    app = create_app(config)
+    svc = app.extensions["citybot"]
+    menus = rm.sync(svc.messenger, svc.content.current())
+    server = make_server(host, _free_port(host, port), app, threaded=True)
+    url = f"http://{host}:{server.server_port}"
+    click.echo(f"fake LINE platform: {fake.url}  (rich menus: {', '.join(menus)})")
+    click.echo(f"webhook:            {url}/callback")
+    click.echo(f"simulator:          {url}/simulator/")
+    click.echo("Open the simulator URL in a browser; Ctrl-C stops everything.")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        svc.close()
+        fake.stop()
+
+
+def _free_port(host: str, preferred: int) -> int:
+    """The preferred port, or any free one when it is taken (a second demo, say)."""
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, preferred))
+            return preferred
+        except OSError:
+            sock.bind((host, 0))
+            return sock.getsockname()[1]
+
+
+@main.command()
+@click.pass_context
+def sweep(ctx: click.Context) -> None:
+    """Process stored events and pushes that no process is working on, then exit."""
+    from .bootstrap import bootstrap
+
+    svc = bootstrap(_config(ctx).with_(content_reload_seconds=0))
+    try:
+        click.echo(f"{svc.dispatcher.sweep()} event(s) processed")
+    finally:
+        svc.close()
+
+
+def run(argv: Sequence[str] | None = None) -> None:
+    main(args=argv)

@@ -1,0 +1,171 @@
+"""Every setting citybot reads, in one place.
+
+Settings come from environment variables, read only when `Config.from_env()` is called
+(never at import time), so tests and the CLI can build a config explicitly. Each field
+carries its environment variable name and a one-line description; `citybot config`
+prints the table and the README's configuration table is checked against it by a test.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "demo", "test", "production")
+DEV_CHANNEL_SECRET = "citybot-dev-channel-secret"
+DEV_ACCESS_TOKEN = "citybot-dev-access-token"
+
+
+def setting(env: str, default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"env": env, "doc": doc})
+
+
+def _bool(value: str) -> bool:
+    if value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.strip().lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+@dataclass(frozen=True)
+class Config:
+    env: str = setting("CITYBOT_ENV", "development",
+                       "development, demo, test or production; production refuses dev secrets "
+                       "and never serves the simulator")
+    database_url: str = setting("DATABASE_URL", "",
+                                "SQLAlchemy URL; empty means SQLite at instance/citybot.sqlite3. "
+                                "PostgreSQL: postgresql+psycopg://user@host/db")
+    channel_secret: str = setting("LINE_CHANNEL_SECRET", DEV_CHANNEL_SECRET,
+                                  "channel secret, verifies X-Line-Signature")
+    access_token: str = setting("LINE_CHANNEL_ACCESS_TOKEN", DEV_ACCESS_TOKEN,
+                                "long-lived channel access token for the Messaging API")
+    line_api_base: str = setting("LINE_API_BASE", "https://api.line.me",
+                                 "Messaging API host (the fake platform in development)")
+    line_data_api_base: str = setting("LINE_DATA_API_BASE", "",
+                                      "host for content uploads; empty means api-data.line.me "
+                                      "for the real API, else LINE_API_BASE")
+    content_dir: str = setting("CONTENT_DIR", str(PROJECT_ROOT / "content"),
+                               "folder of the YAML content staff edit")
+    content_reload_seconds: float = setting("CONTENT_RELOAD_SECONDS", 2.0,
+                                            "how often the running server looks for changed "
+                                            "content; 0 turns reloading off")
+    instance_dir: str = setting("CITYBOT_INSTANCE_DIR", str(PROJECT_ROOT / "instance"),
+                                "folder for the embedded SQLite database and other local state")
+    simulator_enabled: bool | None = setting("SIMULATOR_ENABLED", None,
+                                             "serve /simulator; default on except in production")
+    fake_line_url: str = setting("FAKE_LINE_URL", "",
+                                 "base URL of the fake LINE platform the simulator reads "
+                                 "(default LINE_API_BASE)")
+    webhook_url: str = setting("SIMULATOR_WEBHOOK_URL", "",
+                               "where the simulator posts webhooks (default this server's "
+                               "/callback)")
+    webhook_max_bytes: int = setting("WEBHOOK_MAX_BYTES", 1024 * 1024,
+                                     "largest webhook body accepted (413 above)")
+    reply_token_ttl: float = setting("REPLY_TOKEN_TTL_SECONDS", 50.0,
+                                     "after this many seconds from the event an answer is "
+                                     "pushed instead of replied")
+    processing_threads: int = setting("PROCESSING_THREADS", 4,
+                                      "threads per web process that handle stored events")
+    inbox_lease_seconds: float = setting("INBOX_LEASE_SECONDS", 120.0,
+                                         "an event claimed longer ago than this by a process "
+                                         "that died is processed again")
+    inbox_sweep_seconds: float = setting("INBOX_SWEEP_SECONDS", 5.0,
+                                         "how often the web process looks for stored events "
+                                         "left unprocessed; 0 turns the sweep off")
+    inbox_retention_hours: float = setting("INBOX_RETENTION_HOURS", 48.0,
+                                           "event ids are kept this long to drop redeliveries "
+                                           "(LINE asks for at least 24 h)")
+    fuzzy_accept: float = setting("FUZZY_ACCEPT_SCORE", 88.0,
+                                  "fuzzy keyword score from which the bot acts without asking")
+    fuzzy_suggest: float = setting("FUZZY_SUGGEST_SCORE", 60.0,
+                                   "fuzzy score from which a keyword is offered as "
+                                   "'did you mean'")
+    line_timeout: float = setting("LINE_TIMEOUT_SECONDS", 10.0,
+                                  "timeout of one Messaging API request")
+    log_level: str = setting("LOG_LEVEL", "INFO", "logging level")
+    openapi_dir: str = setting("LINE_OPENAPI_DIR", str(PROJECT_ROOT / "bot" / "fakeline" / "openapi"),
+                               "LINE's OpenAPI specs the fake platform validates against")
+
+    # -- construction -----------------------------------------------------------------
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Config":
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(f.metadata["env"])
+            if raw is None or raw == "" and f.name not in {"database_url"}:
+                continue
+            values[f.name] = _coerce(f, raw)
+        values.update(overrides)
+        return cls(**values).checked()
+
+    def with_(self, **changes: Any) -> "Config":
+        return replace(self, **changes).checked()
+
+    def checked(self) -> "Config":
+        if self.env not in ENVIRONMENTS:
+            raise ValueError(f"CITYBOT_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}")
+        if self.is_production:
+            if self.channel_secret == DEV_CHANNEL_SECRET or self.access_token == DEV_ACCESS_TOKEN:
+                raise ValueError("production needs LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN")
+            if self.simulator_enabled:
+                raise ValueError("the simulator is never served in production")
+        if not 0 <= self.fuzzy_suggest <= self.fuzzy_accept <= 100:
+            raise ValueError("need 0 <= FUZZY_SUGGEST_SCORE <= FUZZY_ACCEPT_SCORE <= 100")
+        return self
+
+    # -- derived values ---------------------------------------------------------------
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def serve_simulator(self) -> bool:
+        return (not self.is_production) if self.simulator_enabled is None else self.simulator_enabled
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path(self.instance_dir) / 'citybot.sqlite3'}"
+
+    @property
+    def data_api_base(self) -> str:
+        if self.line_data_api_base:
+            return self.line_data_api_base
+        if self.line_api_base.rstrip("/") == "https://api.line.me":
+            return "https://api-data.line.me"
+        return self.line_api_base
+
+    @property
+    def fake_line_base(self) -> str:
+        return (self.fake_line_url or self.line_api_base).rstrip("/")
+
+
+def _coerce(f: Any, raw: str) -> Any:
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    try:
+        if kind.startswith("bool"):
+            return _bool(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{f.metadata['env']}: {exc}") from None
+    return raw
+
+
+def documented_settings() -> list[tuple[str, str, str]]:
+    """(variable, default, description) for every setting, in declaration order."""
+    rows = []
+    for f in fields(Config):
+        default = f.default
+        if isinstance(default, str) and default.startswith(str(PROJECT_ROOT)):
+            default = default.replace(str(PROJECT_ROOT), ".")
+        rows.append((f.metadata["env"], "" if default is None else str(default), f.metadata["doc"]))
+    return rows

@@ -1,0 +1,238 @@
+"""Loading the content folder into one immutable snapshot, and swapping it safely.
+
+Staff change YAML while the bot runs. A change is loaded completely and checked (each file
+against its model, then the checks that span files, such as postback actions pointing at
+real routes) before it replaces the snapshot in use; a broken change is reported (log,
+/healthz, `citybot content check`) and the last good snapshot keeps serving.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from pydantic import BaseModel, ValidationError
+
+from .models import IntentContent, Text
+from .yamlfile import Problem, YamlDocument, YamlError, load_yaml
+
+log = logging.getLogger(__name__)
+
+CrossCheck = Callable[["Content", Mapping[str, YamlDocument]], Iterable[Problem]]
+
+
+class ContentError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class ContentSchema:
+    """Which file holds which model; intents add theirs when they register."""
+
+    files: dict[str, type[BaseModel]] = field(default_factory=dict)
+    required_texts: dict[str, frozenset[str]] = field(default_factory=dict)
+    checks: list[CrossCheck] = field(default_factory=list)
+
+    def add(self, stem: str, model: type[BaseModel], texts: Iterable[str] = ()) -> None:
+        if stem in self.files:
+            raise ValueError(f"content file {stem}.yaml is claimed twice")
+        self.files[stem] = model
+        self.required_texts[stem] = frozenset(texts)
+
+
+@dataclass(frozen=True)
+class Content:
+    """One consistent version of everything staff wrote; handlers read only this."""
+
+    root: Path
+    version: str
+    documents: Mapping[str, BaseModel]
+
+    def __getitem__(self, stem: str) -> Any:
+        return self.documents[stem]
+
+    def text(self, key: str, lang: str, **values: Any) -> str:
+        """`text("help.body", "en", phone=...)`: the text in the resident's language.
+
+        `{city}` is always available; unknown placeholders are left as written.
+        """
+        return self.text_of(key).get(lang).format_map(_Keep({"city": self.city(lang), **values}))
+
+    def city(self, lang: str) -> str:
+        messages = self.documents.get("messages")
+        return messages.city.get(lang) if messages is not None else ""  # type: ignore[attr-defined]
+
+    def text_of(self, key: str) -> Text:
+        stem, _, name = key.partition(".")
+        return self.documents[stem].texts[name]  # type: ignore[attr-defined]
+
+    def intents(self) -> dict[str, IntentContent]:
+        return {k: v for k, v in self.documents.items() if isinstance(v, IntentContent)}
+
+
+class _Keep(dict):
+    """str.format_map that leaves unknown {placeholders} as they are instead of failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def content_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.yaml") if p.is_file())
+
+
+def fingerprint(root: Path) -> str:
+    digest = hashlib.sha1()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(root)}\0{stat.st_mtime_ns}\0{stat.st_size}\n".encode())
+    return digest.hexdigest()
+
+
+def load_content(root: Path, schema: ContentSchema) -> Content:
+    """Load and check everything; raise ContentError listing every problem found."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ContentError([Problem(str(root), 1, "content folder not found")])
+    problems: list[Problem] = []
+    documents: dict[str, BaseModel] = {}
+    sources: dict[str, YamlDocument] = {}
+    digest = hashlib.sha1()
+    seen: set[str] = set()
+    for path in content_files(root):
+        name = path.relative_to(root).as_posix()
+        stem = name[: -len(".yaml")]
+        seen.add(stem)
+        digest.update(name.encode() + b"\0" + path.read_bytes())
+        model = schema.files.get(stem)
+        if model is None:
+            problems.append(Problem(name, 1, f"no intent or core part reads this file (known: {', '.join(sorted(schema.files))})"))
+            continue
+        try:
+            doc = load_yaml(path, name)
+        except YamlError as exc:
+            problems.append(exc.problem)
+            continue
+        sources[stem] = doc
+        try:
+            documents[stem] = model.model_validate(doc.data if doc.data is not None else {})
+        except ValidationError as exc:
+            problems.extend(_problems_from(doc, exc))
+            continue
+        problems.extend(_missing_texts(doc, documents[stem], schema.required_texts.get(stem, frozenset())))
+    for stem in sorted(set(schema.files) - seen):
+        problems.append(Problem(f"{stem}.yaml", 1, "file is missing"))
+    content = Content(root=root, version=digest.hexdigest()[:12], documents=documents)
+    problems.extend(_bad_placeholders(sources, documents))
+    if not problems:
+        for check in schema.checks:
+            problems.extend(check(content, sources))
+    if problems:
+        raise ContentError(sorted(problems, key=lambda p: (p.file, p.line)))
+    return content
+
+
+def _problems_from(doc: YamlDocument, exc: ValidationError) -> list[Problem]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        where = ".".join(str(part) for part in loc) or "(top)"
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            message = "is required"
+        elif err["type"] == "extra_forbidden":
+            message = "is not a known field (typo?)"
+        out.append(doc.problem(loc, f"{where}: {message}"))
+    return out
+
+
+def _bad_placeholders(sources: Mapping[str, YamlDocument], documents: Mapping[str, BaseModel]) -> list[Problem]:
+    """A stray `{` would crash the text at the moment a resident needs it: catch it here."""
+    problems = []
+    for stem, model in documents.items():
+        for loc, value in _texts_in(model.model_dump()):
+            for lang in ("ja", "en", "easy_ja"):
+                try:
+                    value[lang].format_map(_Keep())
+                except (ValueError, IndexError, AttributeError) as exc:
+                    problems.append(sources[stem].problem(loc + (lang,), f"{lang}: broken {{placeholder}} ({exc})"))
+    return problems
+
+
+def _texts_in(data: Any, loc: tuple = ()) -> Iterable[tuple[tuple, dict[str, str]]]:
+    if isinstance(data, dict):
+        if set(data) == {"ja", "en", "easy_ja"} and all(isinstance(v, str) for v in data.values()):
+            yield loc, data
+            return
+        for key, value in data.items():
+            yield from _texts_in(value, loc + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _texts_in(value, loc + (index,))
+
+
+def _missing_texts(doc: YamlDocument, model: BaseModel, required: frozenset[str]) -> list[Problem]:
+    texts = getattr(model, "texts", {})
+    return [doc.problem(("texts",), f"texts.{name}: is required by the handler") for name in sorted(required - texts.keys())]
+
+
+class ContentStore:
+    """The snapshot in use, reloaded when files change and only if the change is good."""
+
+    def __init__(self, root: Path, schema: ContentSchema, reload_seconds: float = 2.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.root = Path(root)
+        self.schema = schema
+        self.reload_seconds = reload_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._fingerprint = fingerprint(self.root) if self.root.is_dir() else ""
+        self._content = load_content(self.root, schema)  # no last good content yet: fail loudly
+        self._checked_at = clock()
+        self.loaded_at = datetime.now(timezone.utc)
+        self.problems: list[Problem] = []
+
+    def current(self) -> Content:
+        if self.reload_seconds > 0 and self._clock() - self._checked_at >= self.reload_seconds:
+            self.reload_if_changed()
+        return self._content
+
+    def reload_if_changed(self) -> bool:
+        """True when a new snapshot was taken into use."""
+        if not self._lock.acquire(blocking=False):
+            return False  # another thread is already looking
+        try:
+            self._checked_at = self._clock()
+            current = fingerprint(self.root) if self.root.is_dir() else ""
+            if current == self._fingerprint:
+                return False
+            self._fingerprint = current
+            try:
+                content = load_content(self.root, self.schema)
+            except ContentError as exc:
+                self.problems = exc.problems
+                for problem in exc.problems:
+                    log.error("content not reloaded: %s", problem)
+                return False
+            self._content, self.problems = content, []
+            self.loaded_at = datetime.now(timezone.utc)
+            log.info("content reloaded, version %s", content.version)
+            return True
+        finally:
+            self._lock.release()
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "version": self._content.version,
+            "loaded_at": self.loaded_at.isoformat(),
+            "ok": not self.problems,
+            "errors": [str(p) for p in self.problems],
+        }

@@ -1,0 +1,380 @@
+"""What happens to an event after the webhook stored it: the whole path in one file.
+
+    webhook.callback      verify signature, parse with the SDK, store, 200   (bot/webhook.py)
+    Dispatcher.process    claim the stored event (a second claimant gets nothing)
+      middleware          guard errors -> logging context -> resident -> conversation
+      Router.match        conversation -> postback -> keyword -> fuzzy -> fallback
+      handler(...)        gets what it names: event, resident, session, content, lang,
+                          now, reply, push, text, params, location, match, conversation
+      commit              the handler's changes, its pushes (outbox rows) and its answer
+    Dispatcher.deliver    reply with the token, or push once it has expired; retried with
+                          the same retry key until LINE accepts or refuses for good
+
+`Dispatcher.handle` is the same path without the inbox and without LINE: `citybot ask`
+and the tests use it to see what the bot would say and why.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable, Sequence
+
+from linebot.v3.webhooks import (
+    Event,
+    FollowEvent,
+    LocationMessageContent,
+    MessageEvent,
+    PostbackEvent,
+    TextMessageContent,
+    UnfollowEvent,
+    UserSource,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import inbox, outbox
+from .content.store import Content
+from .conversation import ConversationControl, load_active
+from .messages import Tap, text as text_message, with_quick_reply
+from .messenger import MAX_MESSAGES, LineError, retry_key_for
+from .models import InboxEvent, Resident
+from .router import Incoming, Match, parse_postback
+
+log = logging.getLogger(__name__)
+
+MAX_DELIVERY_ATTEMPTS = 10
+
+#: Set while an event is processed; the logging filter adds them to every record.
+log_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("citybot_log_context", default={})
+
+
+def mask_user(user_id: str | None) -> str:
+    """A stable pseudonym for logs: enough to follow one resident, never their id."""
+    if not user_id:
+        return "-"
+    return "u:" + hashlib.sha256(user_id.encode()).hexdigest()[:10]
+
+
+# -- what a handler can ask for ------------------------------------------------------------
+class Reply:
+    """The `reply` dependency: collects the answer; strings become text messages."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    def __call__(self, *messages: str | dict[str, Any], quick: Sequence[Tap] = ()) -> None:
+        built = [text_message(m) if isinstance(m, str) else dict(m) for m in messages]
+        if quick and built:
+            built[-1] = with_quick_reply(built[-1], quick)
+        if len(self.messages) + len(built) > MAX_MESSAGES:
+            raise ValueError(f"a reply holds at most {MAX_MESSAGES} messages")
+        self.messages.extend(built)
+
+
+class Push:
+    """The `push` dependency: adds outbox rows to the handler's own transaction."""
+
+    def __init__(self, session: Session, now: datetime, default_to: str | None):
+        self._session, self._now, self._default_to = session, now, default_to
+        self.rows: list[Any] = []
+
+    def __call__(self, *messages: str | dict[str, Any], to: Sequence[str] | None = None) -> None:
+        recipients = list(to) if to is not None else ([self._default_to] if self._default_to else [])
+        if not recipients:
+            raise ValueError("push() needs recipients")
+        built = [text_message(m) if isinstance(m, str) else dict(m) for m in messages]
+        self.rows.extend(outbox.add_push(self._session, recipients, built, self._now))
+
+
+@dataclass
+class Context:
+    """Everything about one event while it is being handled."""
+
+    raw: dict[str, Any]
+    event: Event
+    incoming: Incoming
+    session: Session
+    content: Content
+    now: datetime
+    user_id: str | None
+    reply: Reply = field(default_factory=Reply)
+    resident: Resident | None = None
+    lang: str = "ja"
+    conversation: ConversationControl | None = None
+    match: Match | None = None
+    push: Push | None = None
+    notices: list[str] = field(default_factory=list)  # content keys said before the answer
+    error: str | None = None
+
+    def dependencies(self) -> dict[str, Any]:
+        location = None
+        if self.incoming.kind == "location":
+            location = dict(self.incoming.params)
+        return {
+            "event": self.event, "resident": self.resident, "session": self.session,
+            "content": self.content, "lang": self.lang, "now": self.now, "reply": self.reply,
+            "push": self.push, "text": self.incoming.text, "params": dict(self.incoming.params),
+            "location": location, "match": self.match, "conversation": self.conversation,
+        }
+
+
+@dataclass(frozen=True)
+class Handled:
+    messages: list[dict[str, Any]]
+    match: Match | None
+    error: str | None = None
+    lang: str = "ja"
+
+
+Middleware = Callable[[Context, Callable[[], None]], None]
+
+
+def incoming_of(event: Event) -> Incoming | None:
+    """The routable part of an SDK event; None for kinds the city bot does not answer."""
+    if isinstance(event, MessageEvent):
+        message = event.message
+        if isinstance(message, TextMessageContent):
+            return Incoming("text", text=message.text or "")
+        if isinstance(message, LocationMessageContent):
+            return Incoming("location", params={"latitude": str(message.latitude), "longitude": str(message.longitude),
+                                                "title": message.title or "", "address": message.address or ""})
+        return Incoming("unsupported", params={"type": str(message.type)})
+    if isinstance(event, PostbackEvent):
+        action, params = parse_postback(event.postback.data)
+        params.update({k: str(v) for k, v in (event.postback.params or {}).items()})
+        return Incoming("postback", action=action, params=params)
+    if isinstance(event, FollowEvent):
+        return Incoming("follow")
+    if isinstance(event, UnfollowEvent):
+        return Incoming("unfollow")
+    return None
+
+
+# -- middleware, outermost first -------------------------------------------------------------
+def guard_errors(ctx: Context, call_next: Callable[[], None]) -> None:
+    """A failing handler must not lose the event silently: roll back, apologise, record."""
+    try:
+        call_next()
+    except Exception as exc:  # noqa: BLE001 - the guard exists to catch everything
+        log.exception("handler failed")
+        ctx.session.rollback()
+        ctx.error = f"{exc.__class__.__name__}: {exc}"
+        ctx.reply = Reply()
+        ctx.reply(ctx.content.text("messages.error", ctx.lang))
+
+
+def logging_context(ctx: Context, call_next: Callable[[], None]) -> None:
+    token = log_context.set({"event": str(ctx.raw.get("webhookEventId", "-")), "user": mask_user(ctx.user_id),
+                             "kind": ctx.incoming.kind})
+    try:
+        call_next()
+    finally:
+        log_context.reset(token)
+
+
+def upsert_resident(ctx: Context, call_next: Callable[[], None]) -> None:
+    if ctx.user_id:
+        resident = ctx.session.scalars(select(Resident).where(Resident.line_user_id == ctx.user_id)).first()
+        if resident is None:
+            resident = Resident(line_user_id=ctx.user_id, language="ja", following=True,
+                                created_at=ctx.now, last_seen_at=ctx.now)
+            ctx.session.add(resident)
+            ctx.session.flush()
+        resident.last_seen_at = ctx.now
+        ctx.resident = resident
+        ctx.lang = resident.language
+    ctx.push = Push(ctx.session, ctx.now, ctx.user_id)
+    call_next()
+
+
+def make_conversation_middleware(conversations: dict[str, Any]) -> Middleware:
+    def load_conversation(ctx: Context, call_next: Callable[[], None]) -> None:
+        if ctx.resident is not None:
+            active, expired = load_active(ctx.session, ctx.resident, ctx.now)
+            ctx.conversation = ConversationControl(ctx.session, ctx.resident, ctx.now, conversations, active)
+            lapsed = conversations.get(expired.conversation) if expired else None
+            if lapsed is not None and lapsed.expired_text:
+                ctx.notices.append(lapsed.expired_text)
+        call_next()
+    return load_conversation
+
+
+# -- the dispatcher --------------------------------------------------------------------------
+class Dispatcher:
+    def __init__(self, services: Any, middleware: Sequence[Middleware] | None = None):
+        self.services = services
+        self.router = services.router
+        self.middleware = list(middleware) if middleware is not None else [
+            guard_errors, logging_context, upsert_resident, make_conversation_middleware(self.router.conversations),
+        ]
+        self._executor: ThreadPoolExecutor | None = None
+        self._futures: set[Future] = set()
+        self._lock = threading.Lock()
+
+    # the same path without inbox and LINE (citybot ask, tests)
+    def handle(self, session: Session, raw: dict[str, Any], lang: str | None = None) -> Handled:
+        event = Event.from_dict(raw)
+        incoming = incoming_of(event)
+        if incoming is None:
+            return Handled([], None)
+        source = event.source
+        user_id = source.user_id if isinstance(source, UserSource) else None
+        ctx = Context(raw=raw, event=event, incoming=incoming, session=session,
+                      content=self.services.content.current(), now=self.services.now(), user_id=user_id)
+
+        def route_and_call() -> None:
+            if lang:
+                ctx.lang = lang
+            state = ctx.conversation.active if ctx.conversation else None
+            ctx.match = self.router.match(ctx.incoming, ctx.content, state)
+            dependencies = ctx.dependencies()
+            wanted = self.router.parameters(ctx.match.handler)
+            ctx.match.handler(**{name: dependencies[name] for name in wanted})
+
+        chain = route_and_call
+        for middleware in reversed(self.middleware):
+            chain = (lambda mw, nxt: (lambda: mw(ctx, nxt)))(middleware, chain)
+        chain()
+        messages = [text_message(ctx.content.text(key, ctx.lang)) for key in ctx.notices] + ctx.reply.messages
+        return Handled(messages[:MAX_MESSAGES], ctx.match, ctx.error, ctx.lang)
+
+    # the webhook path
+    def submit(self, inbox_ids: Sequence[int]) -> None:
+        for inbox_id in inbox_ids:
+            future = self._pool().submit(self.process, inbox_id)
+            with self._lock:
+                self._futures.add(future)
+            future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
+    def _pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max(1, self.services.config.processing_threads),
+                                                    thread_name_prefix="citybot-event")
+            return self._executor
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Block until submitted events are processed (tests, orderly shutdown)."""
+        import concurrent.futures
+
+        with self._lock:
+            pending = list(self._futures)
+        concurrent.futures.wait(pending, timeout=timeout)
+
+    def shutdown(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+
+    def process(self, inbox_id: int) -> None:
+        services = self.services
+        config = services.config
+        try:
+            with services.sessions() as session:
+                row = inbox.claim(session, inbox_id, services.now(), timedelta(seconds=config.inbox_lease_seconds))
+                if row is None:
+                    return  # processed elsewhere, or already finished: a duplicate
+                if row.status == "processing":
+                    self._answer(session, row)
+                if row.status in ("answered", "delivering"):
+                    self.deliver(session, row)
+        except Exception:  # noqa: BLE001 - never kill the worker thread; the sweep retries
+            log.exception("processing inbox event %s failed; it will be retried", inbox_id)
+
+    def _answer(self, session: Session, row: InboxEvent) -> None:
+        raw = row.payload or {}
+        try:
+            event = Event.from_dict(raw)
+        except Exception as exc:  # noqa: BLE001 - malformed events are skipped, not fatal
+            log.warning("skipping malformed %s event %s: %s", row.event_type, row.webhook_event_id,
+                        str(exc).splitlines()[0][:200])
+            inbox.finish(row, "failed", self.services.now(), f"malformed: {str(exc)[:500]}")
+            session.commit()
+            return
+        if incoming_of(event) is None:
+            log.info("ignoring %s event %s", row.event_type, row.webhook_event_id)
+            inbox.finish(row, "ignored", self.services.now())
+            session.commit()
+            return
+        handled = self.handle(session, raw)
+        row = session.get(InboxEvent, row.id)  # the guard may have rolled back the session
+        source = getattr(event, "source", None)
+        row.answer = {"messages": handled.messages, "reply_token": getattr(event, "reply_token", None),
+                      "user_id": source.user_id if isinstance(source, UserSource) else None, "lang": handled.lang}
+        row.error = handled.error
+        row.status = "delivering" if handled.messages else "done"
+        if not handled.messages:
+            inbox.finish(row, "failed" if handled.error else "done", self.services.now(), handled.error)
+        session.commit()
+
+    def deliver(self, session: Session, row: InboxEvent) -> None:
+        """Send the stored answer: reply while the token lives, else a push (never twice)."""
+        answer = dict(row.answer or {})
+        now = self.services.now()
+        final = "failed" if row.error else "done"
+        try:
+            if self._token_usable(row, answer, now):
+                try:
+                    self.services.messenger.reply(answer["reply_token"], answer["messages"])
+                except LineError as err:
+                    if not err.invalid_reply_token:
+                        raise
+                    log.info("reply token of %s refused; pushing instead", row.webhook_event_id)
+                    answer["token_failed"] = True
+                    row.answer = answer
+                else:
+                    inbox.finish(row, final, now, row.error)
+                    session.commit()
+                    return
+            if not answer.get("user_id"):
+                inbox.finish(row, "failed", now, "answer undeliverable: reply token expired and no user id")
+            else:
+                self.services.messenger.push(answer["user_id"], self._late(answer),
+                                             retry_key_for("answer", row.webhook_event_id))
+                inbox.finish(row, final, now, row.error)
+        except LineError as err:
+            if err.already_accepted:
+                inbox.finish(row, final, now, row.error)
+            elif err.retryable and row.attempts < MAX_DELIVERY_ATTEMPTS:
+                row.status = "answered"
+                log.warning("answer to %s not delivered yet (%s); will retry", row.webhook_event_id, err)
+            else:
+                inbox.finish(row, "failed", now, str(err))
+                log.error("answer to %s failed: %s", row.webhook_event_id, err)
+        session.commit()
+
+    def _token_usable(self, row: InboxEvent, answer: dict[str, Any], now: datetime) -> bool:
+        age = (now - row.occurred_at).total_seconds()
+        return bool(answer.get("reply_token")) and not answer.get("token_failed") \
+            and age < self.services.config.reply_token_ttl
+
+    def _late(self, answer: dict[str, Any]) -> list[dict[str, Any]]:
+        """A pushed answer arrives late: say so first, when there is room for it."""
+        messages = answer["messages"]
+        if len(messages) >= MAX_MESSAGES:
+            return messages
+        note = self.services.content.current().text("messages.late_answer", answer.get("lang", "ja"))
+        return [text_message(note), *messages]
+
+    # the safety net: events and pushes nobody is working on
+    def sweep(self) -> int:
+        services, config = self.services, self.services.config
+        now = services.now()
+        with services.sessions() as session:
+            ids = inbox.unfinished(session, now, older_than=timedelta(seconds=max(config.inbox_sweep_seconds, 1) * 2),
+                                   lease=timedelta(seconds=config.inbox_lease_seconds))
+            inbox.prune(session, now, timedelta(hours=config.inbox_retention_hours))
+            session.commit()
+        for inbox_id in ids:
+            self.process(inbox_id)
+        outbox.deliver_due(services.sessions, services.messenger, now)
+        return len(ids)

@@ -1,0 +1,103 @@
+"""Inbound events kept durably between the webhook's 200 and their processing.
+
+The webhook stores events and answers LINE at once; processing happens afterwards, in a
+thread of the same process or, after a crash, in whichever process sweeps first. Claims
+are conditional UPDATEs (status and lease in the WHERE clause), which work the same on
+SQLite and PostgreSQL: exactly one claimant wins, and a claim whose process died expires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable
+
+from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from .models import InboxEvent
+
+#: Terminal states; a row in one of them is only kept to recognise redeliveries.
+FINISHED = ("done", "failed", "ignored")
+
+
+@dataclass(frozen=True)
+class Stored:
+    inserted: list[int]  # inbox ids of events new to us
+    duplicates: int      # events we had already (LINE redelivered them)
+
+
+def store_events(session: Session, events: Iterable[dict[str, Any]], now: datetime) -> Stored:
+    """Insert events, skipping ids already known; the caller commits before answering 200."""
+    rows = []
+    for raw in events:
+        delivery = raw.get("deliveryContext") or {}
+        rows.append({
+            "webhook_event_id": raw["webhookEventId"],
+            "event_type": str(raw.get("type", "?"))[:40],
+            "occurred_at": datetime.fromtimestamp(raw["timestamp"] / 1000, timezone.utc),
+            "received_at": now,
+            "redelivery": bool(delivery.get("isRedelivery", False)),
+            "status": "pending",
+            "attempts": 0,
+            "payload": raw,
+        })
+    if not rows:
+        return Stored([], 0)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(InboxEvent).values(rows).on_conflict_do_nothing(index_elements=["webhook_event_id"]) \
+        .returning(InboxEvent.id)
+    inserted = list(session.scalars(stmt))
+    return Stored(inserted, len(rows) - len(inserted))
+
+
+def claim(session: Session, inbox_id: int, now: datetime, lease: timedelta) -> InboxEvent | None:
+    """Take an event for processing, or None if someone else has it or it is finished."""
+    stale = now - lease
+    result = session.execute(
+        update(InboxEvent)
+        .where(InboxEvent.id == inbox_id)
+        .where(or_(InboxEvent.status.in_(("pending", "answered")),
+                   InboxEvent.status.in_(("processing", "delivering")) & (InboxEvent.claimed_at < stale)))
+        .values(status=_claimed_status(), claimed_at=now, attempts=InboxEvent.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if result.rowcount != 1:
+        return None
+    return session.get(InboxEvent, inbox_id, populate_existing=True)
+
+
+def _claimed_status():
+    # an answered event keeps its handler's answer: only its delivery is left to do
+    return case((InboxEvent.status.in_(("answered", "delivering")), "delivering"), else_="processing")
+
+
+def unfinished(session: Session, now: datetime, older_than: timedelta, lease: timedelta, limit: int = 100) -> list[int]:
+    """Events nobody is working on: left pending, answered but undelivered, or with a dead claim."""
+    cutoff, stale = now - older_than, now - lease
+    rows = session.scalars(
+        select(InboxEvent.id)
+        .where(or_((InboxEvent.status.in_(("pending", "answered"))) & (InboxEvent.received_at <= cutoff),
+                   (InboxEvent.status.in_(("processing", "delivering"))) & (InboxEvent.claimed_at < stale)))
+        .order_by(InboxEvent.id).limit(limit)
+    )
+    return list(rows)
+
+
+def finish(row: InboxEvent, status: str, now: datetime, error: str | None = None) -> None:
+    """Close an event and forget its content: only the id stays, for redelivery checks."""
+    row.status = status
+    row.finished_at = now
+    row.payload = None
+    row.answer = None
+    row.error = error[:2000] if error else None
+
+
+def prune(session: Session, now: datetime, retention: timedelta) -> int:
+    result = session.execute(delete(InboxEvent).where(InboxEvent.status.in_(FINISHED))
+                             .where(InboxEvent.received_at < now - retention))
+    return result.rowcount or 0
+

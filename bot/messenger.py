@@ -1,0 +1,162 @@
+"""The only module that talks to the Messaging API (through line-bot-sdk v3).
+
+Messages travel through citybot as plain LINE JSON dicts (they are stored in the inbox
+and the outbox); they become SDK models here, at the edge, where the SDK checks them.
+Failures come back as `LineError` with what a caller needs to decide: retry or not.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from linebot.v3.messaging import (
+    ApiClient,
+    BroadcastRequest,
+    Configuration,
+    CreateRichMenuAliasRequest,
+    Message,
+    MessagingApi,
+    MessagingApiBlob,
+    MulticastRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+    RichMenuRequest,
+    UpdateRichMenuAliasRequest,
+)
+from linebot.v3.messaging.exceptions import ApiException
+
+MAX_MESSAGES = 5
+MAX_RECIPIENTS = 500
+
+
+@dataclass
+class LineError(Exception):
+    status: int
+    message: str
+    request_id: str | None = None
+    accepted_request_id: str | None = None
+
+    def __str__(self) -> str:
+        return f"LINE answered {self.status}: {self.message}"
+
+    @property
+    def retryable(self) -> bool:
+        """429 and 5xx (and our own 0 for timeouts) may succeed later; 4xx never will."""
+        return self.status == 0 or self.status == 429 or self.status >= 500
+
+    @property
+    def already_accepted(self) -> bool:
+        """409 on a retry key: an earlier attempt was delivered; this one is a success."""
+        return self.status == 409 and self.accepted_request_id is not None
+
+    @property
+    def invalid_reply_token(self) -> bool:
+        return self.status == 400 and "reply token" in self.message.lower()
+
+
+def _error(exc: ApiException) -> LineError:
+    import json
+
+    headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+    try:
+        message = json.loads(exc.body or "{}").get("message", exc.reason or "")
+    except (ValueError, AttributeError):
+        message = str(exc.body or exc.reason)
+    return LineError(int(exc.status or 0), str(message), headers.get("x-line-request-id"),
+                     headers.get("x-line-accepted-request-id"))
+
+
+def to_models(messages: Sequence[dict[str, Any]]) -> list[Message]:
+    if not 1 <= len(messages) <= MAX_MESSAGES:
+        raise ValueError(f"LINE takes 1 to {MAX_MESSAGES} messages per request, not {len(messages)}")
+    return [Message.from_dict(m) for m in messages]
+
+
+class Messenger:
+    def __init__(self, api_base: str, data_api_base: str, access_token: str, timeout: float = 10.0):
+        self._config = Configuration(host=api_base.rstrip("/"), access_token=access_token)
+        self._blob_config = Configuration(host=data_api_base.rstrip("/"), access_token=access_token)
+        self._timeout = timeout
+        self._client = ApiClient(self._config)
+        self._blob_client = ApiClient(self._blob_config)
+        self.api = MessagingApi(self._client)
+        self.blob = MessagingApiBlob(self._blob_client)
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, _request_timeout=self._timeout, **kwargs)
+        except ApiException as exc:
+            raise _error(exc) from None
+        except (OSError, TimeoutError) as exc:  # urllib3 timeouts and refused connections
+            raise LineError(0, f"no answer from LINE: {exc.__class__.__name__}") from None
+        except Exception as exc:  # urllib3's own errors do not share a base with OSError
+            if exc.__class__.__module__.startswith("urllib3"):
+                raise LineError(0, f"no answer from LINE: {exc.__class__.__name__}") from None
+            raise
+
+    # -- messages -----------------------------------------------------------------------
+    def reply(self, reply_token: str, messages: Sequence[dict[str, Any]]) -> None:
+        self._call(self.api.reply_message, ReplyMessageRequest(replyToken=reply_token, messages=to_models(messages)))
+
+    def push(self, user_id: str, messages: Sequence[dict[str, Any]], retry_key: str) -> None:
+        self._call(self.api.push_message, PushMessageRequest(to=user_id, messages=to_models(messages)),
+                   x_line_retry_key=retry_key)
+
+    def multicast(self, user_ids: Sequence[str], messages: Sequence[dict[str, Any]], retry_key: str) -> None:
+        if not 1 <= len(user_ids) <= MAX_RECIPIENTS:
+            raise ValueError(f"multicast takes 1 to {MAX_RECIPIENTS} recipients, not {len(user_ids)}")
+        self._call(self.api.multicast, MulticastRequest(to=list(user_ids), messages=to_models(messages)),
+                   x_line_retry_key=retry_key)
+
+    def broadcast(self, messages: Sequence[dict[str, Any]], retry_key: str) -> None:
+        self._call(self.api.broadcast, BroadcastRequest(messages=to_models(messages)), x_line_retry_key=retry_key)
+
+    def profile(self, user_id: str) -> dict[str, Any]:
+        return self._call(self.api.get_profile, user_id).to_dict()
+
+    # -- rich menus ---------------------------------------------------------------------
+    def create_rich_menu(self, menu: dict[str, Any]) -> str:
+        return self._call(self.api.create_rich_menu, RichMenuRequest.from_dict(menu)).rich_menu_id
+
+    def upload_rich_menu_image(self, rich_menu_id: str, image: bytes, content_type: str) -> None:
+        self._call(self.blob.set_rich_menu_image, rich_menu_id, bytes(image), _content_type=content_type)
+
+    def set_default_rich_menu(self, rich_menu_id: str) -> None:
+        self._call(self.api.set_default_rich_menu, rich_menu_id)
+
+    def rich_menu_ids(self) -> list[str]:
+        return [m.rich_menu_id for m in self._call(self.api.get_rich_menu_list).richmenus]
+
+    def delete_rich_menu(self, rich_menu_id: str) -> None:
+        self._call(self.api.delete_rich_menu, rich_menu_id)
+
+    def rich_menu_aliases(self) -> dict[str, str]:
+        return {a.rich_menu_alias_id: a.rich_menu_id for a in self._call(self.api.get_rich_menu_alias_list).aliases}
+
+    def put_rich_menu_alias(self, alias: str, rich_menu_id: str) -> None:
+        if alias in self.rich_menu_aliases():
+            self._call(self.api.update_rich_menu_alias, alias, UpdateRichMenuAliasRequest(richMenuId=rich_menu_id))
+        else:
+            self._call(self.api.create_rich_menu_alias,
+                       CreateRichMenuAliasRequest(richMenuAliasId=alias, richMenuId=rich_menu_id))
+
+    def link_rich_menu(self, user_id: str, rich_menu_id: str) -> None:
+        self._call(self.api.link_rich_menu_id_to_user, user_id, rich_menu_id)
+
+
+def retry_key_for(*parts: Any) -> str:
+    """A stable X-Line-Retry-Key for one logical send, so every retry reuses it."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "citybot:" + ":".join(str(p) for p in parts)))
+
+
+def chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,349 @@
+"""Which handler answers an event, decided in one fixed order; `citybot routes` prints it.
+
+Order, first match wins:
+  1. the resident's active conversation (a multi-step dialogue owns their next message)
+  2. postback data `action=...`, matched exactly
+  3. keywords and synonyms from the intent's content YAML (after normalisation)
+  4. fuzzy similarity over the same keywords (rapidfuzz), accepted above a threshold
+  5. the fallback, which offers "did you mean ..." for near misses
+
+Handlers register through an `Intent` (one per module in handlers/) and declare what they
+need by parameter name; the names are checked when the router is built, so a typo fails
+at start-up instead of on a resident's message. Registering a key twice fails the same way.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+from urllib.parse import parse_qsl
+
+from rapidfuzz import fuzz, process
+
+from .content.models import IntentContent
+from .content.store import Content, ContentSchema
+from .content.yamlfile import Problem, YamlDocument
+from .lookup import normalize
+
+#: What a handler may ask for, by parameter name (see bot/dispatch.py for each value).
+INJECTABLE = frozenset({
+    "event", "resident", "session", "content", "lang", "now", "reply", "push",
+    "text", "params", "location", "match", "conversation",
+})
+
+#: Event kinds that are not routed by text or postback.
+EVENT_KINDS = frozenset({"follow", "unfollow", "location", "unsupported", "fallback"})
+
+Handler = Callable[..., Any]
+
+
+class RouteConflict(Exception):
+    """The same postback action, intent or event kind registered twice."""
+
+
+@dataclass(frozen=True)
+class Route:
+    intent: str
+    handler: Handler
+    kind: str  # "entry", "postback", or an EVENT_KINDS member
+    key: str
+
+    @property
+    def handler_name(self) -> str:
+        return f"{self.handler.__module__}.{self.handler.__qualname__}"
+
+
+class Intent:
+    """A city service as residents see it: a name, its content file and its handlers.
+
+    `@intent.entry` answers the intent's keywords and the postback `action=<name>`;
+    `@intent.postback("name.step")` answers further buttons; `@intent.on("follow")` an
+    event kind. A conversation (bot/conversation.py) is attached with `intent.conversation`.
+    """
+
+    def __init__(self, name: str, *, content: type[IntentContent] | None = IntentContent,
+                 texts: Iterable[str] = ()):
+        self.name = name
+        self.content_model = content
+        self.texts = tuple(texts)
+        self.routes: list[Route] = []
+        self.conversations: list[Any] = []
+
+    def entry(self, handler: Handler) -> Handler:
+        self.routes.append(Route(self.name, handler, "entry", self.name))
+        return handler
+
+    def postback(self, action: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.routes.append(Route(self.name, handler, "postback", action))
+            return handler
+        return register
+
+    def on(self, kind: str) -> Callable[[Handler], Handler]:
+        if kind not in EVENT_KINDS:
+            raise ValueError(f"unknown event kind {kind!r}; one of {sorted(EVENT_KINDS)}")
+
+        def register(handler: Handler) -> Handler:
+            self.routes.append(Route(self.name, handler, kind, kind))
+            return handler
+        return register
+
+    def conversation(self, conversation: Any) -> Any:
+        self.conversations.append(conversation)
+        return conversation
+
+
+@dataclass(frozen=True)
+class Match:
+    """How an event was routed; `citybot ask --explain` prints this."""
+
+    handler: Handler
+    intent: str
+    how: str  # conversation | postback | keyword | fuzzy | event | fallback
+    score: float | None = None
+    keyword: str | None = None
+    suggestions: tuple[str, ...] = ()  # intent names, best first
+    detail: str | None = None
+
+    def explain(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"handler": f"{self.handler.__module__}.{self.handler.__qualname__}",
+                               "intent": self.intent, "how": self.how}
+        for key in ("score", "keyword", "detail"):
+            if getattr(self, key) is not None:
+                out[key] = round(self.score, 1) if key == "score" else getattr(self, key)
+        if self.suggestions:
+            out["suggestions"] = list(self.suggestions)
+        return out
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """The routable part of an event, independent of the SDK's classes."""
+
+    kind: str  # text | postback | location | follow | unfollow | unsupported
+    text: str = ""
+    action: str = ""
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+def parse_postback(data: str) -> tuple[str, dict[str, str]]:
+    pairs = dict(parse_qsl(data or "", keep_blank_values=True))
+    return pairs.pop("action", ""), pairs
+
+
+@dataclass
+class _KeywordIndex:
+    exact: dict[str, tuple[str, str]]  # normalised keyword -> (intent, keyword as written)
+    choices: list[str]
+
+
+class Router:
+    def __init__(self, *, fuzzy_accept: float = 88.0, fuzzy_suggest: float = 60.0):
+        self.fuzzy_accept = fuzzy_accept
+        self.fuzzy_suggest = fuzzy_suggest
+        self.intents: dict[str, Intent] = {}
+        self.entries: dict[str, Route] = {}
+        self.postbacks: dict[str, Route] = {}
+        self.kinds: dict[str, Route] = {}
+        self.conversations: dict[str, Any] = {}
+        self._index: tuple[str, _KeywordIndex] | None = None
+        self._parameters: dict[Handler, tuple[str, ...]] = {}
+
+    def parameters(self, handler: Handler) -> tuple[str, ...]:
+        """The dependency names a registered handler asked for (checked at registration)."""
+        return self._parameters[handler]
+
+    # -- registration -------------------------------------------------------------------
+    def include(self, intent: Intent) -> None:
+        if intent.name in self.intents:
+            raise RouteConflict(f"intent {intent.name!r} registered twice")
+        self.intents[intent.name] = intent
+        for route in intent.routes:
+            self._parameters[route.handler] = check_parameters(route.handler)
+            if route.kind == "entry":
+                self._put(self.entries, route.key, route, "intent entry")
+                self._put(self.postbacks, route.key, route, "postback action")
+            elif route.kind == "postback":
+                self._put(self.postbacks, route.key, route, "postback action")
+            else:
+                self._put(self.kinds, route.key, route, "event kind")
+        for conv in intent.conversations:
+            self._put(self.conversations, conv.name, conv, "conversation")
+            for handler in conv.handlers():
+                self._parameters[handler] = check_parameters(handler)
+
+    @staticmethod
+    def _put(table: dict[str, Any], key: str, value: Any, what: str) -> None:
+        if key in table:
+            previous = table[key]
+            owner = getattr(previous, "handler_name", getattr(previous, "name", previous))
+            raise RouteConflict(f"{what} {key!r} is already registered by {owner}")
+        table[key] = value
+
+    def register_content(self, schema: ContentSchema) -> None:
+        """Tell the content loader which files the intents own and what to cross-check."""
+        for intent in self.intents.values():
+            if intent.content_model is not None:
+                schema.add(intent.name, intent.content_model, intent.texts)
+        schema.checks.append(self.check_content)
+
+    # -- matching -----------------------------------------------------------------------
+    def match(self, incoming: Incoming, content: Content, conversation: Any = None) -> Match:
+        if conversation is not None:
+            found = self._match_conversation(incoming, conversation)
+            if found:
+                return found
+        if incoming.kind == "postback":
+            route = self.postbacks.get(incoming.action)
+            if route:
+                return Match(route.handler, route.intent, "postback", keyword=incoming.action)
+            return self._fallback(detail=f"unknown postback action {incoming.action!r}")
+        if incoming.kind == "text":
+            return self._match_text(incoming.text, content)
+        route = self.kinds.get(incoming.kind)
+        if route:
+            return Match(route.handler, route.intent, "event", detail=incoming.kind)
+        return self._fallback(detail=f"no handler for {incoming.kind} events")
+
+    def _match_conversation(self, incoming: Incoming, state: Any) -> Match | None:
+        conv = self.conversations.get(state.conversation)
+        if conv is None:
+            return None
+        if incoming.kind == "postback" and not conv.owns_action(incoming.action):
+            return None  # a tap elsewhere (menu, rich menu) leaves the conversation waiting
+        handler = conv.step(state.state, incoming.kind)
+        if handler is None:
+            return None
+        return Match(handler, conv.intent, "conversation", detail=f"{conv.name}:{state.state}")
+
+    def _match_text(self, text: str, content: Content) -> Match:
+        norm = normalize(text)
+        if not norm:
+            return self._fallback(detail="nothing to match in the text")
+        index = self._keyword_index(content)
+        hit = index.exact.get(norm)
+        if hit:
+            return self._entry(hit[0], "keyword", keyword=hit[1])
+        contained = {index.exact[k][0]: index.exact[k][1] for k in sorted(index.exact, key=len, reverse=True)
+                     if len(k) >= 2 and k in norm}
+        if len(contained) == 1:
+            intent, keyword = next(iter(contained.items()))
+            return self._entry(intent, "keyword", keyword=keyword)
+        scored = process.extract(norm, index.choices, scorer=fuzz.ratio, limit=10,
+                                 score_cutoff=self.fuzzy_suggest) if index.choices else []
+        ranked: dict[str, tuple[float, str]] = {}
+        for intent in contained:
+            ranked[intent] = (100.0, contained[intent])
+        for choice, score, _ in scored:
+            intent, keyword = index.exact[choice]
+            ranked.setdefault(intent, (score, keyword))
+        if not ranked:
+            return self._fallback(detail="no keyword close enough")
+        order = sorted(ranked, key=lambda name: -ranked[name][0])
+        best, (score, keyword) = order[0], ranked[order[0]]
+        if not contained and score >= self.fuzzy_accept and (len(order) == 1 or ranked[order[1]][0] < score):
+            return self._entry(best, "fuzzy", score=score, keyword=keyword)
+        return self._fallback(suggestions=tuple(order[:4]), score=score,
+                              detail="several intents named" if contained else "near misses")
+
+    def _entry(self, intent: str, how: str, **extra: Any) -> Match:
+        route = self.entries[intent]
+        return Match(route.handler, intent, how, **extra)
+
+    def _fallback(self, suggestions: tuple[str, ...] = (), score: float | None = None,
+                  detail: str | None = None) -> Match:
+        route = self.kinds.get("fallback")
+        if route is None:
+            raise LookupError("no fallback handler registered")
+        return Match(route.handler, route.intent, "fallback", score=score, suggestions=suggestions, detail=detail)
+
+    def _keyword_index(self, content: Content) -> _KeywordIndex:
+        cached = self._index
+        if cached and cached[0] == content.version:
+            return cached[1]
+        exact: dict[str, tuple[str, str]] = {}
+        for name, doc in content.intents().items():
+            if name not in self.entries:
+                continue
+            for keyword in doc.keywords.all():
+                exact.setdefault(normalize(keyword), (name, keyword))
+        exact.pop("", None)
+        index = _KeywordIndex(exact=exact, choices=list(exact))
+        self._index = (content.version, index)
+        return index
+
+    # -- checks and listing -------------------------------------------------------------
+    def check_content(self, content: Content, sources: Mapping[str, YamlDocument]) -> list[Problem]:
+        """Keywords claimed by two intents, and buttons whose action no handler answers."""
+        problems: list[Problem] = []
+        owner: dict[str, str] = {}
+        for name, doc in sorted(content.intents().items()):
+            if name in self.entries and doc.label is None:
+                problems.append(sources[name].problem((), "label: is required (residents can ask for this intent)"))
+            for lang in ("ja", "en", "easy_ja"):
+                for i, keyword in enumerate(getattr(doc.keywords, lang)):
+                    key = normalize(keyword)
+                    if not key:
+                        problems.append(sources[name].problem(("keywords", lang, i), f"keyword {keyword!r} has no letters"))
+                    elif owner.setdefault(key, name) != name:
+                        problems.append(sources[name].problem(
+                            ("keywords", lang, i), f"keyword {keyword!r} is already a keyword of {owner[key]}"))
+        for stem, source in sources.items():
+            problems.extend(self._check_actions(source))
+        return problems
+
+    def _check_actions(self, source: YamlDocument) -> list[Problem]:
+        problems = []
+        for loc, value in _walk(source.data):
+            if loc and loc[-1] == "postback" and isinstance(value, str):
+                action, _ = parse_postback(value)
+                if action not in self.postbacks and not any(c.owns_action(action) for c in self.conversations.values()):
+                    problems.append(source.problem(loc, f"postback action {action!r} is not answered by any handler"))
+        return problems
+
+    def table(self) -> list[tuple[str, str, str, str]]:
+        """(order, key, intent, handler) rows in matching order."""
+        rows = []
+        for conv in self.conversations.values():
+            for state, kind, handler in conv.steps():
+                rows.append(("1 conversation", f"{conv.name}:{state} ({kind})", conv.intent, _name(handler)))
+        for action, route in sorted(self.postbacks.items()):
+            rows.append(("2 postback", f"action={action}", route.intent, route.handler_name))
+        for intent, route in sorted(self.entries.items()):
+            rows.append(("3 keyword", f"content/{intent}.yaml keywords", intent, route.handler_name))
+        for intent, route in sorted(self.entries.items()):
+            rows.append(("4 fuzzy", f">= {self.fuzzy_accept:g} (suggest >= {self.fuzzy_suggest:g})", intent, route.handler_name))
+        for kind, route in sorted(self.kinds.items()):
+            order = "5 fallback" if kind == "fallback" else "- event"
+            rows.append((order, kind, route.intent, route.handler_name))
+        return rows
+
+    def verify(self) -> None:
+        if "fallback" not in self.kinds:
+            raise RouteConflict("no handler registered for the fallback")
+
+
+def _name(handler: Handler) -> str:
+    return f"{handler.__module__}.{handler.__qualname__}"
+
+
+def _walk(data: Any, loc: tuple = ()) -> Iterable[tuple[tuple, Any]]:
+    yield loc, data
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _walk(value, loc + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _walk(value, loc + (index,))
+
+
+def check_parameters(handler: Handler) -> tuple[str, ...]:
+    """Fail at start-up when a handler asks for something dispatch cannot give."""
+    parameters = inspect.signature(handler).parameters
+    for name, param in parameters.items():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise TypeError(f"{_name(handler)}: *args/**kwargs are not injectable; name what you need")
+        if name not in INJECTABLE:
+            raise TypeError(f"{_name(handler)} asks for {name!r}; handlers may ask for {', '.join(sorted(INJECTABLE))}")
+    return tuple(parameters)
