@@ -1,0 +1,113 @@
+"""The router's promises: fixed order, first match wins, conflicts fail at start-up."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.bootstrap import build_router, content_schema
+from bot.config import Config
+from bot.content.store import load_content
+from bot.conversation import Conversation
+from bot.router import Incoming, Intent, RouteConflict, Router
+
+CONTENT = Path(__file__).resolve().parents[2] / "content"
+
+
+@pytest.fixture(scope="module")
+def router():
+    return build_router(Config(env="test"))
+
+
+@pytest.fixture(scope="module")
+def content(router):
+    return load_content(CONTENT, content_schema(build_router(Config(env="test"))))
+
+
+def route(router, content, text=None, postback=None, conversation=None):
+    incoming = Incoming("postback", action=postback) if postback else Incoming("text", text=text)
+    return router.match(incoming, content, conversation)
+
+
+def test_keyword_then_fuzzy_then_fallback(router, content):
+    assert route(router, content, "メニュー").how == "keyword"
+    assert route(router, content, "ﾒﾆｭｰ").how == "keyword"
+    near = route(router, content, "メニュ")
+    assert (near.how, near.suggestions) == ("fallback", ("menu",))
+    fuzzy = route(router, content, "hw to use")
+    assert (fuzzy.how, fuzzy.intent, fuzzy.keyword) == ("fuzzy", "help", "how to use") and fuzzy.score >= 88
+    assert route(router, content, "全然関係ない話").how == "fallback"
+    assert route(router, content, "全然関係ない話").suggestions == ()
+
+
+def test_postback_routes_exactly(router, content):
+    m = route(router, content, postback="language.set")
+    assert (m.how, m.intent, m.handler.__name__) == ("postback", "language", "set_language")
+    assert route(router, content, postback="language.se").how == "fallback"
+
+
+def test_two_intents_named_in_one_message_are_offered_not_guessed(router, content):
+    m = route(router, content, "メニューと使い方")
+    assert m.how == "fallback" and set(m.suggestions) == {"menu", "help"}
+
+
+def test_active_conversation_comes_first_and_other_taps_pass_through():
+    intent = Intent("booking", content=None)
+    conv = intent.conversation(Conversation("booking", "booking"))
+
+    @conv.state("ask_date")
+    def ask_date(reply):
+        pass
+
+    @intent.postback("other")
+    def other(reply):
+        pass
+
+    @intent.on("fallback")
+    def fallback(reply):
+        pass
+
+    r = Router()
+    r.include(intent)
+
+    class State:
+        conversation, state = "booking", "ask_date"
+
+    assert r.match(Incoming("text", text="ヘルプ"), None, State()).how == "conversation"
+    assert r.match(Incoming("postback", action="booking.pick"), None, State()).how == "conversation"
+    assert r.match(Incoming("postback", action="other"), None, State()).how == "postback"
+
+
+def test_registering_a_key_twice_fails():
+    a, b = Intent("a", content=None), Intent("b", content=None)
+
+    @a.postback("same")
+    def one(reply):
+        pass
+
+    @b.postback("same")
+    def two(reply):
+        pass
+
+    r = Router()
+    r.include(a)
+    with pytest.raises(RouteConflict, match="'same' is already registered by .*one"):
+        r.include(b)
+    with pytest.raises(RouteConflict, match="intent 'a' registered twice"):
+        r.include(a)
+
+
+def test_handler_parameters_are_checked_at_registration():
+    intent = Intent("x", content=None)
+
+    @intent.entry
+    def wants_too_much(reply, db_connection):
+        pass
+
+    with pytest.raises(TypeError, match="asks for 'db_connection'"):
+        Router().include(intent)
+
+
+def test_routes_table_lists_the_matching_order(router):
+    orders = [row[0] for row in router.table()]
+    assert orders == sorted(orders, key=lambda o: "12345-".index(o[0]))
+    assert ("5 fallback", "fallback", "fallback", "handlers.fallback.did_you_mean") in router.table()
