@@ -13,7 +13,7 @@ import logging
 from flask import Blueprint, abort, current_app, jsonify, request
 from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.webhook import WebhookParser
-from linebot.v3.webhooks import UnknownEvent
+from linebot.v3.models.events import UnknownEvent
 
 from . import inbox
 from .bootstrap import Services
