@@ -121,7 +121,7 @@ class Messenger:
         return self._call(self.api.create_rich_menu, RichMenuRequest.from_dict(menu)).rich_menu_id
 
     def upload_rich_menu_image(self, rich_menu_id: str, image: bytes, content_type: str) -> None:
-        self._call(self.blob.set_rich_menu_image, rich_menu_id, bytes(image), _content_type=content_type)
+        self._call(self.blob.set_rich_menu_image, rich_menu_id, bytes(image), _headers={"Content-Type": content_type})
 
     def set_default_rich_menu(self, rich_menu_id: str) -> None:
         self._call(self.api.set_default_rich_menu, rich_menu_id)
