@@ -129,7 +129,7 @@ def database_url(tmp_path: Path) -> str:
 
 # -- the bot ----------------------------------------------------------------------------------
 @pytest.fixture
-def config(database_url: str, fake_line, tmp_path: Path) -> Config:
+def config(database_url: str, fake_line, line, tmp_path: Path) -> Config:
     return Config(env="test", database_url=database_url, channel_secret=SECRET, access_token=TOKEN,
                   line_api_base=fake_line.url, instance_dir=str(tmp_path), content_reload_seconds=0,
                   inbox_sweep_seconds=0, processing_threads=2, openapi_dir=OPENAPI_DIR, line_timeout=5)
