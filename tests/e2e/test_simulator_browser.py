@@ -320,7 +320,9 @@ def test_resident_chats_taps_quick_replies_and_the_rich_menu(stack, browser):
     page.get_by_test_id("plus-btn").click()
     page.get_by_test_id("open-sticker").click()
     page.get_by_test_id("sticker").first.click()
-    expect(page.get_by_test_id("my-message").last).to_have_attribute("data-kind", "sticker")
+    sticker = page.get_by_test_id("my-message").last
+    expect(sticker).to_have_attribute("data-kind", "sticker")
+    expect(sticker.get_by_test_id("read-state")).to_have_text("既読")  # the webhook answered
 
     # what the stand-in bot was sent, in order of kinds
     kinds = [type(e).__name__ for e in stack["seen"]]
