@@ -85,3 +85,18 @@ def test_request_line_refuses_is_failed_with_the_reason_not_retried(services, li
     clock.advance(hours=1)
     outbox.deliver_due(services.sessions, services.messenger, clock())
     assert len([r for r in line.requests if r["endpoint"] == "push"]) == 1
+
+
+def test_broadcast_reaches_every_follower_once_even_when_retried(services, line):
+    from bot.messenger import retry_key_for
+
+    followers = [line.add_user(f"f{i}") for i in range(3)]
+    blocked = line.add_user("blocked")
+    line.unfollow(blocked)
+    key = retry_key_for("broadcast", "typhoon-7")
+    services.messenger.broadcast([{"type": "text", "text": "【訓練】避難所を開設しました"}], key)
+    with pytest.raises(Exception) as again:
+        services.messenger.broadcast([{"type": "text", "text": "【訓練】避難所を開設しました"}], key)
+    assert again.value.already_accepted
+    assert [len(line.messages_for(u)) for u in followers] == [1, 1, 1]
+    assert line.messages_for(blocked) == []
