@@ -72,10 +72,15 @@ def build_router(config: Config, intents: list[Intent] | None = None) -> Router:
 def content_schema(router: Router) -> ContentSchema:
     from .richmenu import check_rich_menu_images
 
+    from .notices import Notice, SegmentsContent, check_notices
+
     schema = ContentSchema()
     schema.add("messages", MessagesContent)
     schema.add("richmenu", RichMenuContent)
+    schema.add("segments", SegmentsContent)
+    schema.folders["notices"] = Notice
     schema.checks.append(check_rich_menu_images)
+    schema.checks.append(check_notices)
     router.register_content(schema)
     return schema
 

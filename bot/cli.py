@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import click
+from zoneinfo import ZoneInfo
 
 from .config import Config, documented_settings
 
@@ -239,6 +240,8 @@ def _fake_settings(config: Config):
 @click.pass_context
 def demo(ctx: click.Context, host: str, port: int, fake_port: int) -> None:
     """Everything on one machine: fake LINE platform, the bot, the simulator."""
+    import threading
+
     from werkzeug.serving import make_server
 
     from . import create_app, migrate, richmenu as rm
@@ -252,6 +255,13 @@ def demo(ctx: click.Context, host: str, port: int, fake_port: int) -> None:
     app = create_app(config)
     svc = app.extensions["citybot"]
     menus = rm.sync(svc.messenger, svc.content.current())
+    from .scheduler import Clock
+    from .worker import Worker
+
+    worker = Worker(svc)  # the worker and the clock run as threads here, as processes in production
+    threading.Thread(target=worker.run, name="citybot-worker", daemon=True).start()
+    clock = Clock(svc)
+    clock.start()
     server = make_server(host, _free_port(host, port), app, threaded=True)
     url = f"http://{host}:{server.server_port}"
     click.echo(f"fake LINE platform: {fake.url}  (rich menus: {', '.join(menus)})")
@@ -264,6 +274,8 @@ def demo(ctx: click.Context, host: str, port: int, fake_port: int) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        worker.stop_event.set()
+        clock.shutdown()
         server.shutdown()
         svc.close()
         fake.stop()
@@ -280,6 +292,125 @@ def _free_port(host: str, preferred: int) -> int:
         except OSError:
             sock.bind((host, 0))
             return sock.getsockname()[1]
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="send what is due, then exit")
+@click.pass_context
+def worker(ctx: click.Context, once: bool) -> None:
+    """Send push batches (multicast, rate-limited, retried) and stray inbound events."""
+    from . import logs
+    from .bootstrap import bootstrap
+    from .worker import Worker
+
+    config = _config(ctx)
+    logs.configure(config.log_level)
+    svc = bootstrap(config)
+    try:
+        runner = Worker(svc)
+        if once:
+            click.echo(f"{runner.run_once()} batch(es) handled")
+            return
+        runner.install_signal_handlers()
+        runner.run()
+    finally:
+        svc.close()
+
+
+@main.command()
+@click.pass_context
+def scheduler(ctx: click.Context) -> None:
+    """The clock: notices from content/notices and recurring jobs, turned into pushes."""
+    import signal
+    import threading
+
+    from . import logs
+    from .bootstrap import bootstrap
+    from .scheduler import Clock
+
+    config = _config(ctx)
+    logs.configure(config.log_level)
+    svc = bootstrap(config)
+    clock = Clock(svc)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        clock.start()
+        click.echo(f"scheduler running: {len(clock.scheduler.get_jobs())} job(s)")
+        stop.wait()
+    finally:
+        clock.shutdown()
+        svc.close()
+
+
+@main.group()
+def push() -> None:
+    """Pushes: what was sent, what is pending, what failed."""
+
+
+@push.command("status")
+@click.argument("push_id", required=False, type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def push_status(ctx: click.Context, push_id: int | None, as_json: bool) -> None:
+    """Sent/pending/failed per push (the latest 20, or one by ID)."""
+    from . import delivery
+    from .bootstrap import bootstrap
+
+    svc = bootstrap(_config(ctx).with_(content_reload_seconds=0))
+    try:
+        with svc.sessions() as session:
+            rows = delivery.status(session, push_id)
+    finally:
+        svc.close()
+    if push_id is not None and not rows:
+        raise click.ClickException(f"no push {push_id}")
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{'id':>6} {'kind':8} {'recipients':>10} {'sent':>8} {'pending':>8} {'failed':>7}  source")
+    for row in rows:
+        click.echo(f"{row['id']:>6} {row['kind']:8} {row['recipients']:>10} {row['sent']:>8} {row['pending']:>8} "
+                   f"{row['failed']:>7}  {row['source']}{'  URGENT' if row['urgent'] else ''}")
+        for error in row["errors"]:
+            click.echo(f"{'':8}failed: {error}")
+
+
+@main.group()
+def segment() -> None:
+    """Segments: who a push would reach."""
+
+
+@segment.command("count")
+@click.argument("spec")
+@click.option("--on", "on_date", default=None, help="date the ages are computed for (default today)")
+@click.pass_context
+def segment_count(ctx: click.Context, spec: str, on_date: str | None) -> None:
+    """How many following residents match SPEC: a name from content/segments.yaml,
+    or YAML/JSON such as '{districts: [kita], child_age: {min: 0, max: 2}}'."""
+    import datetime as dt
+
+    import yaml
+    from pydantic import ValidationError
+
+    from . import segments
+    from .bootstrap import bootstrap
+
+    config = _config(ctx)
+    svc = bootstrap(config.with_(content_reload_seconds=0))
+    try:
+        named = svc.content.current()["segments"].segments
+        try:
+            parsed = named[spec] if spec in named else segments.Segment.model_validate(yaml.safe_load(spec))
+        except (ValidationError, yaml.YAMLError) as exc:
+            raise click.BadParameter(f"{spec!r} is neither a named segment ({', '.join(sorted(named))}) "
+                                     f"nor a valid segment: {exc}", param_hint="SPEC") from None
+        day = dt.date.fromisoformat(on_date) if on_date else svc.now().astimezone(ZoneInfo(config.timezone)).date()
+        with svc.sessions() as session:
+            click.echo(segments.count(session, parsed, day))
+    finally:
+        svc.close()
 
 
 @main.command()

@@ -86,6 +86,24 @@ class Config:
                                    "'did you mean'")
     line_timeout: float = setting("LINE_TIMEOUT_SECONDS", 10.0,
                                   "timeout of one Messaging API request")
+    timezone: str = setting("CITY_TIMEZONE", "Asia/Tokyo", "the city's time zone: schedules, quiet hours, dates")
+    quiet_hours: str = setting("QUIET_HOURS", "21:00-07:00",
+                               "routine pushes wait out this local time range ('off' to disable); "
+                               "urgent ones do not")
+    delivery_rate: float = setting("DELIVERY_RATE_PER_SECOND", 150.0,
+                                   "multicast requests per second per worker process (LINE allows 200/s "
+                                   "per channel: divide among workers)")
+    batch_lease_seconds: float = setting("BATCH_LEASE_SECONDS", 60.0,
+                                         "a batch claimed longer ago than this by a worker that died is "
+                                         "sent again (same retry key)")
+    worker_idle_seconds: float = setting("WORKER_IDLE_SECONDS", 1.0,
+                                         "how long an idle worker waits before looking for work again")
+    scheduler_grace_seconds: float = setting("SCHEDULER_GRACE_SECONDS", 3600.0,
+                                             "a scheduled send missed while the scheduler was down still "
+                                             "goes out if it is at most this late")
+    unfollow_grace_hours: float = setting("UNFOLLOW_GRACE_HOURS", 0.0,
+                                          "keep a blocking resident's data this long in case they come "
+                                          "back; 0 deletes at once")
     log_level: str = setting("LOG_LEVEL", "INFO", "logging level")
     openapi_dir: str = setting("LINE_OPENAPI_DIR", str(PROJECT_ROOT / "bot" / "fakeline" / "openapi"),
                                "LINE's OpenAPI specs the fake platform validates against")
@@ -114,6 +132,15 @@ class Config:
                 raise ValueError("production needs LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN")
             if self.simulator_enabled:
                 raise ValueError("the simulator is never served in production")
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"CITY_TIMEZONE: unknown time zone {self.timezone!r}") from None
+        from .delivery import QuietHours
+
+        QuietHours.parse(self.quiet_hours, self.timezone)
         if not 0 <= self.fuzzy_suggest <= self.fuzzy_accept <= 100:
             raise ValueError("need 0 <= FUZZY_SUGGEST_SCORE <= FUZZY_ACCEPT_SCORE <= 100")
         return self

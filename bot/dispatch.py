@@ -6,7 +6,7 @@
       Router.match        conversation -> postback -> keyword -> fuzzy -> fallback
       handler(...)        gets what it names: event, resident, session, content, lang,
                           now, reply, push, text, params, location, match, conversation
-      commit              the handler's changes, its pushes (outbox rows) and its answer
+      commit              the handler's changes, its pushes (push batches) and its answer
     Dispatcher.deliver    reply with the token, or push once it has expired; retried with
                           the same retry key until LINE accepts or refuses for good
 
@@ -20,6 +20,7 @@ import contextvars
 import hashlib
 import logging
 import threading
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,7 +39,7 @@ from linebot.v3.webhooks import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import inbox, outbox
+from . import delivery, inbox
 from .content.store import Content
 from .conversation import ConversationControl, load_active
 from .messages import Tap, text as text_message, with_quick_reply
@@ -78,18 +79,27 @@ class Reply:
 
 
 class Push:
-    """The `push` dependency: adds outbox rows to the handler's own transaction."""
+    """The `push` dependency: a push stored in the handler's own transaction.
 
-    def __init__(self, session: Session, now: datetime, default_to: str | None):
-        self._session, self._now, self._default_to = session, now, default_to
-        self.rows: list[Any] = []
+    `push("...")` goes to the resident of the event; `push(..., to=[userIds])` to others.
+    The workers send it after the handler's transaction commits, and never if it rolls back.
+    """
 
-    def __call__(self, *messages: str | dict[str, Any], to: Sequence[str] | None = None) -> None:
+    def __init__(self, session: Session, now: datetime, default_to: str | None, cause: str = "handler"):
+        self._session, self._now, self._default_to, self._cause = session, now, default_to, cause
+        self.push_ids: list[int] = []
+
+    def __call__(self, *messages: str | dict[str, Any], to: Sequence[str] | None = None, urgent: bool = False) -> int:
         recipients = list(to) if to is not None else ([self._default_to] if self._default_to else [])
         if not recipients:
             raise ValueError("push() needs recipients")
         built = [text_message(m) if isinstance(m, str) else dict(m) for m in messages]
-        self.rows.extend(outbox.add_push(self._session, recipients, built, self._now))
+        push_id = delivery.create_push(self._session, source_key=f"{self._cause}:{uuid.uuid4()}", kind="handler",
+                                       messages={"*": built}, recipients=delivery.to_residents(recipients),
+                                       now=self._now, urgent=urgent)
+        assert push_id is not None  # a fresh uuid cannot collide
+        self.push_ids.append(push_id)
+        return push_id
 
 
 @dataclass
@@ -189,7 +199,7 @@ def upsert_resident(ctx: Context, call_next: Callable[[], None]) -> None:
         resident.last_seen_at = ctx.now
         ctx.resident = resident
         ctx.lang = resident.language
-    ctx.push = Push(ctx.session, ctx.now, ctx.user_id)
+    ctx.push = Push(ctx.session, ctx.now, ctx.user_id, cause=f"event:{ctx.raw.get('webhookEventId', '-')}")
     call_next()
 
 
@@ -376,5 +386,4 @@ class Dispatcher:
             session.commit()
         for inbox_id in ids:
             self.process(inbox_id)
-        outbox.deliver_due(services.sessions, services.messenger, now)
         return len(ids)

@@ -1,7 +1,7 @@
 """The only module that talks to the Messaging API (through line-bot-sdk v3).
 
 Messages travel through citybot as plain LINE JSON dicts (they are stored in the inbox
-and the outbox); they become SDK models here, at the edge, where the SDK checks them.
+and in push batches); they become SDK models here, at the edge, where the SDK checks them.
 Failures come back as `LineError` with what a caller needs to decide: retry or not.
 """
 

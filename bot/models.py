@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base, UTCDateTime
 
@@ -44,7 +44,11 @@ class InboxEvent(Base):
 
 
 class Resident(Base):
-    """A LINE user who talks to the city; more attributes arrive with registration."""
+    """A LINE user who talks to the city, and only what they chose to tell it.
+
+    Attributes are filled in by registration (handlers/settings.py) after consent, and
+    all of it goes when they ask or block the account (rows below cascade).
+    """
 
     __tablename__ = "residents"
 
@@ -54,6 +58,47 @@ class Resident(Base):
     following: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unfollowed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    district: Mapped[str | None] = mapped_column(String(64))
+    garbage_area: Mapped[str | None] = mapped_column(String(64))
+    reminder_time: Mapped[str | None] = mapped_column(String(5))  # "HH:MM", Japan time
+
+    children: Mapped[list["ResidentChild"]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                           order_by="ResidentChild.birth_month")
+    topics: Mapped[list["ResidentTopic"]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                         order_by="ResidentTopic.topic")
+
+    __table_args__ = (Index("ix_residents_district", "district"), Index("ix_residents_garbage_area", "garbage_area"))
+
+
+class ResidentChild(Base):
+    """A child, by birth year and month only (enough for age classes, nothing more)."""
+
+    __tablename__ = "resident_children"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), index=True)
+    birth_month: Mapped[int] = mapped_column(Integer)  # year * 12 + (month - 1)
+
+    @property
+    def year(self) -> int:
+        return self.birth_month // 12
+
+    @property
+    def month(self) -> int:
+        return self.birth_month % 12 + 1
+
+
+class ResidentTopic(Base):
+    """A topic the resident wants to hear about (content/settings.yaml lists them)."""
+
+    __tablename__ = "resident_topics"
+
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+    __table_args__ = (Index("ix_resident_topics_topic", "topic", "resident_id"),)
 
 
 class ConversationState(Base):
@@ -72,24 +117,63 @@ class ConversationState(Base):
     __table_args__ = (UniqueConstraint("resident_id", "conversation"),)
 
 
-class OutboxMessage(Base):
-    """A push waiting to be sent, written in the same transaction as its cause.
+class Push(Base):
+    """One message sent to many residents: a notice, a reminder, an alert, a broadcast.
 
-    `retry_key` is sent as X-Line-Retry-Key on every attempt, so a retry after a lost
-    response never delivers twice.
+    `source_key` names its cause (e.g. "notice:gomi-calendar@2026-12-01T09:00+09:00") and
+    is unique, so a cause can never produce its push twice, whichever process tries.
+    The counts stay after the recipients are gone: they are anonymous.
     """
 
-    __tablename__ = "outbox_messages"
+    __tablename__ = "pushes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    recipients: Mapped[list[str]] = mapped_column(JSON)
-    messages: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    retry_key: Mapped[str] = mapped_column(String(36), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    source_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    urgent: Mapped[bool] = mapped_column(default=False)
+    messages: Mapped[dict[str, Any]] = mapped_column(JSON)  # language -> list of LINE messages
+    segment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recipients_total: Mapped[int] = mapped_column(Integer, default=0)
+    sent_count: Mapped[int] = mapped_column(Integer, default=0)
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PushBatch(Base):
+    """Up to 500 recipients of one push in one language: one multicast request.
+
+    Claimed by one worker at a time (SKIP LOCKED on PostgreSQL); `claimed_at` is a lease
+    so a batch of a killed worker is sent again, with the same retry key.
+    """
+
+    __tablename__ = "push_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    push_id: Mapped[int] = mapped_column(ForeignKey("pushes.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    batch_no: Mapped[int] = mapped_column(Integer)
+    urgent: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    recipient_count: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (UniqueConstraint("push_id", "language", "batch_no"),
+                      Index("ix_push_batches_due", "status", "urgent", "next_attempt_at"))
+
+
+class PushRecipient(Base):
+    """Who a batch goes to. Deleted once the batch is sent, and with the resident."""
+
+    __tablename__ = "push_recipients"
+
+    push_id: Mapped[int] = mapped_column(ForeignKey("pushes.id", ondelete="CASCADE"), primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    batch_no: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_push_recipients_batch", "push_id", "language", "batch_no"),
+                      Index("ix_push_recipients_resident", "resident_id"))

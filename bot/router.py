@@ -32,6 +32,9 @@ INJECTABLE = frozenset({
     "text", "params", "location", "match", "conversation",
 })
 
+#: What a recurring job (`@intent.every`) may ask for: it runs in the clock process.
+JOB_INJECTABLE = frozenset({"session", "now", "occurrence", "content", "config"})
+
 #: Event kinds that are not routed by text or postback.
 EVENT_KINDS = frozenset({"follow", "unfollow", "location", "unsupported", "fallback"})
 
@@ -69,6 +72,7 @@ class Intent:
         self.texts = tuple(texts)
         self.routes: list[Route] = []
         self.conversations: list[Any] = []
+        self.jobs: list[Any] = []
 
     def entry(self, handler: Handler) -> Handler:
         self.routes.append(Route(self.name, handler, "entry", self.name))
@@ -92,6 +96,15 @@ class Intent:
     def conversation(self, conversation: Any) -> Any:
         self.conversations.append(conversation)
         return conversation
+
+    def every(self, cron: str, name: str | None = None) -> Callable[[Handler], Handler]:
+        """Run the function on a cron schedule (city time) in the clock process."""
+        from .scheduler import Recurring
+
+        def register(job: Handler) -> Handler:
+            self.jobs.append(Recurring(name or f"{self.name}.{job.__name__}", cron, job, self.name))
+            return job
+        return register
 
 
 @dataclass(frozen=True)
@@ -147,6 +160,7 @@ class Router:
         self.postbacks: dict[str, Route] = {}
         self.kinds: dict[str, Route] = {}
         self.conversations: dict[str, Any] = {}
+        self.jobs: dict[str, Any] = {}
         self._index: tuple[str, _KeywordIndex] | None = None
         self._parameters: dict[Handler, tuple[str, ...]] = {}
 
@@ -172,6 +186,9 @@ class Router:
             self._put(self.conversations, conv.name, conv, "conversation")
             for handler in conv.handlers():
                 self._parameters[handler] = check_parameters(handler)
+        for job in intent.jobs:
+            self._put(self.jobs, job.name, job, "recurring job")
+            self._parameters[job.job] = check_parameters(job.job, JOB_INJECTABLE)
 
     @staticmethod
     def _put(table: dict[str, Any], key: str, value: Any, what: str) -> None:
@@ -317,6 +334,8 @@ class Router:
         for kind, route in sorted(self.kinds.items()):
             order = "5 fallback" if kind == "fallback" else "- event"
             rows.append((order, kind, route.intent, route.handler_name))
+        for name, job in sorted(self.jobs.items()):
+            rows.append(("- schedule", f"{name} ({job.cron})", job.intent, _name(job.job)))
         return rows
 
     def verify(self) -> None:
@@ -338,12 +357,12 @@ def _walk(data: Any, loc: tuple = ()) -> Iterable[tuple[tuple, Any]]:
             yield from _walk(value, loc + (index,))
 
 
-def check_parameters(handler: Handler) -> tuple[str, ...]:
+def check_parameters(handler: Handler, allowed: frozenset[str] = INJECTABLE) -> tuple[str, ...]:
     """Fail at start-up when a handler asks for something dispatch cannot give."""
     parameters = inspect.signature(handler).parameters
     for name, param in parameters.items():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise TypeError(f"{_name(handler)}: *args/**kwargs are not injectable; name what you need")
-        if name not in INJECTABLE:
-            raise TypeError(f"{_name(handler)} asks for {name!r}; handlers may ask for {', '.join(sorted(INJECTABLE))}")
+        if name not in allowed:
+            raise TypeError(f"{_name(handler)} asks for {name!r}; it may ask for {', '.join(sorted(allowed))}")
     return tuple(parameters)

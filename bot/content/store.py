@@ -40,6 +40,13 @@ class ContentSchema:
     files: dict[str, type[BaseModel]] = field(default_factory=dict)
     required_texts: dict[str, frozenset[str]] = field(default_factory=dict)
     checks: list[CrossCheck] = field(default_factory=list)
+    folders: dict[str, type[BaseModel]] = field(default_factory=dict)  # "notices" -> every notices/*.yaml
+
+    def model_for(self, stem: str) -> type[BaseModel] | None:
+        if stem in self.files:
+            return self.files[stem]
+        folder, _, name = stem.rpartition("/")
+        return self.folders.get(folder) if name else None
 
     def add(self, stem: str, model: type[BaseModel], texts: Iterable[str] = ()) -> None:
         if stem in self.files:
@@ -77,6 +84,11 @@ class Content:
     def intents(self) -> dict[str, IntentContent]:
         return {k: v for k, v in self.documents.items() if isinstance(v, IntentContent)}
 
+    def folder(self, name: str) -> dict[str, Any]:
+        """Documents of a folder (e.g. "notices"), keyed by file name without .yaml."""
+        prefix = name.rstrip("/") + "/"
+        return {stem[len(prefix):]: doc for stem, doc in sorted(self.documents.items()) if stem.startswith(prefix)}
+
 
 class _Keep(dict):
     """str.format_map that leaves unknown {placeholders} as they are instead of failing."""
@@ -112,9 +124,10 @@ def load_content(root: Path, schema: ContentSchema) -> Content:
         stem = name[: -len(".yaml")]
         seen.add(stem)
         digest.update(name.encode() + b"\0" + path.read_bytes())
-        model = schema.files.get(stem)
+        model = schema.model_for(stem)
         if model is None:
-            problems.append(Problem(name, 1, f"no intent or core part reads this file (known: {', '.join(sorted(schema.files))})"))
+            known = sorted([*schema.files, *(f"{folder}/*" for folder in schema.folders)])
+            problems.append(Problem(name, 1, f"no intent or core part reads this file (known: {', '.join(known)})"))
             continue
         try:
             doc = load_yaml(path, name)

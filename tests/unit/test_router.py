@@ -109,5 +109,5 @@ def test_handler_parameters_are_checked_at_registration():
 
 def test_routes_table_lists_the_matching_order(router):
     orders = [row[0] for row in router.table()]
-    assert orders == sorted(orders, key=lambda o: "12345-".index(o[0]))
+    assert orders == sorted(orders, key=lambda o: "12345-".index(o[0]))  # events and schedules last
     assert ("5 fallback", "fallback", "fallback", "handlers.fallback.did_you_mean") in router.table()

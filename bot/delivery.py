@@ -1,0 +1,256 @@
+"""Durable delivery: a push becomes stored batches, and workers send them exactly once.
+
+Creating a push (`create_push`) happens in the caller's transaction, together with
+whatever caused it, and fans out inside the database: recipients are numbered per
+language with a window function and grouped 500 to a batch, all as INSERT ... SELECT,
+so a million residents never pass through Python. Workers (`citybot worker`) claim
+batches — `FOR UPDATE SKIP LOCKED` on PostgreSQL so several share the queue, a
+conditional UPDATE on SQLite where one runs — and send each with multicast and a retry
+key derived from the batch, so a retry after a crash, a timeout or a lost answer can
+never deliver twice. Routine batches wait out the quiet hours; urgent ones jump the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, time as dtime, timedelta
+from typing import Any, Callable, Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, delete, func, insert, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from .messenger import MAX_RECIPIENTS, LineError, Messenger, to_models
+from .models import Push, PushBatch, PushRecipient, Resident
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+
+
+# -- creating pushes --------------------------------------------------------------------------
+def create_push(session: Session, *, source_key: str, kind: str, messages: Mapping[str, Sequence[dict[str, Any]]],
+                recipients: Select, now: datetime, urgent: bool = False,
+                segment: dict[str, Any] | None = None) -> int | None:
+    """Store a push and its batches; None if `source_key` was pushed before (by anyone).
+
+    `messages` maps a language (ja, en, easy_ja, or "*" for all) to its messages;
+    `recipients` is a SELECT of resident ids (see bot.segments.recipients). Nothing is
+    sent here: the caller commits, and the workers send.
+    """
+    for batch in messages.values():
+        to_models(batch)  # refuse what LINE would refuse, inside the caller's transaction
+    dialect = session.get_bind().dialect.name
+    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(Push).values(
+        source_key=source_key, kind=kind, urgent=urgent, messages={k: list(v) for k, v in messages.items()},
+        segment=segment, created_at=now, recipients_total=0, sent_count=0, failed_count=0,
+    ).on_conflict_do_nothing(index_elements=["source_key"]).returning(Push.id)
+    push_id = session.scalar(ins)
+    if push_id is None:
+        return None
+    wanted = recipients.subquery()
+    numbered = (
+        select(literal(push_id), Resident.id, Resident.language,
+               (func.row_number().over(partition_by=Resident.language, order_by=Resident.id) - 1) // MAX_RECIPIENTS)
+        .join(wanted, wanted.c[0] == Resident.id)
+        .where(Resident.following.is_(True))
+    )
+    session.execute(insert(PushRecipient).from_select(["push_id", "resident_id", "language", "batch_no"], numbered))
+    per_batch = (
+        select(PushRecipient.push_id, PushRecipient.language, PushRecipient.batch_no, literal(urgent),
+               literal("pending"), func.count(), literal(0), literal(now, type_=PushBatch.next_attempt_at.type))
+        .where(PushRecipient.push_id == push_id)
+        .group_by(PushRecipient.push_id, PushRecipient.language, PushRecipient.batch_no)
+    )
+    session.execute(insert(PushBatch).from_select(
+        ["push_id", "language", "batch_no", "urgent", "status", "recipient_count", "attempts", "next_attempt_at"],
+        per_batch))
+    total = session.scalar(select(func.coalesce(func.sum(PushBatch.recipient_count), 0))
+                           .where(PushBatch.push_id == push_id))
+    session.execute(update(Push).where(Push.id == push_id).values(recipients_total=total))
+    return push_id
+
+
+def to_residents(line_user_ids: Sequence[str]) -> Select:
+    return select(Resident.id).where(Resident.line_user_id.in_(list(line_user_ids)))
+
+
+# -- quiet hours ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QuietHours:
+    """Routine pushes wait while residents sleep (default 21:00-07:00, Japan time)."""
+
+    start: dtime
+    end: dtime
+    zone: ZoneInfo
+
+    @classmethod
+    def parse(cls, spec: str, zone: str = "Asia/Tokyo") -> "QuietHours | None":
+        if not spec or spec.strip().lower() in {"off", "none"}:
+            return None
+        try:
+            start, end = (dtime.fromisoformat(part.strip()) for part in spec.split("-"))
+        except ValueError:
+            raise ValueError(f"quiet hours must look like 21:00-07:00, not {spec!r}") from None
+        return cls(start, end, ZoneInfo(zone))
+
+    def covers(self, moment: datetime) -> bool:
+        local = moment.astimezone(self.zone).time()
+        if self.start <= self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+
+# -- sending ---------------------------------------------------------------------------------------
+def retry_key(push: Push, batch: PushBatch) -> str:
+    """Stable across retries and processes; unique across pushes (X-Line-Retry-Key)."""
+    name = f"citybot:push:{push.source_key}:{push.created_at.isoformat()}:{batch.language}:{batch.batch_no}"
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+
+
+def claim(session: Session, now: datetime, *, quiet: bool, lease: timedelta) -> PushBatch | None:
+    """Take the next due batch (urgent first); None when there is nothing to do."""
+    due = (
+        select(PushBatch.id)
+        .where(or_(PushBatch.status == "pending",
+                   (PushBatch.status == "sending") & (PushBatch.claimed_at < now - lease)))
+        .where(PushBatch.next_attempt_at <= now)
+        .order_by(PushBatch.urgent.desc(), PushBatch.id)
+        .limit(1)
+    )
+    if quiet:
+        due = due.where(PushBatch.urgent.is_(True))
+    if session.get_bind().dialect.name == "postgresql":
+        batch_id = session.scalar(due.with_for_update(skip_locked=True))
+        if batch_id is None:
+            session.rollback()
+            return None
+        session.execute(update(PushBatch).where(PushBatch.id == batch_id)
+                        .values(status="sending", claimed_at=now, attempts=PushBatch.attempts + 1))
+        session.commit()
+        return session.get(PushBatch, batch_id, populate_existing=True)
+    while True:  # SQLite: a conditional update is the claim
+        batch_id = session.scalar(due)
+        if batch_id is None:
+            session.rollback()
+            return None
+        claimed = session.execute(
+            update(PushBatch).where(PushBatch.id == batch_id)
+            .where(or_(PushBatch.status == "pending",
+                       (PushBatch.status == "sending") & (PushBatch.claimed_at < now - lease)))
+            .values(status="sending", claimed_at=now, attempts=PushBatch.attempts + 1)
+            .execution_options(synchronize_session=False)).rowcount
+        session.commit()
+        if claimed == 1:
+            return session.get(PushBatch, batch_id, populate_existing=True)
+
+
+def send(session: Session, messenger: Messenger, batch: PushBatch, now: datetime) -> str:
+    """Send one claimed batch and record the outcome: sent, failed or pending (retry)."""
+    push = session.get(Push, batch.push_id)
+    user_ids = list(session.scalars(
+        select(Resident.line_user_id).join(PushRecipient, PushRecipient.resident_id == Resident.id)
+        .where(PushRecipient.push_id == batch.push_id, PushRecipient.language == batch.language,
+               PushRecipient.batch_no == batch.batch_no)))
+    if not user_ids:  # everyone in it left (deleted their data, blocked) before it went out
+        return _finish(session, batch, push, "sent", now, sent=0)
+    messages = push.messages.get(batch.language) or push.messages.get("*") or push.messages["ja"]
+    try:
+        messenger.multicast(user_ids, messages, retry_key(push, batch))
+    except LineError as err:
+        if err.already_accepted:
+            return _finish(session, batch, push, "sent", now, sent=len(user_ids))
+        if err.retryable and batch.attempts < MAX_ATTEMPTS:
+            batch.status, batch.error = "pending", str(err)
+            batch.next_attempt_at = now + backoff(batch.attempts)
+            session.commit()
+            log.warning("push %s batch %s deferred (attempt %s): %s", push.id, batch.batch_no, batch.attempts, err)
+            return "pending"
+        log.error("push %s batch %s failed: %s", push.id, batch.batch_no, err)
+        return _finish(session, batch, push, "failed", now, failed=len(user_ids), error=str(err))
+    return _finish(session, batch, push, "sent", now, sent=len(user_ids))
+
+
+def _finish(session: Session, batch: PushBatch, push: Push, status: str, now: datetime, *, sent: int = 0,
+            failed: int = 0, error: str | None = None) -> str:
+    """Record the outcome and forget who the batch went to: only the counts stay."""
+    batch.status, batch.sent_at, batch.error = status, now, error
+    session.execute(delete(PushRecipient).where(PushRecipient.push_id == batch.push_id,
+                                                PushRecipient.language == batch.language,
+                                                PushRecipient.batch_no == batch.batch_no))
+    session.execute(update(Push).where(Push.id == push.id).values(sent_count=Push.sent_count + sent,
+                                                                   failed_count=Push.failed_count + failed))
+    session.commit()
+    return status
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2 ** attempts, 300))
+
+
+class RateLimiter:
+    """At most `rate` requests per second from this process (a token bucket)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.rate, self._clock, self._sleep = rate, clock, sleep
+        self._tokens, self._last = max(rate, 1.0), clock()
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if self.rate <= 0:
+            return
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(max(self.rate, 1.0), self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            if self._tokens < 1:
+                self._sleep((1 - self._tokens) / self.rate)
+                self._tokens = 0.0
+                self._last = self._clock()
+            else:
+                self._tokens -= 1
+
+
+def deliver_due(sessions: sessionmaker, messenger: Messenger, now: Callable[[], datetime], *,
+                quiet_hours: QuietHours | None, lease: timedelta, limiter: RateLimiter | None = None,
+                limit: int | None = None, stop: threading.Event | None = None) -> int:
+    """Send due batches until none is left (or `limit` were handled); returns how many."""
+    handled = 0
+    with sessions() as session:
+        while (limit is None or handled < limit) and not (stop and stop.is_set()):
+            moment = now()
+            batch = claim(session, moment, quiet=bool(quiet_hours and quiet_hours.covers(moment)), lease=lease)
+            if batch is None:
+                break
+            if limiter:
+                limiter.wait()
+            send(session, messenger, batch, now())
+            handled += 1
+    return handled
+
+
+def status(session: Session, push_id: int | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    """Per push: recipients sent, pending and failed, and batches by status."""
+    pushes = select(Push).order_by(Push.id.desc()).limit(limit) if push_id is None else \
+        select(Push).where(Push.id == push_id)
+    rows = []
+    for push in session.scalars(pushes):
+        batches = dict(session.execute(select(PushBatch.status, func.count()).where(PushBatch.push_id == push.id)
+                                       .group_by(PushBatch.status)).all())
+        rows.append({
+            "id": push.id, "source": push.source_key, "kind": push.kind, "urgent": push.urgent,
+            "created_at": push.created_at.isoformat(), "recipients": push.recipients_total,
+            "sent": push.sent_count, "failed": push.failed_count,
+            "pending": push.recipients_total - push.sent_count - push.failed_count,
+            "batches": {k: batches.get(k, 0) for k in ("pending", "sending", "sent", "failed")},
+            "errors": list(session.scalars(select(PushBatch.error).where(PushBatch.push_id == push.id,
+                                                                         PushBatch.status == "failed").limit(3))),
+        })
+    return rows

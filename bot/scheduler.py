@@ -1,0 +1,144 @@
+"""The clock process (`citybot scheduler`): notices and recurring jobs, on time, once.
+
+APScheduler fires the jobs: one per notice in content/notices/ (re-synced whenever the
+content changes) and the recurring jobs intents register with `@intent.every(...)`.
+A firing never sends by itself: it stores a push (bot/delivery.py) whose key names the
+job and the occurrence it is for, in one transaction. That key is what makes the clock
+safe: a second scheduler started by mistake, a retry, or the catch-up at start-up
+(occurrences missed while the process was down, if no older than the grace) all find
+the push already there and add nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterator
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from . import delivery, segments
+from .notices import Notice, cron_trigger, notices, resolve_segment
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Recurring:
+    """A job an intent runs on a schedule (reminders, alerts, clean-ups)."""
+
+    name: str
+    cron: str
+    job: Callable[..., Any]
+    intent: str = ""
+
+
+def occurrences(trigger: Any, start: datetime, end: datetime) -> Iterator[datetime]:
+    """Fire times of `trigger` in (start, end]."""
+    fire = trigger.get_next_fire_time(None, start + timedelta(microseconds=1))
+    while fire is not None and fire <= end:
+        yield fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+
+
+def latest_occurrence(trigger: Any, now: datetime, grace: timedelta) -> datetime | None:
+    """The most recent fire time no older than `grace`: what a (late) run is for."""
+    latest = None
+    for fire in occurrences(trigger, now - grace, now):
+        latest = fire
+    return latest
+
+
+class Clock:
+    def __init__(self, services: Any, *, scheduler: Any = None):
+        self.services = services
+        self.config = services.config
+        self.zone = ZoneInfo(self.config.timezone)
+        self.grace = timedelta(seconds=self.config.scheduler_grace_seconds)
+        self.scheduler = scheduler or BackgroundScheduler(timezone=self.zone)
+        self._content_version: str | None = None
+        self._lock = threading.Lock()
+
+    # -- jobs -------------------------------------------------------------------------------
+    def sync(self) -> None:
+        """Make the scheduler's jobs match the content and the registered recurring jobs."""
+        with self._lock:
+            content = self.services.content.current()
+            if content.version == self._content_version:
+                return
+            wanted: dict[str, tuple[Any, Callable[[], None]]] = {}
+            for name, notice in notices(content).items():
+                wanted[f"notice:{name}"] = (notice.trigger(self.config.timezone), self._notice_runner(name))
+            for job in self.services.router.jobs.values():
+                trigger = cron_trigger(job.cron, self.zone)
+                wanted[f"job:{job.name}"] = (trigger, self._job_runner(job))
+            for existing in self.scheduler.get_jobs():
+                if existing.id.startswith(("notice:", "job:")) and existing.id not in wanted:
+                    existing.remove()
+            for job_id, (trigger, runner) in wanted.items():
+                self.scheduler.add_job(runner, trigger, id=job_id, name=job_id, replace_existing=True,
+                                       misfire_grace_time=int(self.grace.total_seconds()) or 1, coalesce=True,
+                                       max_instances=1)
+            self._content_version = content.version
+            log.info("scheduler synced: %d job(s) for content %s", len(wanted), content.version)
+
+    def _notice_runner(self, name: str) -> Callable[[], None]:
+        return lambda: self.run_notice(name, self.services.now())
+
+    def _job_runner(self, job: Recurring) -> Callable[[], None]:
+        return lambda: self.run_job(job, self.services.now())
+
+    # -- running one occurrence ---------------------------------------------------------------
+    def run_notice(self, name: str, now: datetime) -> int | None:
+        """Store the push for the notice's latest due occurrence; None if already done."""
+        content = self.services.content.current()
+        notice: Notice | None = notices(content).get(name)
+        if notice is None:
+            return None
+        occurrence = latest_occurrence(notice.trigger(self.config.timezone), now, self.grace)
+        if occurrence is None:
+            return None
+        segment = resolve_segment(content, notice)
+        with self.services.sessions() as session:
+            push_id = delivery.create_push(
+                session, source_key=f"notice:{name}@{occurrence.isoformat()}", kind="notice",
+                messages=notice.messages(content), recipients=segments.recipients(segment, occurrence.astimezone(self.zone).date()),
+                now=now, urgent=notice.urgent, segment=segment.model_dump(exclude_none=True))
+            session.commit()
+        if push_id is not None:
+            log.info("notice %s for %s queued as push %s", name, occurrence.isoformat(), push_id)
+        return push_id
+
+    def run_job(self, job: Recurring, now: datetime) -> None:
+        occurrence = latest_occurrence(cron_trigger(job.cron, self.zone), now, self.grace)
+        if occurrence is None:
+            return
+        dependencies = {"session": None, "now": now, "occurrence": occurrence, "config": self.config,
+                        "content": self.services.content.current()}
+        with self.services.sessions() as session:
+            dependencies["session"] = session
+            job.job(**{name: dependencies[name] for name in self.services.router.parameters(job.job)})
+            session.commit()
+
+    def catch_up(self, now: datetime) -> None:
+        """Occurrences missed while no scheduler ran, if still useful (within the grace)."""
+        content = self.services.content.current()
+        for name in notices(content):
+            self.run_notice(name, now)
+        for job in self.services.router.jobs.values():
+            self.run_job(job, now)
+
+    # -- the process --------------------------------------------------------------------------
+    def start(self) -> None:
+        self.sync()
+        self.catch_up(self.services.now())
+        seconds = max(self.config.content_reload_seconds, 5.0)
+        self.scheduler.add_job(self.sync, "interval", seconds=seconds, id="content-sync", replace_existing=True)
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)

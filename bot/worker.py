@@ -1,0 +1,57 @@
+"""The worker process (`citybot worker`): sends push batches and picks up stray events.
+
+It loops: send every due batch (under the rate limit, urgent first, routine ones held
+during quiet hours), then process inbound events no web process finished, then wait a
+moment. SIGTERM finishes the batch in hand and stops; SIGKILL loses nothing either,
+since an unfinished claim expires and the batch goes again with the same retry key.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+from . import delivery
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(self, services: Any):
+        self.services = services
+        config = services.config
+        self.quiet_hours = delivery.QuietHours.parse(config.quiet_hours, config.timezone)
+        self.lease = timedelta(seconds=config.batch_lease_seconds)
+        self.limiter = delivery.RateLimiter(config.delivery_rate)
+        self.stop_event = threading.Event()
+        self._last_sweep = 0.0
+
+    def run_once(self) -> int:
+        sent = delivery.deliver_due(self.services.sessions, self.services.messenger, self.services.now,
+                                    quiet_hours=self.quiet_hours, lease=self.lease, limiter=self.limiter,
+                                    stop=self.stop_event)
+        if time.monotonic() - self._last_sweep >= max(self.services.config.inbox_sweep_seconds, 1.0):
+            self._last_sweep = time.monotonic()
+            self.services.dispatcher.sweep()
+        return sent
+
+    def run(self) -> None:
+        log.info("worker started (rate %s/s, quiet hours %s)", self.limiter.rate,
+                 self.services.config.quiet_hours)
+        while not self.stop_event.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the worker
+                log.exception("worker round failed")
+                busy = 0
+            if not busy:
+                self.stop_event.wait(self.services.config.worker_idle_seconds)
+        log.info("worker stopped")
+
+    def install_signal_handlers(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop_event.set())
