@@ -37,10 +37,14 @@ class Recurring:
 
 
 def occurrences(trigger: Any, start: datetime, end: datetime) -> Iterator[datetime]:
-    """Fire times of `trigger` in (start, end]."""
+    """Fire times of `trigger` in (start, end].
+
+    A date trigger answers its date whatever `now` it is given, hence the check on start.
+    """
     fire = trigger.get_next_fire_time(None, start + timedelta(microseconds=1))
     while fire is not None and fire <= end:
-        yield fire
+        if fire > start:
+            yield fire
         fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
 
 
