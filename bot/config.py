@@ -93,6 +93,9 @@ class Config:
     delivery_rate: float = setting("DELIVERY_RATE_PER_SECOND", 150.0,
                                    "multicast requests per second per worker process (LINE allows 200/s "
                                    "per channel: divide among workers)")
+    worker_threads: int = setting("WORKER_THREADS", 4,
+                                  "batches one worker process sends at the same time (each waits on LINE "
+                                  "most of the time)")
     batch_lease_seconds: float = setting("BATCH_LEASE_SECONDS", 60.0,
                                          "a batch claimed longer ago than this by a worker that died is "
                                          "sent again (same retry key)")

@@ -12,6 +12,7 @@ import logging
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -31,13 +32,19 @@ class Worker:
         self._last_sweep = 0.0
 
     def run_once(self) -> int:
-        sent = delivery.deliver_due(self.services.sessions, self.services.messenger, self.services.now,
-                                    quiet_hours=self.quiet_hours, lease=self.lease, limiter=self.limiter,
-                                    stop=self.stop_event)
+        """Send until nothing is due, with WORKER_THREADS batches in flight at a time."""
+        threads = max(1, self.services.config.worker_threads)
+        with ThreadPoolExecutor(threads, thread_name_prefix="citybot-send") as pool:
+            sent = sum(pool.map(lambda _: self._deliver(), range(threads)))
         if time.monotonic() - self._last_sweep >= max(self.services.config.inbox_sweep_seconds, 1.0):
             self._last_sweep = time.monotonic()
             self.services.dispatcher.sweep()
         return sent
+
+    def _deliver(self) -> int:
+        return delivery.deliver_due(self.services.sessions, self.services.messenger, self.services.now,
+                                    quiet_hours=self.quiet_hours, lease=self.lease, limiter=self.limiter,
+                                    stop=self.stop_event)
 
     def run(self) -> None:
         log.info("worker started (rate %s/s, quiet hours %s)", self.limiter.rate,
