@@ -49,6 +49,7 @@ check: install
 
 bench: install-dev
 	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/fanout.py
 
 clean:
 	rm -rf $(VENV) instance *.egg-info .pytest_cache
