@@ -29,6 +29,25 @@ class Tap:
         return action
 
 
+@dataclass(frozen=True)
+class DatePick(Tap):
+    """A chip or button that opens LINE's date picker. Its postback brings the choice as
+    `params["date"]` ("YYYY-MM-DD"); `initial`, `min` and `max` are written the same way.
+    LINE shows no bubble for the tap, so `display` is not used."""
+
+    initial: str | None = None
+    min: str | None = None
+    max: str | None = None
+
+    def action(self) -> dict[str, Any]:
+        action: dict[str, Any] = {"type": "datetimepicker", "label": self.label[:20], "data": self.data,
+                                  "mode": "date"}
+        for key in ("initial", "min", "max"):
+            if getattr(self, key):
+                action[key] = getattr(self, key)
+        return action
+
+
 def taps(choices: Iterable[Choice], lang: str) -> list[Tap]:
     return [Tap(c.label.get(lang), c.postback, (c.display or c.label).get(lang)) for c in choices]
 

@@ -217,8 +217,10 @@ class Person:
     def says(self, text_: str) -> list[dict[str, Any]]:
         return self._exchange(ev.text_event(self.user_id, text_, reply_token=self.token()), text_)
 
-    def taps(self, data: str) -> list[dict[str, Any]]:
-        return self._exchange(ev.postback_event(self.user_id, data, reply_token=self.token()), {"postback": data})
+    def taps(self, data: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """A postback; `params` is what LINE adds for a picker, e.g. {"date": "2021-04-15"}."""
+        return self._exchange(ev.postback_event(self.user_id, data, params=params, reply_token=self.token()),
+                              {"postback": data, **({"params": params} if params else {})})
 
     def sends_location(self, lat: float, lon: float) -> list[dict[str, Any]]:
         return self._exchange(ev.location_event(self.user_id, lat, lon, reply_token=self.token()), {"location": (lat, lon)})

@@ -11,7 +11,8 @@ def test_menu_by_keyword_shows_every_service_as_a_button(chat):
     [menu] = hanako.says("メニュー")
     assert menu["type"] == "flex"
     buttons = menu["contents"]["footer"]["contents"]
-    assert [b["action"]["data"] for b in buttons] == ["action=help", "action=contact", "action=language"]
+    assert [b["action"]["data"] for b in buttons] == ["action=help", "action=contact", "action=language",
+                                                             "action=settings"]
 
 
 def test_help_in_the_way_people_type_it(chat):
@@ -78,8 +79,8 @@ def test_follow_greets_and_block_forgets_the_resident(chat, services):
     taro = chat.resident()
     [welcome] = taro.follows()
     assert "友だち追加ありがとう" in welcome["text"]
-    assert "action=language.set&lang=en" in quick_data(welcome)
-    taro.taps("action=language.set&lang=en")
+    assert "action=settings.language&lang=en" in quick_data(welcome)
+    taro.taps("action=settings.language&lang=en")
     with services.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Resident)) == 1
     assert taro.blocks() == []

@@ -1,0 +1,271 @@
+"""The resident profile: what content lets residents choose, and how their data goes.
+
+A resident tells the city where they live (district, garbage collection area), the birth
+year and month of their children, the topics they follow and when reminders suit them
+(handlers/settings.py asks, after consent). The choices come from content/settings.yaml,
+checked here so that a typo in an id is a `file:line` problem for staff, never a
+resident registered to an area that does not exist.
+
+Their data goes in one of two ways: they ask (「データ削除」, `delete_resident`), or they
+block the account (`purge_unfollowed`, after a grace period that may be zero). Children,
+topics, conversation state and pending push recipients go with the resident row
+(ON DELETE CASCADE); what stays is anonymous (push counts).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+from typing import Annotated, ClassVar, Sequence, TypeVar
+
+from pydantic import AfterValidator, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from .content.models import IntentContent, Keywords, Label, NonEmpty, Strict, Text
+from .lookup import normalize
+from .models import Resident
+
+#: Topics the city services are built on; content may add more, never drop these.
+REQUIRED_TOPICS = ("garbage", "childcare", "disaster", "city_news")
+#: Button labels handlers/settings.py shows (content/settings.yaml `labels:`).
+REQUIRED_LABELS = frozenset({
+    "consent_yes", "consent_no", "skip", "quit", "more", "done", "pick_month", "add_child",
+    "no_children", "no_reminder", "settings", "change_district", "change_area", "change_children",
+    "change_topics", "change_reminder", "change_language", "delete",
+})
+#: Words residents type instead of tapping (content/settings.yaml `commands:`).
+REQUIRED_COMMANDS = frozenset({"quit", "skip", "done", "none"})
+
+CHILD_MAX_AGE = 30  # the oldest "child" a resident can register, in years (as segments allow)
+MAX_CHILDREN = 8  # each registered child gets a "remove" chip; 13 quick replies in all
+
+
+def _id(value: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", value):
+        raise ValueError(f"id {value!r}: use lower-case letters, digits, - and _ (at most 64)")
+    return value
+
+
+def _time_of_day(value: str) -> str:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise ValueError(f"{value!r} is not a time of day written HH:MM (for example 07:00)")
+    return value
+
+
+Id = Annotated[str, AfterValidator(_id)]
+TimeOfDay = Annotated[str, AfterValidator(_time_of_day)]
+
+
+class ChipName(Text):
+    """A name shown on a toggle chip, with room for the "✓ " in front."""
+
+    max_len: ClassVar[int] = 18
+
+
+class Choosable(Strict):
+    """Something a resident picks from a list; `words` are other ways of typing it."""
+
+    id: Id
+    name: Label
+    words: list[NonEmpty] = []
+
+    def spellings(self) -> list[str]:
+        return [self.id, self.name.ja, self.name.en, self.name.easy_ja, *self.words]
+
+
+class District(Choosable):
+    pass
+
+
+class GarbageArea(Choosable):
+    district: Id
+
+
+class Topic(Choosable):
+    name: ChipName
+
+
+ChoosableT = TypeVar("ChoosableT", bound=Choosable)
+
+
+class SettingsContent(IntentContent):
+    """content/settings.yaml: the choices registration offers and everything it says."""
+
+    districts: list[District] = Field(min_length=1)
+    garbage_areas: list[GarbageArea] = Field(min_length=1)
+    topics: list[Topic] = Field(min_length=1, max_length=10)  # + 完了, スキップ, やめる
+    reminder_times: list[TimeOfDay] = Field(min_length=1, max_length=10)  # + 通知しない, スキップ, やめる
+    labels: dict[str, Label]
+    commands: dict[str, Keywords]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "SettingsContent":
+        errors: list[InitErrorDetails] = []
+
+        def problem(loc: tuple, message: str, value: object) -> None:
+            errors.append(InitErrorDetails(type=PydanticCustomError("settings", "{message}", {"message": message}),
+                                           loc=loc, input=value))
+
+        for field in ("districts", "garbage_areas", "topics"):
+            seen: set[str] = set()
+            for index, item in enumerate(getattr(self, field)):
+                if item.id in seen:
+                    problem((field, index, "id"), f"id {item.id!r} is listed twice", item.id)
+                seen.add(item.id)
+        districts = {d.id for d in self.districts}
+        for index, area in enumerate(self.garbage_areas):
+            if area.district not in districts:
+                problem(("garbage_areas", index, "district"),
+                        f"unknown district {area.district!r} (districts: {', '.join(sorted(districts))})", area.district)
+        missing = [name for name in REQUIRED_TOPICS if name not in {topic.id for topic in self.topics}]
+        if missing:
+            problem(("topics",), f"topics the city services need are missing: {', '.join(missing)}", missing)
+        for index, value in enumerate(self.reminder_times):
+            if value in self.reminder_times[:index]:
+                problem(("reminder_times", index), f"{value} is listed twice", value)
+        for field, required in (("labels", REQUIRED_LABELS), ("commands", REQUIRED_COMMANDS)):
+            absent = sorted(required - getattr(self, field).keys())
+            if absent:
+                problem((field,), f"missing: {', '.join(absent)}", absent)
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+    # -- looking things up ----------------------------------------------------------------
+    def district(self, district_id: str | None) -> District | None:
+        return next((d for d in self.districts if d.id == district_id), None)
+
+    def area(self, area_id: str | None) -> GarbageArea | None:
+        return next((a for a in self.garbage_areas if a.id == area_id), None)
+
+    def topic(self, topic_id: str | None) -> Topic | None:
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+    def areas_in(self, district_id: str | None) -> list[GarbageArea]:
+        return [a for a in self.garbage_areas if a.district == district_id]
+
+    def means(self, command: str, typed: str) -> bool:
+        """Whether the typed text is one of the words for a command (やめる, スキップ, ...)."""
+        return bool(normalize(typed)) and normalize(typed) in {normalize(w) for w in self.commands[command].all()}
+
+
+def find(items: Sequence[ChoosableT], typed: str) -> ChoosableT | None:
+    """The one item the resident typed: by any of its spellings, or named inside the text
+    ("北区です"). None when nothing, or more than one, fits."""
+    norm = normalize(typed)
+    if not norm:
+        return None
+    exact = [item for item in items if norm in {normalize(s) for s in item.spellings()}]
+    if exact:
+        return exact[0] if len(exact) == 1 else None
+    named = [item for item in items if any(len(s) >= 2 and s in norm for s in map(normalize, item.spellings()))]
+    return named[0] if len(named) == 1 else None
+
+
+# -- birth months -------------------------------------------------------------------------
+def month_index(day: date) -> int:
+    """How resident_children.birth_month stores a month: year * 12 + (month - 1)."""
+    return day.year * 12 + day.month - 1
+
+
+def month_of(birth_month: int) -> tuple[int, int]:
+    """(year, month) of a stored birth month."""
+    return birth_month // 12, birth_month % 12 + 1
+
+
+def month_from_date(value: str | None) -> int | None:
+    """The month of a date picker's "YYYY-MM-DD"; the day is dropped, never stored."""
+    try:
+        return month_index(date.fromisoformat(value or ""))
+    except ValueError:
+        return None
+
+
+_ERAS = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988}
+_ERA_MONTH = re.compile(r"(令和|平成|r|h)\s*(\d{1,2}|元)\s*(?:年|[./-])\s*(\d{1,2})\s*月?")
+_MONTH = re.compile(r"(\d{4})\s*(?:年|[./-])\s*(\d{1,2})\s*月?")
+
+
+def parse_month(typed: str) -> int | None:
+    """A birth month as people type it: 2021年4月, 2021/4, 2021-04, 令和3年4月, R3.4."""
+    text = unicodedata.normalize("NFKC", typed).casefold()
+    era = _ERA_MONTH.search(text)
+    if era:
+        year = _ERAS[era.group(1)] + (1 if era.group(2) == "元" else int(era.group(2)))
+        month = int(era.group(3))
+    else:
+        western = _MONTH.search(text)
+        if not western:
+            return None
+        year, month = int(western.group(1)), int(western.group(2))
+    return year * 12 + month - 1 if 1 <= month <= 12 else None
+
+
+def birth_month_range(now: datetime) -> tuple[int, int]:
+    """(oldest, newest) birth month a child may have: up to CHILD_MAX_AGE years back, and
+    no later than this month (a day ahead of UTC covers every time zone the city can be in)."""
+    newest = month_index((now + timedelta(days=1)).date())
+    return newest - (CHILD_MAX_AGE + 1) * 12 + 1, newest
+
+
+# -- reminder times ------------------------------------------------------------------------
+_TIME = re.compile(r"(?<!\d)(\d{1,2})\s*(?::|時|じ)\s*(\d{1,2}|半|はん)?")
+
+
+def parse_time(typed: str) -> str | None:
+    """A time of day as people type it: 7:00, 19時, 午後7時半, ７じ, 7pm -> "HH:MM"."""
+    text = unicodedata.normalize("NFKC", typed).strip().casefold()
+    found = _TIME.search(text) or re.search(r"(?<!\d)(\d{1,2})()\s*(?:pm|am)?$", text)
+    if not found:
+        return None
+    hour, minute = int(found.group(1)), found.group(2) or "0"
+    minute = 30 if minute in ("半", "はん") else int(minute)
+    if hour < 12 and any(word in text for word in ("午後", "ごご", "pm", "夜", "よる")):
+        hour += 12
+    return f"{hour:02d}:{minute:02d}" if hour < 24 and minute < 60 else None
+
+
+# -- the profile as a whole ------------------------------------------------------------------
+def is_empty(resident: Resident) -> bool:
+    """Nothing registered yet (consent alone does not count)."""
+    return not (resident.district or resident.garbage_area or resident.children or resident.topics
+                or resident.reminder_time)
+
+
+def delete_resident(session: Session, resident: Resident) -> None:
+    """Everything the city keeps about one resident, gone in the caller's transaction."""
+    session.delete(resident)
+    session.flush()
+
+
+def unfollow(session: Session, resident: Resident, now: datetime, grace: timedelta) -> None:
+    """They blocked the account: mark it, and delete them at once when there is no grace
+    period (otherwise `purge_unfollowed` does, once it has passed)."""
+    resident.following = False
+    resident.unfollowed_at = now
+    if grace <= timedelta(0):
+        delete_resident(session, resident)
+
+
+def purge_unfollowed(session: Session, now: datetime, grace: timedelta) -> int:
+    """Delete residents who blocked the account at least `grace` ago; how many went.
+
+    One DELETE, however many there are; their children, topics, conversation state and
+    pending push recipients cascade in the database. The caller commits.
+    """
+    result = session.execute(
+        delete(Resident)
+        .where(Resident.following.is_(False), Resident.unfollowed_at.is_not(None),
+               Resident.unfollowed_at <= now - grace)
+        .execution_options(synchronize_session="fetch"))
+    return result.rowcount or 0
+
+
+def known_ids(settings: SettingsContent) -> tuple[set[str], set[str], set[str]]:
+    """(districts, garbage areas, topics) content declares, to validate segments against."""
+    return ({d.id for d in settings.districts}, {a.id for a in settings.garbage_areas},
+            {t.id for t in settings.topics})
+
