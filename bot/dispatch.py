@@ -121,6 +121,7 @@ class Context:
     push: Push | None = None
     notices: list[str] = field(default_factory=list)  # content keys said before the answer
     error: str | None = None
+    config: Any = None
 
     def dependencies(self) -> dict[str, Any]:
         location = None
@@ -131,6 +132,7 @@ class Context:
             "content": self.content, "lang": self.lang, "now": self.now, "reply": self.reply,
             "push": self.push, "text": self.incoming.text, "params": dict(self.incoming.params),
             "location": location, "match": self.match, "conversation": self.conversation,
+            "config": self.config,
         }
 
 
@@ -236,7 +238,8 @@ class Dispatcher:
         source = event.source
         user_id = source.user_id if isinstance(source, UserSource) else None
         ctx = Context(raw=raw, event=event, incoming=incoming, session=session,
-                      content=self.services.content.current(), now=self.services.now(), user_id=user_id)
+                      content=self.services.content.current(), now=self.services.now(), user_id=user_id,
+                      config=self.services.config)
 
         def route_and_call() -> None:
             if lang:

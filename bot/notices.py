@@ -20,6 +20,7 @@ from .content.models import LANGUAGES, Choice, Text
 from .content.store import Content
 from .content.yamlfile import Problem, YamlDocument
 from .messages import taps, text as text_message
+from .profile import known_ids
 from .segments import Segment
 
 
@@ -109,11 +110,8 @@ def check_notices(content: Content, sources: Mapping[str, YamlDocument]) -> Iter
     settings = content.documents.get("settings")
     if settings is None:  # no intent declares districts, areas and topics: nothing to check against
         return
-    known = {
-        "districts": [d.id for d in getattr(settings, "districts", [])],
-        "areas": [a.id for a in getattr(settings, "garbage_areas", [])],
-        "topics": [t.id for t in getattr(settings, "topics", [])],
-    }
+    districts, areas, topics = known_ids(settings)
+    known = {"districts": districts, "areas": areas, "topics": topics}
     named: dict[str, Segment] = content["segments"].segments if "segments" in content.documents else {}
     for name, segment in named.items():
         for message in segment.unknown_values(known["districts"], known["areas"], known["topics"]):

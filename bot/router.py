@@ -29,7 +29,7 @@ from .lookup import normalize
 #: What a handler may ask for, by parameter name (see bot/dispatch.py for each value).
 INJECTABLE = frozenset({
     "event", "resident", "session", "content", "lang", "now", "reply", "push",
-    "text", "params", "location", "match", "conversation",
+    "text", "params", "location", "match", "conversation", "config",
 })
 
 #: What a recurring job (`@intent.every`) may ask for: it runs in the clock process.

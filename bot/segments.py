@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from .content.models import LANGUAGES
 from .models import Resident, ResidentChild, ResidentTopic
+from .profile import month_index
 
 
 class AgeRange(BaseModel):
@@ -66,10 +67,6 @@ class Segment(BaseModel):
                 if value not in known:
                     problems.append(f"{field}: unknown {value!r} (known: {', '.join(sorted(known)) or 'none'})")
         return problems
-
-
-def month_index(day: date) -> int:
-    return day.year * 12 + day.month - 1
 
 
 def conditions(segment: Segment, on: date) -> list[Any]:

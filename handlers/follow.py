@@ -30,5 +30,11 @@ def welcome(reply, content, lang, resident):
 
 
 @intent.on("unfollow")
-def forget(session, resident, now):
-    profile.unfollow(session, resident, now, grace=timedelta(0))
+def forget(session, resident, now, config):
+    profile.unfollow(session, resident, now, grace=timedelta(hours=config.unfollow_grace_hours))
+
+
+@intent.every("*/10 * * * *")
+def purge_blocked(session, now, config):
+    """Residents who blocked the account and did not come back within the grace period."""
+    profile.purge_unfollowed(session, now, timedelta(hours=config.unfollow_grace_hours))
