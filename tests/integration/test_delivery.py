@@ -183,3 +183,40 @@ def test_broadcast_reaches_every_follower_once_even_when_retried(services, line)
     assert again.value.already_accepted
     assert [len(line.messages_for(u)) for u in followers] == [1, 1, 1]
     assert line.messages_for(blocked) == []
+
+
+def test_a_timeout_is_retried_with_the_same_key_and_delivers_once(services, line, clock, config):
+    from bot.messenger import Messenger
+
+    users = residents(services, line, clock, 2)
+    push_to(services, clock, segments.Segment(everyone=True), {"*": [{"type": "text", "text": "遅延"}]})
+    impatient = Messenger(config.line_api_base, config.line_api_base, config.access_token, timeout=0.3)
+    line.inject("multicast", timeout=True, timeout_seconds=1.0, count=1)
+    assert delivery.deliver_due(services.sessions, impatient, clock, quiet_hours=None, lease=LEASE) == 1
+    with services.sessions() as session:
+        batch = session.scalars(select(PushBatch)).one()
+        assert batch.status == "pending" and "no answer from LINE" in batch.error
+    clock.advance(seconds=5)
+    delivery.deliver_due(services.sessions, impatient, clock, quiet_hours=None, lease=LEASE)
+    assert [len(line.messages_for(u)) for u in users] == [1, 1]
+
+
+def test_concurrent_claims_never_take_the_same_batch(services, line, clock):
+    """Several workers on one queue: SKIP LOCKED on PostgreSQL, conditional updates on SQLite."""
+    import threading
+
+    residents(services, line, clock, 10 * 500 + 1)
+    push_to(services, clock, segments.Segment(everyone=True), {"*": [{"type": "text", "text": "x"}]})
+    claimed, lock = [], threading.Lock()
+
+    def claimer():
+        with services.sessions() as session:
+            while (batch := delivery.claim(session, clock(), quiet=False, lease=LEASE)) is not None:
+                with lock:
+                    claimed.append(batch.id)
+    threads = [threading.Thread(target=claimer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(claimed) == 11 and len(set(claimed)) == 11
