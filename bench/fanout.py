@@ -87,7 +87,7 @@ def fill(url: str, residents: int, share: float) -> float:
                 SELECT 'U' || lpad(to_hex(i), 32, '0'),
                        CASE i % 20 WHEN 0 THEN 'en' WHEN 1 THEN 'easy_ja' ELSE 'ja' END, true,
                        now(), now(),
-                       CASE WHEN (i * 7919) % 1000 < :cut THEN 'kita' ELSE 'minami' END
+                       CASE WHEN (i::bigint * 7919) % 1000 < :cut THEN 'kita' ELSE 'minami' END
                 FROM generate_series(1, :count) AS i"""), {"count": residents, "cut": cut})
             conn.execute(text("ANALYZE residents"))
     engine.dispose()
