@@ -426,5 +426,10 @@ def sweep(ctx: click.Context) -> None:
         svc.close()
 
 
+from .importers import register_import_commands  # noqa: E402 - the importers add `citybot import ...`
+
+register_import_commands(main)
+
+
 def run(argv: Sequence[str] | None = None) -> None:
     main(args=argv)

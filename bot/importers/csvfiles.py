@@ -1,0 +1,214 @@
+"""Reading the CSV files cities publish, for every importer.
+
+Cities' files come as UTF-8 with or without a BOM, or Shift_JIS (cp932); quoted fields
+can hold commas and line breaks; headers drift (`type` or `label`, full-width letters,
+stray spaces). So:
+
+    report = Report()
+    table = read_csv(path.read_bytes(), "target.csv", report)
+    name_column = table.column("name", "品目", "品名")     # by header name, never position
+    for row in table.rows:
+        row.line                                           # physical line where the row starts
+        row.get(name_column)                               # "" when the row is short
+
+Problems never stop an import: each is collected in `report` as "file:line: message"
+and the importer goes on with the next row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Iterator
+
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+# -- problems -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None  # None: about the whole file
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
+
+@dataclass
+class Report:
+    """Every problem met while importing, in the order met."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, file: str, line: int | None, message: str) -> None:
+        self.problems.append(Problem(file, line, message))
+
+    def about(self, file: str, line: int | None = None) -> list[Problem]:
+        return [p for p in self.problems if p.file == file and (line is None or p.line == line)]
+
+    def lines(self, file_order: tuple[str, ...] = ()) -> list[str]:
+        """"file:line: message" per problem, by file (in `file_order`, then by name) and line."""
+        def key(problem: Problem) -> tuple:
+            rank = file_order.index(problem.file) if problem.file in file_order else len(file_order)
+            return rank, problem.file, problem.line or 0
+        return [str(p) for p in sorted(self.problems, key=key)]
+
+    def __len__(self) -> int:
+        return len(self.problems)
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self.problems)
+
+
+class CsvError(ValueError):
+    """A file that cannot be read at all (not text in a known encoding, no header)."""
+
+
+# -- decoding -------------------------------------------------------------------------------------
+def decode(data: bytes) -> tuple[str, str]:
+    """(text, encoding): UTF-8 with or without BOM, UTF-16 with BOM, else cp932 (Shift_JIS)."""
+    if data.startswith(UTF8_BOM):
+        try:
+            return data[len(UTF8_BOM):].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise CsvError(f"starts with a UTF-8 BOM but is not UTF-8 ({exc.reason} at byte {exc.start + 3})") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise CsvError(f"starts with a UTF-16 BOM but is not UTF-16 ({exc.reason})") from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp932"), "cp932"
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise CsvError(f"neither UTF-8 nor Shift_JIS (cp932) text: byte 0x{data[exc.start]:02x} "
+                       f"on line {line} cannot be read") from None
+
+
+# -- headers ------------------------------------------------------------------------------------
+def normalize_header(name: str) -> str:
+    """What a header is compared by: NFKC (full-width letters and digits to ASCII),
+    lower case, without spaces, BOM or quotes around it."""
+    text = unicodedata.normalize("NFKC", name).replace("\ufeff", "")
+    return re.sub(r"\s+", "", text).strip("\"'").lower()
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int                  # physical line the row starts on (1 = the first line of the file)
+    values: tuple[str, ...]
+
+    def get(self, column: int | None, default: str = "") -> str:
+        if column is None or column >= len(self.values):
+            return default
+        return self.values[column]
+
+    def is_blank(self) -> bool:
+        return not any(v.strip() for v in self.values)
+
+
+@dataclass
+class CsvTable:
+    name: str                  # the file's name as problems show it, e.g. "target.csv"
+    encoding: str
+    header: list[str]
+    header_line: int
+    rows: list[Row]
+    report: Report
+
+    def column(self, *aliases: str) -> int | None:
+        """Index of the first column whose header is one of `aliases` (compared normalized;
+        earlier aliases win), or None."""
+        wanted = [normalize_header(a) for a in aliases]
+        normalized = [normalize_header(h) for h in self.header]
+        for alias in wanted:
+            if alias and alias in normalized:
+                return normalized.index(alias)
+        return None
+
+    def require(self, what: str, *aliases: str) -> int | None:
+        """Like column(), but a missing column is reported at the header line."""
+        found = self.column(*aliases)
+        if found is None:
+            self.report.add(self.name, self.header_line,
+                            f"no {what} column (looked for a header named {' or '.join(aliases)})")
+        return found
+
+    def columns(self) -> list[tuple[int, str]]:
+        """(index, header) of every column with a non-empty header, headers stripped."""
+        return [(i, h.replace("\ufeff", "").strip()) for i, h in enumerate(self.header)
+                if normalize_header(h)]
+
+
+def read_csv(data: bytes, name: str, report: Report) -> CsvTable:
+    """Parse a whole CSV file: decode it, read the header (the first non-blank line) and
+    every non-blank row with its physical line number. Rows the CSV parser rejects (bad
+    quoting) are reported and left out; rows with more values than headers are reported
+    when the extra values are not empty. Raises CsvError when the file cannot be read."""
+    text, encoding = decode(data)
+    text = text.lstrip("\ufeff")
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    header_line = 1
+    rows: list[Row] = []
+    previous = 0  # lines consumed so far; the next row starts on previous + 1
+    while True:
+        start = previous + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            end = reader.line_num
+            previous = end
+            if "end of data" in str(exc):
+                report.add(name, start, "a quoted field is never closed (a \" is missing): "
+                                        f"lines {start}-{end} could not be read")
+            else:
+                report.add(name, start, f"not valid CSV ({exc}): row skipped")
+            continue
+        previous = reader.line_num
+        if header is None:
+            if not any(v.strip() for v in values):
+                continue
+            header, header_line = values, start
+            continue
+        row = Row(start, tuple(values))
+        if row.is_blank():
+            continue
+        extra = [v for v in values[len(header):] if v.strip()]
+        if extra:
+            report.add(name, start, f"{len(values)} values for {len(header)} columns "
+                                    f"(an unquoted comma?): {', '.join(repr(v) for v in extra)} ignored")
+        rows.append(row)
+    if header is None:
+        raise CsvError("empty: no header line")
+    return CsvTable(name=name, encoding=encoding, header=header, header_line=header_line, rows=rows,
+                    report=report)
+
+
+def _delimiter(text: str) -> str:
+    """Comma, unless the first line has tabs and no comma (Excel's "Unicode text")."""
+    first = text.split("\n", 1)[0]
+    return "\t" if "\t" in first and "," not in first else ","
+
+
+def clean(value: str) -> str:
+    """A one-line text: stripped (full-width spaces too), line breaks inside turned to a
+    space, the spelling otherwise kept."""
+    return re.sub(r"\s*[\r\n]+\s*", " ", value).strip()
+
+
+def clean_text(value: str) -> str:
+    """A longer text (notes, remarks): stripped, Windows line breaks made \\n, lines kept."""
+    lines = [line.strip() for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return "\n".join(line for line in lines if line).strip()
