@@ -50,6 +50,7 @@ check: install
 bench: install-dev
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/garbage.py
 
 clean:
 	rm -rf $(VENV) instance *.egg-info .pytest_cache

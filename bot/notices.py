@@ -110,7 +110,7 @@ def check_notices(content: Content, sources: Mapping[str, YamlDocument]) -> Iter
     settings = content.documents.get("settings")
     if settings is None:  # no intent declares districts, areas and topics: nothing to check against
         return
-    districts, areas, topics = known_ids(settings)
+    districts, areas, topics = known_ids(content)
     known = {"districts": districts, "areas": areas, "topics": topics}
     named: dict[str, Segment] = content["segments"].segments if "segments" in content.documents else {}
     for name, segment in named.items():

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
-from typing import Annotated, ClassVar, Sequence, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Sequence, TypeVar
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -25,6 +26,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from .content.models import IntentContent, Keywords, Label, NonEmpty, Strict, Text
+from .content.store import Content
 from .lookup import normalize
 from .models import Resident
 
@@ -80,10 +82,6 @@ class District(Choosable):
     pass
 
 
-class GarbageArea(Choosable):
-    district: Id
-
-
 class Topic(Choosable):
     name: ChipName
 
@@ -95,7 +93,6 @@ class SettingsContent(IntentContent):
     """content/settings.yaml: the choices registration offers and everything it says."""
 
     districts: list[District] = Field(min_length=1)
-    garbage_areas: list[GarbageArea] = Field(min_length=1)
     topics: list[Topic] = Field(min_length=1, max_length=10)  # + 完了, スキップ, やめる
     reminder_times: list[TimeOfDay] = Field(min_length=1, max_length=10)  # + 通知しない, スキップ, やめる
     labels: dict[str, Label]
@@ -109,17 +106,12 @@ class SettingsContent(IntentContent):
             errors.append(InitErrorDetails(type=PydanticCustomError("settings", "{message}", {"message": message}),
                                            loc=loc, input=value))
 
-        for field in ("districts", "garbage_areas", "topics"):
+        for field in ("districts", "topics"):
             seen: set[str] = set()
             for index, item in enumerate(getattr(self, field)):
                 if item.id in seen:
                     problem((field, index, "id"), f"id {item.id!r} is listed twice", item.id)
                 seen.add(item.id)
-        districts = {d.id for d in self.districts}
-        for index, area in enumerate(self.garbage_areas):
-            if area.district not in districts:
-                problem(("garbage_areas", index, "district"),
-                        f"unknown district {area.district!r} (districts: {', '.join(sorted(districts))})", area.district)
         missing = [name for name in REQUIRED_TOPICS if name not in {topic.id for topic in self.topics}]
         if missing:
             problem(("topics",), f"topics the city services need are missing: {', '.join(missing)}", missing)
@@ -138,14 +130,8 @@ class SettingsContent(IntentContent):
     def district(self, district_id: str | None) -> District | None:
         return next((d for d in self.districts if d.id == district_id), None)
 
-    def area(self, area_id: str | None) -> GarbageArea | None:
-        return next((a for a in self.garbage_areas if a.id == area_id), None)
-
     def topic(self, topic_id: str | None) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
-
-    def areas_in(self, district_id: str | None) -> list[GarbageArea]:
-        return [a for a in self.garbage_areas if a.district == district_id]
 
     def means(self, command: str, typed: str) -> bool:
         """Whether the typed text is one of the words for a command (やめる, スキップ, ...)."""
@@ -264,8 +250,27 @@ def purge_unfollowed(session: Session, now: datetime, grace: timedelta) -> int:
     return result.rowcount or 0
 
 
-def known_ids(settings: SettingsContent) -> tuple[set[str], set[str], set[str]]:
+def known_ids(content: Content) -> tuple[set[str], set[str], set[str]]:
     """(districts, garbage areas, topics) content declares, to validate segments against."""
-    return ({d.id for d in settings.districts}, {a.id for a in settings.garbage_areas},
+    settings: SettingsContent = content["settings"]
+    return ({d.id for d in settings.districts}, {a.id for a in areas(content).all},
             {t.id for t in settings.topics})
+
+
+@dataclass(frozen=True)
+class Areas:
+    """Garbage collection areas (content/garbage/areas.yaml), as registration offers them."""
+
+    all: tuple[Any, ...]
+
+    def get(self, area_id: str | None) -> Any | None:
+        return next((a for a in self.all if a.id == area_id), None)
+
+    def in_district(self, district_id: str | None) -> list[Any]:
+        return [a for a in self.all if district_id and a.district == district_id]
+
+
+def areas(content: Content) -> Areas:
+    doc = content.documents.get("garbage/areas")
+    return Areas(tuple(doc.areas) if doc is not None else ())
 

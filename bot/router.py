@@ -66,10 +66,18 @@ class Intent:
     """
 
     def __init__(self, name: str, *, content: type[IntentContent] | None = IntentContent,
-                 texts: Iterable[str] = ()):
+                 texts: Iterable[str] = (), vocabulary: Callable[[Content], Iterable[str]] | None = None,
+                 vocabulary_accept: float = 72.0, files: dict[str, type] | None = None,
+                 checks: Iterable[Callable[..., Iterable[Problem]]] = ()):
         self.name = name
         self.content_model = content
         self.texts = tuple(texts)
+        self.files = dict(files or {})  # more content files the intent reads ("garbage/items": ItemsFile)
+        self.checks = list(checks)      # cross-file checks, run by `citybot content check` and reloads
+        # more synonyms, drawn from the intent's content (garbage item names, say); matched
+        # after the explicit keywords, and fuzzily from the lower `vocabulary_accept`
+        self.vocabulary = vocabulary
+        self.vocabulary_accept = vocabulary_accept
         self.routes: list[Route] = []
         self.conversations: list[Any] = []
         self.jobs: list[Any] = []
@@ -149,6 +157,7 @@ def parse_postback(data: str) -> tuple[str, dict[str, str]]:
 class _KeywordIndex:
     exact: dict[str, tuple[str, str]]  # normalised keyword -> (intent, keyword as written)
     choices: list[str]
+    longest_first: list[str]  # keywords of 2+ characters, for "named somewhere in the message"
 
 
 class Router:
@@ -203,6 +212,9 @@ class Router:
         for intent in self.intents.values():
             if intent.content_model is not None:
                 schema.add(intent.name, intent.content_model, intent.texts)
+            for stem, model in intent.files.items():
+                schema.add(stem, model)
+            schema.checks.extend(intent.checks)
         schema.checks.append(self.check_content)
 
     # -- matching -----------------------------------------------------------------------
@@ -242,8 +254,10 @@ class Router:
         hit = index.exact.get(norm)
         if hit:
             return self._entry(hit[0], "keyword", keyword=hit[1])
-        contained = {index.exact[k][0]: index.exact[k][1] for k in sorted(index.exact, key=len, reverse=True)
-                     if len(k) >= 2 and k in norm}
+        contained: dict[str, str] = {}
+        for key in index.longest_first:
+            if key in norm:
+                contained.setdefault(*index.exact[key])
         if len(contained) == 1:
             intent, keyword = next(iter(contained.items()))
             return self._entry(intent, "keyword", keyword=keyword)
@@ -259,7 +273,8 @@ class Router:
             return self._fallback(detail="no keyword close enough")
         order = sorted(ranked, key=lambda name: -ranked[name][0])
         best, (score, keyword) = order[0], ranked[order[0]]
-        if not contained and score >= self.fuzzy_accept and (len(order) == 1 or ranked[order[1]][0] < score):
+        accept = min(self.fuzzy_accept, self._vocabulary_accept(best, keyword, content))
+        if not contained and score >= accept and (len(order) == 1 or ranked[order[1]][0] < score):
             return self._entry(best, "fuzzy", score=score, keyword=keyword)
         return self._fallback(suggestions=tuple(order[:4]), score=score,
                               detail="several intents named" if contained else "near misses")
@@ -275,6 +290,13 @@ class Router:
             raise LookupError("no fallback handler registered")
         return Match(route.handler, route.intent, "fallback", score=score, suggestions=suggestions, detail=detail)
 
+    def _vocabulary_accept(self, intent: str, keyword: str, content: Content) -> float:
+        owner = self.intents[intent]
+        explicit = content.intents().get(intent)
+        if owner.vocabulary is None or (explicit and keyword in explicit.keywords.all()):
+            return self.fuzzy_accept
+        return owner.vocabulary_accept
+
     def _keyword_index(self, content: Content) -> _KeywordIndex:
         cached = self._index
         if cached and cached[0] == content.version:
@@ -285,8 +307,13 @@ class Router:
                 continue
             for keyword in doc.keywords.all():
                 exact.setdefault(normalize(keyword), (name, keyword))
+        for name, intent in self.intents.items():  # explicit keywords of every intent win
+            if intent.vocabulary is not None and name in self.entries:
+                for word in intent.vocabulary(content):
+                    exact.setdefault(normalize(word), (name, word))
         exact.pop("", None)
-        index = _KeywordIndex(exact=exact, choices=list(exact))
+        index = _KeywordIndex(exact=exact, choices=list(exact),
+                              longest_first=sorted((k for k in exact if len(k) >= 2), key=len, reverse=True))
         self._index = (content.version, index)
         return index
 

@@ -79,6 +79,10 @@ class Flow:
         return self.content["settings"]
 
     @property
+    def areas(self) -> profile.Areas:
+        return profile.areas(self.content)
+
+    @property
     def mode(self) -> str:
         return self.conversation.data.get("mode", "register")
 
@@ -151,8 +155,8 @@ def ask_district(flow: Flow) -> tuple[str, list[Tap], list[Tap]]:
 
 def ask_area(flow: Flow) -> tuple[str, list[Tap], list[Tap]]:
     district = flow.settings.district(flow.resident.district)
-    areas = flow.settings.areas_in(district.id) if district else []
-    options = [pick("area", a.id, a.name.get(flow.lang)) for a in areas or flow.settings.garbage_areas]
+    areas = flow.areas.in_district(district.id) if district else []
+    options = [pick("area", a.id, a.name.get(flow.lang)) for a in areas or flow.areas.all]
     if not areas:
         return flow.say("ask_area_all"), options, []
     return flow.say("ask_area", district=district.name.get(flow.lang)), options, []
@@ -217,7 +221,7 @@ def take_district(flow: Flow, answer: Answer) -> str:
     if chosen is None:
         return UNKNOWN
     flow.resident.district = chosen.id
-    area = settings.area(flow.resident.garbage_area)
+    area = flow.areas.get(flow.resident.garbage_area)
     if flow.resident.garbage_area and (area is None or area.district != chosen.id):
         flow.resident.garbage_area = None  # an area of the old district would be wrong
         if flow.mode == "edit":
@@ -227,12 +231,11 @@ def take_district(flow: Flow, answer: Answer) -> str:
 
 
 def take_area(flow: Flow, answer: Answer) -> str:
-    settings = flow.settings
-    chosen = picked(answer, settings.areas_in(flow.resident.district)) or picked(answer, settings.garbage_areas)
+    chosen = picked(answer, flow.areas.in_district(flow.resident.district)) or picked(answer, list(flow.areas.all))
     if chosen is None:
         return UNKNOWN
     flow.resident.garbage_area = chosen.id
-    flow.resident.district = chosen.district  # an area lies in one district
+    flow.resident.district = chosen.district or flow.resident.district  # an area lies in one district
     return NEXT
 
 
@@ -431,7 +434,7 @@ def summary_message(content: Content, lang: str, resident: Resident) -> dict[str
         label = settings.labels[key].get(lang)
         return Tap(label, data, label)
 
-    district, area = settings.district(resident.district), settings.area(resident.garbage_area)
+    district, area = settings.district(resident.district), profile.areas(content).get(resident.garbage_area)
     chosen = {t.topic for t in resident.topics}
     children = sorted(resident.children, key=lambda c: c.birth_month)
     title = say("summary_title")

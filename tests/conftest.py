@@ -214,27 +214,31 @@ class Person:
     def token(self) -> str:
         return self.chat.line.mint_reply_token(self.user_id)
 
+    def at(self) -> int:
+        """Events carry the bot's clock, so a test that moves time moves the phone too."""
+        return int(self.chat.services.now().timestamp() * 1000)
+
     def says(self, text_: str) -> list[dict[str, Any]]:
-        return self._exchange(ev.text_event(self.user_id, text_, reply_token=self.token()), text_)
+        return self._exchange(ev.text_event(self.user_id, text_, reply_token=self.token(), timestamp=self.at()), text_)
 
     def taps(self, data: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
         """A postback; `params` is what LINE adds for a picker, e.g. {"date": "2021-04-15"}."""
-        return self._exchange(ev.postback_event(self.user_id, data, params=params, reply_token=self.token()),
+        return self._exchange(ev.postback_event(self.user_id, data, params=params, reply_token=self.token(), timestamp=self.at()),
                               {"postback": data, **({"params": params} if params else {})})
 
     def sends_location(self, lat: float, lon: float) -> list[dict[str, Any]]:
-        return self._exchange(ev.location_event(self.user_id, lat, lon, reply_token=self.token()), {"location": (lat, lon)})
+        return self._exchange(ev.location_event(self.user_id, lat, lon, reply_token=self.token(), timestamp=self.at()), {"location": (lat, lon)})
 
     def sends_sticker(self) -> list[dict[str, Any]]:
-        return self._exchange(ev.sticker_event(self.user_id, reply_token=self.token()), "(sticker)")
+        return self._exchange(ev.sticker_event(self.user_id, reply_token=self.token(), timestamp=self.at()), "(sticker)")
 
     def follows(self) -> list[dict[str, Any]]:
         self.chat.line.follow(self.user_id)
-        return self._exchange(ev.follow_event(self.user_id, reply_token=self.token()), "(follow)")
+        return self._exchange(ev.follow_event(self.user_id, reply_token=self.token(), timestamp=self.at()), "(follow)")
 
     def blocks(self) -> list[dict[str, Any]]:
         self.chat.line.unfollow(self.user_id)
-        return self._exchange(ev.unfollow_event(self.user_id), "(block)")
+        return self._exchange(ev.unfollow_event(self.user_id, timestamp=self.at()), "(block)")
 
 
 def texts(messages: list[dict[str, Any]]) -> list[str]:

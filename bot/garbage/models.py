@@ -150,6 +150,10 @@ class Area(Strict):
     words: list[str] = []            # other names residents type (town names, 町丁目)
     days: dict[Id, list[Rule]]       # category id -> collection day rules
 
+    def spellings(self) -> list[str]:
+        """Ways residents name the area (registration matches typed text against them)."""
+        return [self.id, *(n for n in (self.name.ja, self.name.en, self.name.easy_ja) if n), *self.words]
+
     @field_validator("days")
     @classmethod
     def _some_days(cls, days: dict[str, list[DayRule]]) -> dict[str, list[DayRule]]:

@@ -435,12 +435,23 @@ def test_coming_back_within_a_grace_period_keeps_the_registration(chat, services
 
 
 # -- content ------------------------------------------------------------------------------------
+def test_an_area_in_an_unknown_district_is_reported_in_garbage_areas_yaml(tmp_path):
+    content_dir = tmp_path / "content"
+    shutil.copytree(CONTENT, content_dir)
+    path = content_dir / "garbage" / "areas.yaml"
+    source = path.read_text(encoding="utf-8").replace("    district: minami\n", "    district: minamii\n", 1)
+    path.write_text(source, encoding="utf-8")
+    line = next(i for i, text in enumerate(source.splitlines(), 1) if "district: minamii" in text)
+    result = CliRunner().invoke(main, ["content", "check", str(content_dir)])
+    assert result.exit_code == 1
+    assert f"garbage/areas.yaml:{line}: area minami-1: unknown district 'minamii'" in result.output, result.output
+
+
 def test_content_check_points_at_bad_ids_in_settings_yaml(tmp_path):
     content_dir = tmp_path / "content"
     shutil.copytree(CONTENT, content_dir)
     path = content_dir / "settings.yaml"
     source = path.read_text(encoding="utf-8")
-    source = source.replace("    district: minami\n    name: {ja: 若葉台", "    district: minamii\n    name: {ja: 若葉台", 1)
     source = source.replace("  - id: nishi\n", "  - id: chuo\n", 1)
     source = source.replace('"18:00", "19:00"', '"18:00", "19:60"', 1)
     source = source.replace("  - id: city_news\n", "  - id: citynews\n", 1)
@@ -457,8 +468,6 @@ def test_content_check_points_at_bad_ids_in_settings_yaml(tmp_path):
     # a value that is wrong in itself is reported first; the cross-references once it is fixed
     path.write_text(source.replace('"19:60"', '"19:00"'), encoding="utf-8")
     result = CliRunner().invoke(main, ["content", "check", str(content_dir)])
-    assert f"settings.yaml:{line_of('district: minamii')}: garbage_areas.8.district: unknown district 'minamii'" \
-        in result.output
     second_chuo = [i for i, line in enumerate(lines, 1) if line == "  - id: chuo"][1]
     assert f"settings.yaml:{second_chuo}: districts.3.id: id 'chuo' is listed twice" in result.output
     assert f"settings.yaml:{line_of('topics:')}: topics: topics the city services need are missing: city_news" \

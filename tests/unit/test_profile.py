@@ -2,11 +2,15 @@
 
 from datetime import date, datetime, timezone
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
 from bot import profile
 from bot.messages import DatePick, Tap
+from bot.content.store import Content
+from bot.garbage.models import AreasFile
 from bot.profile import SettingsContent
 from handlers.settings import paged
 
@@ -53,8 +57,6 @@ def settings_data(**changes):
     data = {
         "districts": [{"id": "kita", "name": {"ja": "北区", "en": "Kita", "easy_ja": "きたく"}, "words": ["北"]},
                       {"id": "chuo", "name": {"ja": "中央区", "en": "Chuo", "easy_ja": "ちゅうおうく"}}],
-        "garbage_areas": [{"id": "kita-1", "district": "kita", "name": {"ja": "青葉", "en": "Aoba", "easy_ja": "あおば"}},
-                          {"id": "chuo-1", "district": "chuo", "name": {"ja": "本町", "en": "Hon", "easy_ja": "ほん"}}],
         "topics": [{"id": t, "name": text} for t in profile.REQUIRED_TOPICS],
         "reminder_times": ["07:00"],
         "labels": {k: text for k in profile.REQUIRED_LABELS},
@@ -72,16 +74,16 @@ def errors(data) -> dict[tuple, str]:
 
 def test_settings_content_is_consistent():
     settings = SettingsContent.model_validate(settings_data())
-    assert [a.id for a in settings.areas_in("kita")] == ["kita-1"]
-    assert profile.known_ids(settings) == ({"kita", "chuo"}, {"kita-1", "chuo-1"}, set(profile.REQUIRED_TOPICS))
+    areas = AreasFile.model_validate({"areas": [
+        {"id": "kita-1", "district": "kita", "name": "青葉", "days": {"burnable": ["mon"]}},
+        {"id": "chuo-1", "district": "chuo", "name": "本町", "days": {"burnable": ["tue"]}}]})
+    content = Content(root=Path("."), version="test", documents={"settings": settings, "garbage/areas": areas})
+    assert [a.id for a in profile.areas(content).in_district("kita")] == ["kita-1"]
+    assert profile.known_ids(content) == ({"kita", "chuo"}, {"kita-1", "chuo-1"}, set(profile.REQUIRED_TOPICS))
 
     data = settings_data()
-    data["garbage_areas"][1]["district"] = "minami"
     data["districts"][1]["id"] = "kita"
-    assert errors(data) == {
-        ("districts", 1, "id"): "id 'kita' is listed twice",
-        ("garbage_areas", 1, "district"): "unknown district 'minami' (districts: kita)",
-    }
+    assert errors(data) == {("districts", 1, "id"): "id 'kita' is listed twice"}
     assert errors(settings_data(topics=[{"id": "garbage", "name": {"ja": "ごみ", "en": "g", "easy_ja": "ご"}}])) == {
         ("topics",): "topics the city services need are missing: childcare, disaster, city_news"}
     assert errors(settings_data(reminder_times=["07:00", "7:00", "07:00"])) == {

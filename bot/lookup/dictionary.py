@@ -1,0 +1,158 @@
+"""Finding one entry among hundreds by what a resident typed, the way a clerk would.
+
+Each entry (a garbage item, say) is known by its names, aliases and their kana
+readings. A query is normalised the same way (bot.lookup.normalize plus the kana folds
+below), then answered in this order:
+
+  1. exact: the query is a name, alias or reading of exactly one entry;
+  2. fuzzy: rapidfuzz scores against every key; one entry clearly ahead is the answer,
+     several close together become choices, nothing good enough is "not found".
+
+Readings of kanji names come from pykakasi's offline dictionary, so 「かんでんち」 finds
+乾電池 without anyone writing the reading down.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Generic, Iterable, Sequence, TypeVar
+
+from rapidfuzz import fuzz, process
+
+from .normalize import normalize
+
+T = TypeVar("T")
+
+SMALL_KANA = str.maketrans("ぁぃぅぇぉっゃゅょゎゕゖ", "あいうえおつやゆよわかけ")
+
+
+@functools.lru_cache(maxsize=1)
+def _kakasi():
+    import pykakasi
+
+    return pykakasi.kakasi()
+
+
+@functools.lru_cache(maxsize=65536)
+def reading(text: str) -> str:
+    """Hiragana reading of a Japanese text (kanji read by pykakasi's dictionary)."""
+    return "".join(part["hira"] for part in _kakasi().convert(text))
+
+
+def fold(text: str) -> str:
+    """The lookup key: normalised, small kana made big, long-vowel marks dropped, so
+    「ﾍﾟｯﾄﾎﾞﾄﾙ」「ぺっとぼとる」「ペットボトル」 and 「ぺとぼとる」 sit close together."""
+    return normalize(text).translate(SMALL_KANA).replace("ー", "")
+
+
+def keys_for(name: str) -> set[str]:
+    keys = {fold(name), fold(reading(name))}
+    return {k for k in keys if k}
+
+
+@dataclass(frozen=True)
+class Hit(Generic[T]):
+    entry: T
+    score: float
+    matched: str  # the name or alias that matched, as written
+
+
+@dataclass(frozen=True)
+class Found(Generic[T]):
+    """`kind`: exact | fuzzy (one clear answer) | choices (several close) | none."""
+
+    kind: str
+    hits: tuple[Hit[T], ...] = ()
+
+    @property
+    def best(self) -> T | None:
+        return self.hits[0].entry if self.hits and self.kind in ("exact", "fuzzy") else None
+
+
+@dataclass
+class Dictionary(Generic[T]):
+    """Entries by their names; build once per content version (it is immutable)."""
+
+    accept: float = 86.0     # fuzzy score from which a single entry is taken as meant
+    margin: float = 6.0      # ... if the runner-up (another entry) is at least this much lower
+    clear_accept: float = 72.0   # a lower score will do when the entry is far ahead of the rest
+    clear_margin: float = 12.0
+    suggest: float = 70.0    # fuzzy score from which entries are offered as choices
+    max_choices: int = 5
+    _exact: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    _keys: list[str] = field(default_factory=list)
+    _owners: list[list[tuple[int, str]]] = field(default_factory=list)
+    _entries: list[T] = field(default_factory=list)
+
+    def add(self, entry: T, names: Iterable[str]) -> None:
+        index = len(self._entries)
+        self._entries.append(entry)
+        for name in names:
+            for key in keys_for(name):
+                owners = self._exact.setdefault(key, [])
+                if all(i != index for i, _ in owners):
+                    owners.append((index, name))
+
+    def freeze(self) -> "Dictionary[T]":
+        self._keys = list(self._exact)
+        self._owners = [self._exact[k] for k in self._keys]
+        return self
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def exact(self, text: str) -> list[Hit[T]]:
+        owners = self._exact.get(fold(text), [])
+        return [Hit(self._entries[i], 100.0, name) for i, name in owners]
+
+    def find(self, text: str) -> Found[T]:
+        query = fold(text)
+        if not query:
+            return Found("none")
+        exact = self.exact(text)
+        if len(exact) == 1:
+            return Found("exact", tuple(exact))
+        if len(exact) > 1:
+            return Found("choices", tuple(exact[: self.max_choices]))
+        best: dict[int, Hit[T]] = {}
+        for key, score, position in process.extract(query, self._keys, scorer=_score, limit=40,
+                                                    score_cutoff=self.suggest):
+            for index, name in self._owners[position]:
+                if index not in best or best[index].score < score:
+                    best[index] = Hit(self._entries[index], score, name)
+        ranked = sorted(best.values(), key=lambda h: -h.score)
+        if not ranked:
+            return Found("none")
+        top = ranked[0]
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        lead = top.score - runner_up
+        if (top.score >= self.accept and lead >= self.margin) or \
+                (top.score >= self.clear_accept and lead >= self.clear_margin):
+            return Found("fuzzy", (top,))
+        close = [h for h in ranked if h.score >= max(self.suggest, top.score - 12)]
+        return Found("choices", tuple(close[: self.max_choices]))
+
+
+def _score(query: str, key: str, **kwargs) -> float:
+    """Edit similarity, but a short query inside a long key (「でんち」 in 「かんでんち」)
+    counts too, a little less than a full match."""
+    plain = fuzz.ratio(query, key, **kwargs)
+    if len(query) >= 2 and len(key) > len(query) and query in key:
+        return max(plain, 80.0 + 10.0 * len(query) / len(key))
+    return plain
+
+
+SPLITTERS = re.compile(r"[、,，・/／]|\s+(?:and\s+)?|(?<=[\u30a0-\u30ff\u4e00-\u9fff\uff21-\uff5aA-Za-z0-9])[とや](?=\S)")
+
+
+def split_items(text: str) -> list[str]:
+    """「ペットボトルと乾電池」 -> two parts; 「ふとん」 stays whole (と after hiragana)."""
+    return [part for part in (p.strip() for p in SPLITTERS.split(text)) if part]
+
+
+def several(dictionary: Dictionary[T], parts: Sequence[str]) -> list[Found[T]] | None:
+    """Each part found on its own, or None if any part is not clearly one entry."""
+    found = [dictionary.find(part) for part in parts]
+    return found if all(f.kind in ("exact", "fuzzy") for f in found) else None

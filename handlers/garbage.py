@@ -1,0 +1,264 @@
+"""ごみ分別 and collection days: "how do I throw this away?" and "what goes out tomorrow?".
+
+Item names (content/garbage/items.yaml) are synonyms of this intent, so 「ペットボトル」,
+「ﾍﾟｯﾄﾎﾞﾄﾙ」 or 「かんでんち」 arrive here; the item dictionary (bot/lookup/dictionary.py)
+then decides: one clear item, a few to choose from, or a kind "not found". Collection
+days come from the resident's registered area; when it is unknown the answer offers to
+register it, once, and remembers it. Residents who follow garbage reminders get one at
+their chosen time (the job at the end of this module).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from sqlalchemy import select
+
+from bot import delivery
+from bot.content.models import LANGUAGES, IntentContent, NonEmpty
+from bot.content.store import Content
+from bot.garbage.book import FILES, GarbageBook, book_for, check_garbage
+from bot.garbage.models import Category, Item
+from bot.lookup import normalize
+from bot.messages import Tap, taps
+from bot.models import Resident, ResidentTopic
+from bot.router import Intent
+
+
+class GarbageContent(IntentContent):
+    ask_phrases: list[str] = []
+    today_words: list[NonEmpty] = Field(min_length=1)
+    tomorrow_words: list[NonEmpty] = Field(min_length=1)
+    next_words: list[NonEmpty] = Field(min_length=1)
+    weekdays: dict[str, list[NonEmpty]]
+
+
+def vocabulary(content: Content) -> Iterable[str]:
+    """Every way an item can be named, so the router sends item names here."""
+    book = book_for(content)
+    for item in book.items:
+        yield item.name
+        yield from item.aliases
+        if item.en:
+            yield item.en
+    for category in book.categories.values():
+        yield category.name.ja
+
+
+intent = Intent("garbage", content=GarbageContent, vocabulary=vocabulary, files=FILES, checks=[check_garbage],
+                texts=["intro", "item", "fee", "next_dates", "no_dates", "area_unknown", "choose", "not_found",
+                       "day_collection", "day_none", "day_break", "today", "tomorrow", "date",
+                       "reminder_evening", "reminder_morning", "large_waste"])
+
+
+# -- the conversation ------------------------------------------------------------------------------
+@intent.entry
+def garbage(reply, content, lang, text, resident, now, config):
+    words: GarbageContent = content["garbage"]
+    book = book_for(content)
+    today = now.astimezone(ZoneInfo(config.timezone)).date()
+    typed = normalize(text)
+    query = strip_question(text, words)
+    found = book.find(query) if query else None
+    if found is not None and found.kind == "exact":  # an item's name wins over the words around it
+        return reply(item_answer(content, book, lang, resident, found.best, today))
+    if any(normalize(w) in typed for w in words.tomorrow_words):
+        return reply(*day_answer(content, book, lang, resident, today + timedelta(days=1), "tomorrow"))
+    if any(normalize(w) in typed for w in words.today_words):
+        return reply(*day_answer(content, book, lang, resident, today, "today"))
+    if found is None or normalize(query) in {normalize(k) for k in words.keywords.all()}:
+        return reply(content.text("garbage.intro", lang), quick=taps(words.choices, lang))
+    several = book.find_several(query)
+    if several:
+        return reply(*[item_answer(content, book, lang, resident, item, today, chips=(i == len(several) - 1))
+                       for i, item in enumerate(several[:5])])
+    wants_next = [w for w in words.next_words if normalize(w) in typed]
+    category = named_category(book, _without(query, wants_next))
+    if category is not None:
+        return reply(category_answer(content, book, lang, resident, category, today, bool(wants_next)))
+    if found.best is not None:
+        return reply(item_answer(content, book, lang, resident, found.best, today))
+    if found.kind == "choices":
+        chips = [Tap(hit.entry.display(lang)[:20], f"action=garbage.item&n={book.items.index(hit.entry)}",
+                     hit.entry.display(lang)) for hit in found.hits]
+        return reply(content.text("garbage.choose", lang), quick=chips + menu_chip(content, lang))
+    return reply(content.text("garbage.not_found", lang, text=query[:30]),
+                 quick=[*taps(words.choices[:2], lang), contact_chip(content, lang), *menu_chip(content, lang)])
+
+
+@intent.postback("garbage.item")
+def chosen_item(reply, content, lang, params, resident, now, config):
+    book = book_for(content)
+    try:
+        item = book.items[int(params.get("n", ""))]
+    except (ValueError, IndexError):  # a button from an older version of the content
+        return reply(content.text("garbage.intro", lang), quick=taps(content["garbage"].choices, lang))
+    reply(item_answer(content, book, lang, resident, item, now.astimezone(ZoneInfo(config.timezone)).date()))
+
+
+@intent.postback("garbage.day")
+def day(reply, content, lang, params, resident, now, config):
+    today = now.astimezone(ZoneInfo(config.timezone)).date()
+    when = "tomorrow" if params.get("when") == "tomorrow" else "today"
+    target = today + timedelta(days=1) if when == "tomorrow" else today
+    reply(*day_answer(content, book_for(content), lang, resident, target, when))
+
+
+# -- answers -------------------------------------------------------------------------------------
+def strip_question(text: str, words: GarbageContent) -> str:
+    """「ペットボトルの捨て方は？」 -> 「ペットボトル」."""
+    query = " ".join(text.split())
+    if words.ask_phrases:
+        pattern = "|".join(re.escape(p) for p in sorted(words.ask_phrases, key=len, reverse=True))
+        query = re.sub(pattern, " ", query, flags=re.IGNORECASE)
+    query = " ".join(query.split()).strip(" 　、。!！")
+    for particle in ("は", "を", "って", "の", "も"):
+        if query.endswith(particle) and len(query) > len(particle) + 1:
+            query = query[: -len(particle)]
+    return query.strip()
+
+
+def _without(text: str, words: list[str]) -> str:
+    for word in words:
+        text = text.replace(word, "")
+    return text
+
+
+def named_category(book: GarbageBook, query: str) -> Category | None:
+    """「燃えないごみ」 asked as such (for "次の燃えないごみはいつ?")."""
+    folded = normalize(query)
+    for category in book.categories.values():
+        if folded and folded in {normalize(category.name.get(lang)) for lang in LANGUAGES}:
+            return category
+    return None
+
+
+def format_date(content: Content, lang: str, day: date) -> str:
+    weekday = content["garbage"].weekdays.get(lang, content["garbage"].weekdays["ja"])[day.weekday()]
+    return content.text("garbage.date", lang, month=day.month, day=day.day, weekday=weekday)
+
+
+def area_of(book: GarbageBook, resident: Resident | None):
+    return book.areas.get(resident.garbage_area) if resident is not None and resident.garbage_area else None
+
+
+def item_answer(content: Content, book: GarbageBook, lang: str, resident: Resident | None, item: Item, today: date,
+                chips: bool = True) -> dict[str, Any]:
+    category = book.category_of(item)
+    lines = [content.text("garbage.item", lang, item=item.display(lang), category=category.name.get(lang))]
+    if item.note:
+        lines.append(item.note.get(lang))
+    if item.fee is not None:
+        lines.append(content.text("garbage.fee", lang, fee=f"{item.fee:,}"))
+    if category.large_waste:
+        lines.append(content.text("garbage.large_waste", lang))
+    elif category.how:
+        lines.append(category.how.get(lang))
+    quick: list[Tap] = []
+    if category.collected and not category.large_waste:
+        lines.append(dates_line(content, book, lang, resident, category, today))
+        if area_of(book, resident) is None:
+            quick.append(area_chip(content, lang))
+    message = {"type": "text", "text": "\n".join(lines)}
+    if chips:
+        from bot.messages import with_quick_reply
+
+        quick += [c for c in taps(content["garbage"].choices, lang) if c.data not in {q.data for q in quick}]
+        message = with_quick_reply(message, quick[:13])
+    return message
+
+
+def category_answer(content, book, lang, resident, category: Category, today: date, wants_next: bool) -> dict:
+    from bot.messages import text as text_message
+
+    lines = [category.name.get(lang)]
+    if category.how:
+        lines.append(category.how.get(lang))
+    if category.collected and not category.large_waste:
+        lines.append(dates_line(content, book, lang, resident, category, today, count=3 if wants_next else 2))
+    quick = ([area_chip(content, lang)] if area_of(book, resident) is None else []) + taps(content["garbage"].choices, lang)
+    return text_message("\n".join(lines), quick=quick[:13])
+
+
+def dates_line(content, book, lang, resident, category: Category, today: date, count: int = 2) -> str:
+    area = area_of(book, resident)
+    if area is None:
+        return content.text("garbage.area_unknown", lang)
+    dates = book.next_dates(area.id, category.id, today, count)
+    if not dates:
+        return content.text("garbage.no_dates", lang, area=area.name.get(lang))
+    return content.text("garbage.next_dates", lang, area=area.name.get(lang),
+                        dates="、".join(format_date(content, lang, d) for d in dates) if lang != "en"
+                        else ", ".join(format_date(content, lang, d) for d in dates))
+
+
+def day_answer(content, book, lang, resident, day: date, when: str) -> list[dict]:
+    from bot.messages import text as text_message
+
+    area = area_of(book, resident)
+    if area is None:
+        return [text_message(content.text("garbage.area_unknown", lang), quick=[area_chip(content, lang),
+                                                                                 *menu_chip(content, lang)])]
+    label = content.text(f"garbage.{when}", lang, date=format_date(content, lang, day))
+    values = {"day": label, "area": area.name.get(lang)}
+    stop = book.no_collection(area.id, day)
+    if stop is not None:
+        reason = stop.reason.get(lang) if hasattr(stop, "reason") else str(stop)
+        body = content.text("garbage.day_break", lang, reason=reason, **values)
+    else:
+        collected = book.collected_on(area.id, day)
+        joiner = ", " if lang == "en" else "・"
+        body = content.text("garbage.day_collection", lang, categories=joiner.join(c.name.get(lang) for c in collected),
+                            **values) if collected else content.text("garbage.day_none", lang, **values)
+    return [text_message(body, quick=taps(content["garbage"].choices, lang))]
+
+
+def area_chip(content: Content, lang: str) -> Tap:
+    choice = next(c for c in content["garbage"].choices if "settings.edit" in c.postback)
+    return Tap(choice.label.get(lang), choice.postback, choice.label.get(lang))
+
+
+def menu_chip(content: Content, lang: str) -> list[Tap]:
+    return [c for c in taps(content["garbage"].choices, lang) if c.data == "action=menu"]
+
+
+def contact_chip(content: Content, lang: str) -> Tap:
+    label = content["contact"].label.get(lang)
+    return Tap(label, "action=contact", label)
+
+
+# -- reminders --------------------------------------------------------------------------------------
+@intent.every("*/30 * * * *")
+def remind(session, occurrence, content, config):
+    """At each resident's chosen time: tomorrow's collection in the evening (from noon),
+    today's in the morning. One push per area and time slot; its key makes it once."""
+    local = occurrence.astimezone(ZoneInfo(config.timezone))
+    slot = local.strftime("%H:%M")
+    evening = local.hour >= 12
+    day = local.date() + timedelta(days=1) if evening else local.date()
+    book = book_for(content)
+    wanted = (select(Resident.garbage_area).distinct()
+              .join(ResidentTopic, ResidentTopic.resident_id == Resident.id)
+              .where(ResidentTopic.topic == "garbage", Resident.reminder_time == slot, Resident.following.is_(True),
+                     Resident.garbage_area.is_not(None)))
+    for area_id in session.scalars(wanted):
+        collected = book.collected_on(area_id, day)
+        if not collected or area_id not in book.areas:
+            continue
+        area = book.areas[area_id]
+        messages = {}
+        for lang in ("ja", "en", "easy_ja"):
+            joiner = ", " if lang == "en" else "・"
+            key = "garbage.reminder_evening" if evening else "garbage.reminder_morning"
+            messages[lang] = [{"type": "text", "text": content.text(
+                key, lang, date=format_date(content, lang, day), area=area.name.get(lang),
+                categories=joiner.join(c.name.get(lang) for c in collected))}]
+        recipients = (select(Resident.id).join(ResidentTopic, ResidentTopic.resident_id == Resident.id)
+                      .where(ResidentTopic.topic == "garbage", Resident.reminder_time == slot,
+                             Resident.garbage_area == area_id))
+        delivery.create_push(session, source_key=f"garbage-reminder:{area_id}:{day.isoformat()}@{slot}",
+                             kind="reminder", messages=messages, recipients=recipients, now=occurrence)
