@@ -76,9 +76,8 @@ class Dictionary(Generic[T]):
     """Entries by their names; build once per content version (it is immutable)."""
 
     accept: float = 86.0     # fuzzy score from which a single entry is taken as meant
-    margin: float = 6.0      # ... if the runner-up (another entry) is at least this much lower
-    clear_accept: float = 72.0   # a lower score will do when the entry is far ahead of the rest
-    clear_margin: float = 12.0
+    margin: float = 6.0      # ... if the runner-up (another entry) is at least this much lower;
+    floor: float = 72.0      # below `accept` (down to `floor`) the lead must grow point for point
     suggest: float = 70.0    # fuzzy score from which entries are offered as choices
     max_choices: int = 5
     _exact: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
@@ -127,9 +126,8 @@ class Dictionary(Generic[T]):
             return Found("none")
         top = ranked[0]
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        lead = top.score - runner_up
-        if (top.score >= self.accept and lead >= self.margin) or \
-                (top.score >= self.clear_accept and lead >= self.clear_margin):
+        needed_lead = max(self.margin, self.accept + self.margin - top.score)
+        if top.score >= self.floor and top.score - runner_up >= needed_lead:
             return Found("fuzzy", (top,))
         close = [h for h in ranked if h.score >= max(self.suggest, top.score - 12)]
         return Found("choices", tuple(close[: self.max_choices]))
