@@ -82,17 +82,27 @@ def render(menu: RichMenu, font_path: str) -> bytes:
     """Draw each area as a tile with its Japanese label and, smaller, the English one."""
     img = Image.new("RGB", (menu.width, menu.height), "#FFFFFF")
     draw = ImageDraw.Draw(img)
-    big = ImageFont.truetype(font_path, size=max(40, menu.height // 9))
-    small = ImageFont.truetype(font_path, size=max(28, menu.height // 18))
     for area in menu.areas:
         b = area.bounds
         draw.rectangle([b.x + 6, b.y + 6, b.x + b.width - 7, b.y + b.height - 7], fill=area.color, outline="#FFFFFF")
+        room = b.width * 0.86
+        big = _fitting(draw, area.label.ja, font_path, max(40, b.height // 4), room)
+        small = _fitting(draw, area.label.en, font_path, max(28, b.height // 9), room)
         cx, cy = b.x + b.width / 2, b.y + b.height / 2
         draw.text((cx, cy - big.size * 0.35), area.label.ja, font=big, fill="#FFFFFF", anchor="mm")
         draw.text((cx, cy + big.size * 0.75), area.label.en, font=small, fill="#FFFFFF", anchor="mm")
     out = io.BytesIO()
     img.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+def _fitting(draw: ImageDraw.ImageDraw, text: str, font_path: str, size: int, width: float) -> ImageFont.FreeTypeFont:
+    """The largest font up to `size` in which `text` fits `width` pixels."""
+    font = ImageFont.truetype(font_path, size=size)
+    while size > 12 and draw.textlength(text, font=font) > width:
+        size = int(size * 0.92)
+        font = ImageFont.truetype(font_path, size=size)
+    return font
 
 
 def sync(messenger: Messenger, content: Content) -> dict[str, str]:

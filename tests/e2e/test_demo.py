@@ -106,8 +106,8 @@ def test_resident_chats_with_the_demo_bot_in_a_browser(demo):
         expect(bot.last).to_contain_text("知りたいことを短い言葉で送ってください", timeout=15000)
 
         areas = page.get_by_test_id("richmenu-area")
-        expect(areas).to_have_count(4, timeout=15000)
-        areas.nth(2).click()  # 問い合わせ先
+        expect(areas).to_have_count(6, timeout=15000)
+        areas.nth(4).click()  # 問い合わせ先
         expect(bot.last).to_contain_text("06-0000-0000", timeout=15000)
         page.screenshot(path=os.environ.get("CITYBOT_DEMO_SCREENSHOT", "/tmp/citybot-demo.png"), full_page=True)
         browser.close()

@@ -16,7 +16,8 @@ def test_sync_creates_uploads_aliases_and_sets_default(services, line):
     shown = line.menu_shown_to(user)
     assert shown["richMenuId"] == created["main"]
     areas = shown["richMenu"]["areas"]
-    assert [a["action"]["data"] for a in areas] == ["action=menu", "action=help", "action=contact", "action=language"]
+    assert [a["action"]["data"] for a in areas] == ["action=garbage", "action=garbage.day&when=tomorrow", "action=settings",
+                                                    "action=menu", "action=contact", "action=language"]
     image, content_type = line.rich_menu_image(created["main"])
     assert content_type == "image/png" and image == (content.root / "richmenu/main.png").read_bytes()
 
