@@ -158,7 +158,10 @@ def send(session: Session, messenger: Messenger, batch: PushBatch, now: datetime
         select(Resident.line_user_id).join(PushRecipient, PushRecipient.resident_id == Resident.id)
         .where(PushRecipient.push_id == batch.push_id, PushRecipient.language == batch.language,
                PushRecipient.batch_no == batch.batch_no)))
-    if not user_ids:  # everyone in it left (deleted their data, blocked) before it went out
+    gone = batch.recipient_count - len(user_ids)  # left (deleted their data, blocked) before it went out
+    if gone:
+        push.recipients_total -= gone
+    if not user_ids:
         return _finish(session, batch, push, "sent", now, sent=0)
     messages = push.messages.get(batch.language) or push.messages.get("*") or push.messages["ja"]
     try:

@@ -21,10 +21,11 @@ import hashlib
 import logging
 import threading
 import uuid
+import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from linebot.v3.webhooks import (
     Event,
@@ -37,6 +38,8 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from . import delivery, inbox
@@ -176,7 +179,7 @@ def guard_errors(ctx: Context, call_next: Callable[[], None]) -> None:
     except Exception as exc:  # noqa: BLE001 - the guard exists to catch everything
         log.exception("handler failed")
         ctx.session.rollback()
-        ctx.error = f"{exc.__class__.__name__}: {exc}"
+        ctx.error = f"{exc.__class__.__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
         ctx.reply = Reply()
         ctx.reply(ctx.content.text("messages.error", ctx.lang))
 
@@ -193,11 +196,12 @@ def logging_context(ctx: Context, call_next: Callable[[], None]) -> None:
 def upsert_resident(ctx: Context, call_next: Callable[[], None]) -> None:
     if ctx.user_id:
         resident = ctx.session.scalars(select(Resident).where(Resident.line_user_id == ctx.user_id)).first()
-        if resident is None:
-            resident = Resident(line_user_id=ctx.user_id, language="ja", following=True,
-                                created_at=ctx.now, last_seen_at=ctx.now)
-            ctx.session.add(resident)
-            ctx.session.flush()
+        if resident is None:  # two first events at once (two web processes): one insert wins
+            insert = pg_insert if ctx.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+            ctx.session.execute(insert(Resident).values(line_user_id=ctx.user_id, language="ja", following=True,
+                                                        created_at=ctx.now, last_seen_at=ctx.now)
+                                .on_conflict_do_nothing(index_elements=["line_user_id"]))
+            resident = ctx.session.scalars(select(Resident).where(Resident.line_user_id == ctx.user_id)).one()
         resident.last_seen_at = ctx.now
         ctx.resident = resident
         ctx.lang = resident.language
@@ -225,7 +229,7 @@ class Dispatcher:
         self.middleware = list(middleware) if middleware is not None else [
             guard_errors, logging_context, upsert_resident, make_conversation_middleware(self.router.conversations),
         ]
-        self._executor: ThreadPoolExecutor | None = None
+        self._lanes: list[ThreadPoolExecutor] = []
         self._futures: set[Future] = set()
         self._lock = threading.Lock()
 
@@ -258,9 +262,12 @@ class Dispatcher:
         return Handled(messages[:MAX_MESSAGES], ctx.match, ctx.error, ctx.lang)
 
     # the webhook path
-    def submit(self, inbox_ids: Sequence[int]) -> None:
+    def submit(self, inbox_ids: Sequence[int], users: Mapping[int, str] | None = None) -> None:
+        """Process events off the request; one resident's events one after another, in
+        order (a double tap must not run two steps of a conversation at once)."""
         for inbox_id in inbox_ids:
-            future = self._pool().submit(self.process, inbox_id)
+            user = (users or {}).get(inbox_id)
+            future = self._lane(user if user is not None else str(inbox_id)).submit(self.process, inbox_id)
             with self._lock:
                 self._futures.add(future)
             future.add_done_callback(self._forget)
@@ -269,12 +276,12 @@ class Dispatcher:
         with self._lock:
             self._futures.discard(future)
 
-    def _pool(self) -> ThreadPoolExecutor:
+    def _lane(self, key: str) -> ThreadPoolExecutor:
         with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(max(1, self.services.config.processing_threads),
-                                                    thread_name_prefix="citybot-event")
-            return self._executor
+            if not self._lanes:
+                self._lanes = [ThreadPoolExecutor(1, thread_name_prefix=f"citybot-event-{n}")
+                               for n in range(max(1, self.services.config.processing_threads))]
+            return self._lanes[zlib.crc32(key.encode()) % len(self._lanes)]
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Block until submitted events are processed (tests, orderly shutdown)."""
@@ -285,8 +292,8 @@ class Dispatcher:
         concurrent.futures.wait(pending, timeout=timeout)
 
     def shutdown(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
+        for lane in self._lanes:
+            lane.shutdown(wait=True)
 
     def process(self, inbox_id: int) -> None:
         services = self.services
@@ -339,6 +346,8 @@ class Dispatcher:
                 try:
                     self.services.messenger.reply(answer["reply_token"], answer["messages"])
                 except LineError as err:
+                    if err.status == 0 or err.status >= 500:  # the reply may have reached the resident
+                        row.answer = {**answer, "reply_maybe_sent": True}
                     if not err.invalid_reply_token:
                         raise
                     log.info("reply token of %s refused; pushing instead", row.webhook_event_id)
@@ -348,6 +357,12 @@ class Dispatcher:
                     inbox.finish(row, final, now, row.error)
                     session.commit()
                     return
+            if answer.get("reply_maybe_sent"):
+                # replies take no retry key: pushing now could say it twice; rather say it once
+                log.warning("answer to %s may have been replied already; not pushing it again", row.webhook_event_id)
+                inbox.finish(row, final, now, row.error)
+                session.commit()
+                return
             if not answer.get("user_id"):
                 inbox.finish(row, "failed", now, "answer undeliverable: reply token expired and no user id")
             else:

@@ -8,7 +8,7 @@ SQLite and PostgreSQL: exactly one claimant wins, and a claim whose process died
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
@@ -25,8 +25,9 @@ FINISHED = ("done", "failed", "ignored")
 
 @dataclass(frozen=True)
 class Stored:
-    inserted: list[int]  # inbox ids of events new to us
+    inserted: list[int]  # inbox ids of events new to us, in the order they came
     duplicates: int      # events we had already (LINE redelivered them)
+    users: dict[int, str] = field(default_factory=dict)  # inbox id -> the LINE user it came from
 
 
 def store_events(session: Session, events: Iterable[dict[str, Any]], now: datetime) -> Stored:
@@ -48,9 +49,15 @@ def store_events(session: Session, events: Iterable[dict[str, Any]], now: dateti
         return Stored([], 0)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(InboxEvent).values(rows).on_conflict_do_nothing(index_elements=["webhook_event_id"]) \
-        .returning(InboxEvent.id)
-    inserted = list(session.scalars(stmt))
-    return Stored(inserted, len(rows) - len(inserted))
+        .returning(InboxEvent.id, InboxEvent.webhook_event_id)
+    ids = dict((event_id, inbox_id) for inbox_id, event_id in session.execute(stmt))
+    inserted = [ids[row["webhook_event_id"]] for row in rows if row["webhook_event_id"] in ids]
+    users = {}
+    for row in rows:
+        source = row["payload"].get("source") if isinstance(row["payload"].get("source"), dict) else {}
+        if row["webhook_event_id"] in ids and isinstance(source.get("userId"), str):
+            users[ids[row["webhook_event_id"]]] = source["userId"]
+    return Stored(inserted, len(rows) - len(inserted), users)
 
 
 def claim(session: Session, inbox_id: int, now: datetime, lease: timedelta) -> InboxEvent | None:

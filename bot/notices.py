@@ -35,9 +35,26 @@ def cron_trigger(line: str, zone: ZoneInfo | str, start: datetime | None = None,
     if len(fields) != 5:
         raise ValueError(f"a cron line has 5 fields (minute hour day month weekday), not {len(fields)}")
     minute, hour, day, month, weekday = fields
-    weekday = re.sub(r"(?<![/\d])([0-7])(?!\d)", lambda m: WEEKDAYS[int(m.group(1))], weekday)
+    weekday = ",".join(_weekdays(part) for part in weekday.split(","))
     return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday, timezone=zone,
                        start_date=start, end_date=end)
+
+
+def _weekdays(part: str) -> str:
+    """One comma part of a crontab weekday field, numbers read as crontab reads them
+    (0 and 7 = Sunday), as day names APScheduler cannot misread: 1-5 -> mon,tue,...,fri."""
+    found = re.fullmatch(r"(\*|[0-7])(?:-([0-7]))?(?:/(\d+))?", part)
+    if not found:
+        return part  # names (mon-fri) mean the same to both
+    first, last, step = found.group(1), found.group(2), int(found.group(3) or 1)
+    if first == "*":
+        start, end = 0, 6
+    else:
+        start = int(first)
+        end = int(last) if last is not None else (6 if found.group(3) else start)
+    if step < 1 or end < start:
+        raise ValueError(f"weekday {part!r}: a range goes from low to high, with a step of 1 or more")
+    return ",".join(dict.fromkeys(WEEKDAYS[n] for n in range(start, end + 1, step)))
 
 
 class Strict(BaseModel):

@@ -57,8 +57,15 @@ def _time_of_day(value: str) -> str:
     return value
 
 
+def _reminder_slot(value: str) -> str:
+    if value[3:] not in ("00", "30"):
+        raise ValueError(f"{value}: reminders go out on the hour or the half hour (07:00, 07:30)")
+    return value
+
+
 Id = Annotated[str, AfterValidator(_id)]
 TimeOfDay = Annotated[str, AfterValidator(_time_of_day)]
+ReminderTime = Annotated[str, AfterValidator(_time_of_day), AfterValidator(_reminder_slot)]
 
 
 class ChipName(Text):
@@ -94,7 +101,7 @@ class SettingsContent(IntentContent):
 
     districts: list[District] = Field(min_length=1)
     topics: list[Topic] = Field(min_length=1, max_length=10)  # + 完了, スキップ, やめる
-    reminder_times: list[TimeOfDay] = Field(min_length=1, max_length=10)  # + 通知しない, スキップ, やめる
+    reminder_times: list[ReminderTime] = Field(min_length=1, max_length=10)  # + 通知しない, スキップ, やめる
     labels: dict[str, Label]
     commands: dict[str, Keywords]
 

@@ -157,7 +157,8 @@ def parse_postback(data: str) -> tuple[str, dict[str, str]]:
 class _KeywordIndex:
     exact: dict[str, tuple[str, str]]  # normalised keyword -> (intent, keyword as written)
     choices: list[str]
-    longest_first: list[str]  # keywords of 2+ characters, for "named somewhere in the message"
+    longest_first: list[str]  # intents' own keywords of 2+ characters, for "named somewhere in the message"
+    vocabulary_longest_first: list[str]  # vocabulary words that stand out in a sentence (see _distinct)
 
 
 class Router:
@@ -255,9 +256,13 @@ class Router:
         if hit:
             return self._entry(hit[0], "keyword", keyword=hit[1])
         contained: dict[str, str] = {}
-        for key in index.longest_first:
+        for key in index.longest_first:  # an intent's own keywords first: they say what the message is about
             if key in norm:
                 contained.setdefault(*index.exact[key])
+        if not contained:
+            for key in index.vocabulary_longest_first:
+                if key in norm:
+                    contained.setdefault(*index.exact[key])
         if len(contained) == 1:
             intent, keyword = next(iter(contained.items()))
             return self._entry(intent, "keyword", keyword=keyword)
@@ -273,7 +278,8 @@ class Router:
             return self._fallback(detail="no keyword close enough")
         order = sorted(ranked, key=lambda name: -ranked[name][0])
         best, (score, keyword) = order[0], ranked[order[0]]
-        accept = min(self.fuzzy_accept, self._vocabulary_accept(best, keyword, content))
+        accept = self.fuzzy_accept if len(norm) < 3 else min(self.fuzzy_accept,
+                                                             self._vocabulary_accept(best, keyword, content))
         if not contained and score >= accept and (len(order) == 1 or ranked[order[1]][0] < score):
             return self._entry(best, "fuzzy", score=score, keyword=keyword)
         return self._fallback(suggestions=tuple(order[:4]), score=score,
@@ -307,13 +313,17 @@ class Router:
                 continue
             for keyword in doc.keywords.all():
                 exact.setdefault(normalize(keyword), (name, keyword))
+        own = set(exact)
         for name, intent in self.intents.items():  # explicit keywords of every intent win
             if intent.vocabulary is not None and name in self.entries:
                 for word in intent.vocabulary(content):
                     exact.setdefault(normalize(word), (name, word))
         exact.pop("", None)
-        index = _KeywordIndex(exact=exact, choices=list(exact),
-                              longest_first=sorted((k for k in exact if len(k) >= 2), key=len, reverse=True))
+        own.discard("")
+        index = _KeywordIndex(
+            exact=exact, choices=list(exact),
+            longest_first=sorted((k for k in own if len(k) >= 2), key=len, reverse=True),
+            vocabulary_longest_first=sorted((k for k in exact if k not in own and _distinct(k)), key=len, reverse=True))
         self._index = (content.version, index)
         return index
 
@@ -368,6 +378,11 @@ class Router:
     def verify(self) -> None:
         if "fallback" not in self.kinds:
             raise RouteConflict("no handler registered for the fallback")
+
+
+def _distinct(key: str) -> bool:
+    """Long enough to mean itself inside a sentence: 「お皿」 does, 「いし」 (in お願いします) does not."""
+    return len(key) >= 3 or (len(key) == 2 and not all("\u3041" <= ch <= "\u309f" for ch in key))
 
 
 def _name(handler: Handler) -> str:

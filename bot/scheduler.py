@@ -97,35 +97,37 @@ class Clock:
 
     # -- running one occurrence ---------------------------------------------------------------
     def run_notice(self, name: str, now: datetime) -> int | None:
-        """Store the push for the notice's latest due occurrence; None if already done."""
+        """Store a push for every due occurrence within the grace not stored yet (a
+        restart may have missed several); returns the id of the last one stored, if any."""
         content = self.services.content.current()
         notice: Notice | None = notices(content).get(name)
         if notice is None:
             return None
-        occurrence = latest_occurrence(notice.trigger(self.config.timezone), now, self.grace)
-        if occurrence is None:
-            return None
         segment = resolve_segment(content, notice)
-        with self.services.sessions() as session:
-            push_id = delivery.create_push(
-                session, source_key=f"notice:{name}@{occurrence.isoformat()}", kind="notice",
-                messages=notice.messages(content), recipients=segments.recipients(segment, occurrence.astimezone(self.zone).date()),
-                now=now, urgent=notice.urgent, segment=segment.model_dump(exclude_none=True))
-            session.commit()
-        if push_id is not None:
-            log.info("notice %s for %s queued as push %s", name, occurrence.isoformat(), push_id)
-        return push_id
+        stored = None
+        for occurrence in occurrences(notice.trigger(self.config.timezone), now - self.grace, now):
+            with self.services.sessions() as session:
+                push_id = delivery.create_push(
+                    session, source_key=f"notice:{name}@{occurrence.isoformat()}", kind="notice",
+                    messages=notice.messages(content),
+                    recipients=segments.recipients(segment, occurrence.astimezone(self.zone).date()),
+                    now=now, urgent=notice.urgent, segment=segment.model_dump(exclude_none=True))
+                session.commit()
+            if push_id is not None:
+                log.info("notice %s for %s queued as push %s", name, occurrence.isoformat(), push_id)
+                stored = push_id
+        return stored
 
     def run_job(self, job: Recurring, now: datetime) -> None:
-        occurrence = latest_occurrence(cron_trigger(job.cron, self.zone), now, self.grace)
-        if occurrence is None:
-            return
-        dependencies = {"session": None, "now": now, "occurrence": occurrence, "config": self.config,
-                        "content": self.services.content.current()}
-        with self.services.sessions() as session:
-            dependencies["session"] = session
-            job.job(**{name: dependencies[name] for name in self.services.router.parameters(job.job)})
-            session.commit()
+        """Run the job for every occurrence within the grace; jobs make their pushes with
+        keys naming the occurrence, so running one twice adds nothing."""
+        for occurrence in occurrences(cron_trigger(job.cron, self.zone), now - self.grace, now):
+            dependencies = {"session": None, "now": now, "occurrence": occurrence, "config": self.config,
+                            "content": self.services.content.current()}
+            with self.services.sessions() as session:
+                dependencies["session"] = session
+                job.job(**{name: dependencies[name] for name in self.services.router.parameters(job.job)})
+                session.commit()
 
     def catch_up(self, now: datetime) -> None:
         """Occurrences missed while no scheduler ran, if still useful (within the grace)."""

@@ -60,7 +60,7 @@ def callback():
         session.commit()
     if stored.duplicates:
         log.info("dropped %d redelivered event(s)", stored.duplicates)
-    svc.dispatcher.submit(stored.inserted)
+    svc.dispatcher.submit(stored.inserted, stored.users)
     return jsonify(received=len(raw_events), stored=len(stored.inserted), duplicates=stored.duplicates)
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from urllib.parse import urlencode
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from sqlalchemy import select
 
 from bot import delivery
@@ -36,6 +37,14 @@ class GarbageContent(IntentContent):
     next_words: list[NonEmpty] = Field(min_length=1)
     weekdays: dict[str, list[NonEmpty]]
 
+    @field_validator("weekdays")
+    @classmethod
+    def _seven_days(cls, weekdays: dict[str, list[str]]) -> dict[str, list[str]]:
+        for lang in LANGUAGES:
+            if len(weekdays.get(lang, [])) != 7:
+                raise ValueError(f"{lang}: give the 7 weekday names, Monday first")
+        return weekdays
+
 
 def vocabulary(content: Content) -> Iterable[str]:
     """Every way an item can be named, so the router sends item names here."""
@@ -46,13 +55,13 @@ def vocabulary(content: Content) -> Iterable[str]:
         if item.en:
             yield item.en
     for category in book.categories.values():
-        yield category.name.ja
+        yield from {category.name.get(lang) for lang in LANGUAGES}
 
 
 intent = Intent("garbage", content=GarbageContent, vocabulary=vocabulary, files=FILES, checks=[check_garbage],
                 texts=["intro", "item", "fee", "next_dates", "no_dates", "area_unknown", "choose", "not_found",
                        "day_collection", "day_none", "day_break", "today", "tomorrow", "date",
-                       "reminder_evening", "reminder_morning", "large_waste"])
+                       "reminder_evening", "reminder_morning", "large_waste", "holiday"])
 
 
 # -- the conversation ------------------------------------------------------------------------------
@@ -76,15 +85,17 @@ def garbage(reply, content, lang, text, resident, now, config):
     if several:
         return reply(*[item_answer(content, book, lang, resident, item, today, chips=(i == len(several) - 1))
                        for i, item in enumerate(several[:5])])
-    wants_next = [w for w in words.next_words if normalize(w) in typed]
-    category = named_category(book, _without(query, wants_next))
-    if category is not None:
-        return reply(category_answer(content, book, lang, resident, category, today, bool(wants_next)))
+    wants_next = any(normalize(w) in typed for w in words.next_words)
+    category = named_category(book, typed)
+    if category is not None and (wants_next or found.kind != "fuzzy"):
+        return reply(category_answer(content, book, lang, resident, category, today, wants_next))
+    if found.kind == "none":  # 「割れたお皿」: an item named inside a longer phrase
+        found = book.dictionary.find_contained(query)
     if found.best is not None:
         return reply(item_answer(content, book, lang, resident, found.best, today))
     if found.kind == "choices":
-        chips = [Tap(hit.entry.display(lang)[:20], f"action=garbage.item&n={book.items.index(hit.entry)}",
-                     hit.entry.display(lang)) for hit in found.hits]
+        chips = [Tap(hit.entry.display(lang)[:20], item_postback(hit.entry), hit.entry.display(lang))
+                 for hit in found.hits]
         return reply(content.text("garbage.choose", lang), quick=chips + menu_chip(content, lang))
     return reply(content.text("garbage.not_found", lang, text=query[:30]),
                  quick=[*taps(words.choices[:2], lang), contact_chip(content, lang), *menu_chip(content, lang)])
@@ -93,11 +104,15 @@ def garbage(reply, content, lang, text, resident, now, config):
 @intent.postback("garbage.item")
 def chosen_item(reply, content, lang, params, resident, now, config):
     book = book_for(content)
-    try:
-        item = book.items[int(params.get("n", ""))]
-    except (ValueError, IndexError):  # a button from an older version of the content
+    item = book.item(params.get("name", ""), params.get("category", ""))
+    if item is None:  # a button from a version of the content that had this item
         return reply(content.text("garbage.intro", lang), quick=taps(content["garbage"].choices, lang))
     reply(item_answer(content, book, lang, resident, item, now.astimezone(ZoneInfo(config.timezone)).date()))
+
+
+def item_postback(item: Item) -> str:
+    """Names, not positions: a button must mean the same item after staff edit the list."""
+    return "action=garbage.item&" + urlencode({"name": item.name, "category": item.category})
 
 
 @intent.postback("garbage.day")
@@ -122,19 +137,15 @@ def strip_question(text: str, words: GarbageContent) -> str:
     return query.strip()
 
 
-def _without(text: str, words: list[str]) -> str:
-    for word in words:
-        text = text.replace(word, "")
-    return text
-
-
-def named_category(book: GarbageBook, query: str) -> Category | None:
-    """「燃えないごみ」 asked as such (for "次の燃えないごみはいつ?")."""
-    folded = normalize(query)
+def named_category(book: GarbageBook, typed: str) -> Category | None:
+    """The category a question names (「次の燃えないごみはいつ？」, "next burnable waste"),
+    the longest name found in it."""
+    best, length = None, 0
     for category in book.categories.values():
-        if folded and folded in {normalize(category.name.get(lang)) for lang in LANGUAGES}:
-            return category
-    return None
+        for name in {normalize(category.name.get(lang)) for lang in LANGUAGES}:
+            if len(name) > length and name in typed:
+                best, length = category, len(name)
+    return best
 
 
 def format_date(content: Content, lang: str, day: date) -> str:
@@ -160,6 +171,7 @@ def item_answer(content: Content, book: GarbageBook, lang: str, resident: Reside
         lines.append(category.how.get(lang))
     quick: list[Tap] = []
     if category.collected and not category.large_waste:
+        lines.extend(remark.get(lang) for remark in book.remarks)
         lines.append(dates_line(content, book, lang, resident, category, today))
         if area_of(book, resident) is None:
             quick.append(area_chip(content, lang))
@@ -179,6 +191,7 @@ def category_answer(content, book, lang, resident, category: Category, today: da
     if category.how:
         lines.append(category.how.get(lang))
     if category.collected and not category.large_waste:
+        lines.extend(remark.get(lang) for remark in book.remarks)
         lines.append(dates_line(content, book, lang, resident, category, today, count=3 if wants_next else 2))
     quick = ([area_chip(content, lang)] if area_of(book, resident) is None else []) + taps(content["garbage"].choices, lang)
     return text_message("\n".join(lines), quick=quick[:13])
@@ -207,7 +220,8 @@ def day_answer(content, book, lang, resident, day: date, when: str) -> list[dict
     values = {"day": label, "area": area.name.get(lang)}
     stop = book.no_collection(area.id, day)
     if stop is not None:
-        reason = stop.reason.get(lang) if hasattr(stop, "reason") else str(stop)
+        reason = stop.reason.get(lang) if hasattr(stop, "reason") else \
+            content.text("garbage.holiday", lang, name=stop)
         body = content.text("garbage.day_break", lang, reason=reason, **values)
     else:
         collected = book.collected_on(area.id, day)
@@ -260,5 +274,6 @@ def remind(session, occurrence, content, config):
         recipients = (select(Resident.id).join(ResidentTopic, ResidentTopic.resident_id == Resident.id)
                       .where(ResidentTopic.topic == "garbage", Resident.reminder_time == slot,
                              Resident.garbage_area == area_id))
+        # the resident chose this time: quiet hours must not hold it (21:00 would arrive at 07:00)
         delivery.create_push(session, source_key=f"garbage-reminder:{area_id}:{day.isoformat()}@{slot}",
-                             kind="reminder", messages=messages, recipients=recipients, now=occurrence)
+                             kind="reminder", messages=messages, recipients=recipients, now=occurrence, urgent=True)

@@ -74,6 +74,9 @@ class GarbageBook:
                     return [left, right]
         return []
 
+    def item(self, name: str, category: str) -> Item | None:
+        return next((i for i in self.items if i.name == name and i.category == category), None)
+
     def category_of(self, item: Item) -> Category:
         return self.categories[item.category]
 

@@ -133,6 +133,18 @@ class Dictionary(Generic[T]):
         return Found("choices", tuple(close[: self.max_choices]))
 
 
+    def find_contained(self, text: str) -> "Found[T]":
+        """The entry whose name is the longest part of the text (「割れたお皿」 -> お皿)."""
+        query = fold(text)
+        for key in sorted((k for k in self._exact if len(k) >= 2 and k in query), key=len, reverse=True):
+            owners = self._exact[key]
+            if len(owners) == 1:
+                index, name = owners[0]
+                return Found("fuzzy", (Hit(self._entries[index], 100.0 * len(key) / len(query), name),))
+            return Found("choices", tuple(Hit(self._entries[i], 100.0, n) for i, n in owners[: self.max_choices]))
+        return Found("none")
+
+
 def _score(query: str, key: str, **kwargs) -> float:
     """Edit similarity, but a short query inside a long key (「でんち」 in 「かんでんち」)
     counts too, a little less than a full match."""

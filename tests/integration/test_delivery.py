@@ -170,6 +170,9 @@ def test_residents_who_left_before_sending_are_not_sent_to(services, line, clock
     deliver(services, clock)
     assert texts_of(line, stays) == ["こんにちは"]
     assert line.messages_for(leaves) == []
+    with services.sessions() as session:
+        [row] = delivery.status(session)
+    assert (row["recipients"], row["sent"], row["pending"]) == (1, 1, 0)
 
 
 def test_broadcast_reaches_every_follower_once_even_when_retried(services, line):

@@ -58,8 +58,8 @@ def test_every_imported_item_is_found_by_name_in_its_category(dataset, tmp_path)
                 wrong.append((item["name"], expected, first["text"][:80]))
             continue
         # the same name in two categories (cotton and synthetic futons, say): both offered
-        offered = [int(parse_qs(i["action"]["data"])["n"][0]) for i in first.get("quickReply", {}).get("items", [])
+        offered = [parse_qs(i["action"]["data"]) for i in first.get("quickReply", {}).get("items", [])
                    if "garbage.item" in i["action"].get("data", "")]
-        if not any(items[n]["name"] == item["name"] and items[n]["category"] == item["category"] for n in offered):
+        if not any(o["name"] == [item["name"]] and o["category"] == [item["category"]] for o in offered):
             wrong.append((item["name"], expected, first.get("text", "")[:80]))
     assert not wrong, f"{len(wrong)} of {len(items)} items missed:\n" + "\n".join(map(str, wrong[:30]))

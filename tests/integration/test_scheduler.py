@@ -118,6 +118,27 @@ def test_jobs_follow_content_changes(clock_for, clock, content_dir):
     assert "notice:drill" in ids and "notice:year-end-garbage" not in ids
 
 
+def test_every_occurrence_missed_within_the_grace_is_caught_up_once(clock_for, clock, content_dir):
+    write_notice(content_dir, "hourly", """title: 毎時
+cron: "*/20 * * * *"
+segment: {everyone: true}
+text: {ja: 定時, en: On the hour, easy_ja: じかん}
+""")
+    scheduler = clock_for()
+    scheduler.catch_up(clock())
+    assert len(pushes(scheduler)) == 3  # the last hour held three occurrences
+    scheduler.catch_up(clock())
+    assert len(pushes(scheduler)) == 3
+
+
+@pytest.mark.parametrize("line, days", [
+    ("0 18 * * */2", "sun,tue,thu,sat"), ("0 18 * * 0-4", "sun,mon,tue,wed,thu"), ("0 9 * * 7", "sun"),
+    ("0 9 * * 1-5,0", "mon,tue,wed,thu,fri,sun"), ("0 9 * * mon-fri", "mon-fri"),
+])
+def test_crontab_weekday_numbers_steps_and_ranges(line, days):
+    assert str(cron_trigger(line, TOKYO).fields[4]) == days
+
+
 def test_cron_lines_mean_what_crontab_means():
     trigger = cron_trigger("0 18 * * 5", TOKYO)  # Friday, as in crontab (APScheduler alone says Saturday)
     now = datetime(2026, 12, 5, 12, 0, tzinfo=TOKYO)  # a Saturday

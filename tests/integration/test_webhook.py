@@ -88,7 +88,7 @@ def test_crash_between_ack_and_processing_is_recovered_at_restart(config, clock,
     """The process dies after the 200: the stored event is answered by the next process,
     by push because the reply token has expired by then, and only once."""
     first = bootstrap(config, now=clock)
-    monkeypatch.setattr(first.dispatcher, "submit", lambda ids: None)  # dies before processing
+    monkeypatch.setattr(first.dispatcher, "submit", lambda ids, users=None: None)  # dies before processing
     client = create_app(services=first).test_client()
     user = line.add_user("太郎")
     body = ev.callback_body([ev.text_event(user, "問い合わせ", reply_token=line.mint_reply_token(user))])
@@ -196,3 +196,15 @@ def test_every_request_the_bot_sent_validated_against_the_spec(chat, line):
     sdk_requests = [r for r in line.requests if str(r.get("userAgent", "")).startswith("line-bot-sdk-python")]
     assert len(sdk_requests) >= 7
     assert all(r["valid"] for r in sdk_requests), json.dumps(sdk_requests, ensure_ascii=False)[:2000]
+
+
+def test_reply_whose_answer_was_lost_is_not_pushed_again(chat, line, services):
+    """LINE delivered the reply but the bot saw a 500: the retry finds the token used and
+    stops there, instead of pushing the same answer a second time."""
+    taro = chat.resident()
+    line.inject("reply", lose_response=True, count=1)
+    assert len(taro.says("ヘルプ")) == 1
+    services.dispatcher.process(1)
+    assert taro.received() == []
+    with services.sessions() as s:
+        assert s.scalars(select(InboxEvent.status)).one() == "done"

@@ -111,3 +111,11 @@ def test_routes_table_lists_the_matching_order(router):
     orders = [row[0] for row in router.table()]
     assert orders == sorted(orders, key=lambda o: "12345-".index(o[0]))  # events and schedules last
     assert ("5 fallback", "fallback", "fallback", "handlers.fallback.did_you_mean") in router.table()
+
+
+def test_item_names_do_not_hijack_everyday_sentences(router, content):
+    assert route(router, content, "メニューお願いします").intent == "menu"  # 「いし」 is an item name
+    assert route(router, content, "設定お願いします").intent == "settings"
+    assert route(router, content, "電話").intent == "contact"
+    assert route(router, content, "割れたお皿").intent == "garbage"
+    assert route(router, content, "おいしい").how == "fallback"
