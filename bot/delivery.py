@@ -22,10 +22,9 @@ from typing import Any, Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, delete, func, insert, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from .db import insert_for
 from .messenger import MAX_RECIPIENTS, LineError, Messenger, to_models
 from .models import Push, PushBatch, PushRecipient, Resident
 
@@ -46,8 +45,7 @@ def create_push(session: Session, *, source_key: str, kind: str, messages: Mappi
     """
     for batch in messages.values():
         to_models(batch)  # refuse what LINE would refuse, inside the caller's transaction
-    dialect = session.get_bind().dialect.name
-    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(Push).values(
+    ins = insert_for(session, Push).values(
         source_key=source_key, kind=kind, urgent=urgent, messages={k: list(v) for k, v in messages.items()},
         segment=segment, created_at=now, recipients_total=0, sent_count=0, failed_count=0,
     ).on_conflict_do_nothing(index_elements=["source_key"]).returning(Push.id)

@@ -38,12 +38,11 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from . import delivery, inbox
 from .content.store import Content
+from .db import insert_for
 from .conversation import ConversationControl, load_active
 from .messages import Tap, text as text_message, with_quick_reply
 from .messenger import MAX_MESSAGES, LineError, retry_key_for
@@ -197,8 +196,7 @@ def upsert_resident(ctx: Context, call_next: Callable[[], None]) -> None:
     if ctx.user_id:
         resident = ctx.session.scalars(select(Resident).where(Resident.line_user_id == ctx.user_id)).first()
         if resident is None:  # two first events at once (two web processes): one insert wins
-            insert = pg_insert if ctx.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-            ctx.session.execute(insert(Resident).values(line_user_id=ctx.user_id, language="ja", following=True,
+            ctx.session.execute(insert_for(ctx.session, Resident).values(line_user_id=ctx.user_id, language="ja", following=True,
                                                         created_at=ctx.now, last_seen_at=ctx.now)
                                 .on_conflict_do_nothing(index_elements=["line_user_id"]))
             resident = ctx.session.scalars(select(Resident).where(Resident.line_user_id == ctx.user_id)).one()

@@ -13,10 +13,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
 from sqlalchemy import case, delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from .db import insert_for
 from .models import InboxEvent
 
 #: Terminal states; a row in one of them is only kept to recognise redeliveries.
@@ -47,8 +46,7 @@ def store_events(session: Session, events: Iterable[dict[str, Any]], now: dateti
         })
     if not rows:
         return Stored([], 0)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(InboxEvent).values(rows).on_conflict_do_nothing(index_elements=["webhook_event_id"]) \
+    stmt = insert_for(session, InboxEvent).values(rows).on_conflict_do_nothing(index_elements=["webhook_event_id"]) \
         .returning(InboxEvent.id, InboxEvent.webhook_event_id)
     ids = dict((event_id, inbox_id) for inbox_id, event_id in session.execute(stmt))
     inserted = [ids[row["webhook_event_id"]] for row in rows if row["webhook_event_id"] in ids]
