@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.models import Push, PushBatch, Resident, ResidentTopic
+from bot.models import Push, Resident, ResidentTopic
 from bot.scheduler import Clock
 from bot import delivery
 from tests.conftest import quick_data, quick_labels, texts

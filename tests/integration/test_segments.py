@@ -4,7 +4,6 @@ from datetime import date, datetime, timezone
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import insert
 
 from bot import delivery, segments
 from bot.cli import main

@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 
 from bot.garbage.book import GarbageBook
-from bot.garbage.models import AreasFile, CalendarFile, CategoriesFile, DayRule, Item, ItemsFile
-from bot.lookup.dictionary import Dictionary, fold, split_items
+from bot.garbage.models import AreasFile, CalendarFile, CategoriesFile, DayRule, ItemsFile
+from bot.lookup.dictionary import fold, split_items
 
 
 @pytest.mark.parametrize("rule, yes, no", [
