@@ -118,7 +118,7 @@ class Config:
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = environ.get(f.metadata["env"])
-            if raw is None or raw == "" and f.name not in {"database_url"}:
+            if not raw:  # unset or empty: the default
                 continue
             values[f.name] = _coerce(f, raw)
         values.update(overrides)

@@ -78,9 +78,8 @@ def _collect_lines(node: yaml.Node, loc: tuple, lines: dict[tuple, int]) -> None
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value
-            lines[loc + (key,)] = key_node.start_mark.line + 1
             _collect_lines(value_node, loc + (key,), lines)
-            # keep the key's line for the value itself: errors about a value read best there
+            # the key's line for the value itself: errors about a value read best there
             lines[loc + (key,)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
