@@ -430,6 +430,10 @@ from .importers import register_import_commands  # noqa: E402 - the importers ad
 
 register_import_commands(main)
 
+from .large_waste import register_booking_commands  # noqa: E402 - `citybot bookings export`
+
+register_booking_commands(main)
+
 
 def run(argv: Sequence[str] | None = None) -> None:
     main(args=argv)

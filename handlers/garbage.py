@@ -165,11 +165,14 @@ def item_answer(content: Content, book: GarbageBook, lang: str, resident: Reside
         lines.append(item.note.get(lang))
     if item.fee is not None:
         lines.append(content.text("garbage.fee", lang, fee=f"{item.fee:,}"))
+    quick: list[Tap] = []
     if category.large_waste:
         lines.append(content.text("garbage.large_waste", lang))
+        booking = content.intents().get("large_waste")
+        if booking is not None and booking.label is not None:  # book the pickup right here
+            quick.append(Tap(booking.label.get(lang), "action=large_waste", booking.label.get(lang)))
     elif category.how:
         lines.append(category.how.get(lang))
-    quick: list[Tap] = []
     if category.collected and not category.large_waste:
         lines.extend(remark.get(lang) for remark in book.remarks)
         lines.append(dates_line(content, book, lang, resident, category, today))

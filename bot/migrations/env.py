@@ -4,6 +4,7 @@ from alembic import context
 
 from bot.db import Base
 from bot import models  # noqa: F401 - registers the tables on Base.metadata
+from bot import large_waste  # noqa: F401 - the large-waste booking tables
 
 config = context.config
 target_metadata = Base.metadata

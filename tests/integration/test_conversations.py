@@ -11,7 +11,7 @@ def test_menu_by_keyword_shows_every_service_as_a_button(chat):
     [menu] = hanako.says("メニュー")
     assert menu["type"] == "flex"
     buttons = menu["contents"]["footer"]["contents"]
-    assert [b["action"]["data"] for b in buttons] == ["action=help", "action=contact", "action=language",
+    assert [b["action"]["data"] for b in buttons] == ["action=help", "action=large_waste", "action=contact", "action=language",
                                                              "action=settings"]
 
 

@@ -1,0 +1,661 @@
+"""粗大ごみ: a large-waste pickup booked entirely in the chat, and never overbooked.
+
+「粗大ごみ」 (or the menu's button) starts a conversation (bot/conversation.py), one
+question at a time:
+
+    area -> item -> quantity -> more -> date -> place -> confirm -> booking number
+
+The area comes from the resident's profile when they registered one, else it is asked
+(and kept in the conversation only). Items are typed (the garbage dictionary finds them;
+only large-waste items are taken) or tapped through pages of buttons. Only collection
+days inside the booking window, before their cut-off and with places left are offered;
+the booking itself takes its place atomically (bot/large_waste.py). Every question has
+戻る (one step back) and やめる. 確定 carries a token stored with the summary, so a double
+tap books once.
+
+「予約確認」 lists upcoming bookings, each with 取り消す and 日にちを変える (until the
+cut-off). The evening before collection a reminder goes to each booking's resident.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Callable
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from linebot.v3.webhooks import PostbackEvent
+from pydantic import field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import delivery, large_waste as lw, profile
+from bot.content.models import IntentContent, Keywords, Label, NonEmpty
+from bot.content.store import Content
+from bot.conversation import Conversation, ConversationControl
+from bot.garbage.book import GarbageBook, book_for
+from bot.garbage.models import Item
+from bot.lookup import normalize
+from bot.messages import Tap, bubble, flex, text as text_message
+from bot.models import Resident
+from bot.router import Intent, parse_postback
+
+from .garbage import format_date
+from .menu import menu_chip
+from .settings import paged
+
+REQUIRED_LABELS = frozenset({"back", "quit", "more", "add", "done", "confirm", "cancel", "cancel_yes", "cancel_no",
+                             "change", "bookings", "book"})
+REQUIRED_COMMANDS = frozenset({"quit", "back", "done", "add", "confirm"})
+
+
+class LargeWasteContent(IntentContent):
+    bookings_words: list[NonEmpty] = []  # 「予約確認」: the message asks for the bookings list
+    labels: dict[str, Label]
+    commands: dict[str, Keywords]
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, labels: dict[str, Label]) -> dict[str, Label]:
+        missing = sorted(REQUIRED_LABELS - labels.keys())
+        if missing:
+            raise ValueError(f"missing labels: {', '.join(missing)}")
+        return labels
+
+    @field_validator("commands")
+    @classmethod
+    def _commands(cls, commands: dict[str, Keywords]) -> dict[str, Keywords]:
+        missing = sorted(REQUIRED_COMMANDS - commands.keys())
+        if missing:
+            raise ValueError(f"missing commands: {', '.join(missing)}")
+        return commands
+
+    def means(self, command: str, typed: str) -> bool:
+        return normalize(typed) in {normalize(word) for word in self.commands[command].all()}
+
+
+intent = Intent("large_waste", content=LargeWasteContent, files={lw.RULES: lw.RulesFile},
+                checks=[lw.check_large_waste], texts=[
+                    "ask_area", "ask_item", "ask_item_area", "ask_category", "choose", "not_found", "not_large",
+                    "ask_quantity", "too_many", "ask_more", "line", "ask_date", "no_dates", "day_full",
+                    "day_closed", "ask_place", "ask_place_other", "summary", "booked", "already_booked", "quit",
+                    "expired", "not_understood", "old_question", "bookings", "booking", "booking_locked",
+                    "no_bookings", "ask_cancel", "cancelled", "ask_new_date", "moved", "unknown_booking",
+                    "reminder"])
+conv = intent.conversation(Conversation("large_waste", "large_waste", timeout=timedelta(minutes=30),
+                                        expired_text="large_waste.expired"))
+
+ORDER = ("area", "item", "quantity", "more", "date", "place", "confirm")
+NEXT, AGAIN, UNKNOWN, DONE = "next", "again", "unknown", "done"
+#: Buttons of the bookings list; tapped during a booking, they end it and are answered.
+OUTSIDE = ("bookings", "cancel", "change")
+
+
+@dataclass(frozen=True)
+class Answer:
+    verb: str  # "item", "qty", "date", ... without "large_waste."; "" for typed text
+    params: dict[str, str]
+    text: str
+
+
+@dataclass
+class Flow:
+    """One event of a booking: the resident, the conversation, what to say next."""
+
+    reply: Any
+    content: Content
+    lang: str
+    resident: Resident
+    conversation: ConversationControl
+    now: datetime
+    session: Session
+    tz: ZoneInfo
+    notes: list[Any] = field(default_factory=list)
+
+    @property
+    def words(self) -> LargeWasteContent:
+        return self.content["large_waste"]
+
+    @property
+    def rules(self) -> lw.RulesFile:
+        return lw.rules_of(self.content)
+
+    @property
+    def book(self) -> GarbageBook:
+        return book_for(self.content)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.conversation.data
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        return list(self.data.get("items", []))
+
+    def say(self, key: str, **values: Any) -> str:
+        return self.content.text(f"large_waste.{key}", self.lang, **values)
+
+    def note(self, key: str, **values: Any) -> None:
+        self.notes.append(self.say(key, **values))
+
+    def chip(self, key: str, data: str) -> Tap:
+        label = self.words.labels[key].get(self.lang)
+        return Tap(label, data, label)
+
+    def means(self, command: str, answer: Answer) -> bool:
+        return not answer.verb and self.words.means(command, answer.text)
+
+    def start(self, state: str, **data: Any) -> None:
+        self.conversation.start(conv.name, state, mode="book", items=[], page=0, **data)
+        self.ask(state)
+
+    def ask(self, state: str) -> None:
+        question, options, fixed = QUESTIONS[state](self)
+        if back_from(self, state) is not None:
+            fixed = [*fixed, self.chip("back", f"action=large_waste.back&step={state}")]
+        fixed = [*fixed, self.chip("quit", "action=large_waste.quit")]
+        chips = paged(options, fixed, self.data.get("page", 0),
+                      lambda page: self.chip("more", f"action=large_waste.more&step={state}&page={page}"))
+        self.reply(*self.notes, question, quick=chips)
+
+    def go(self, state: str, **data: Any) -> None:
+        self.conversation.goto(state, page=0, **data)
+        self.ask(state)
+
+    def quit(self) -> None:
+        self.conversation.end()
+        self.reply(*self.notes, self.say("quit"), quick=[menu_chip(self.content, self.lang)])
+
+    def area_name(self, area_id: str) -> str:
+        area = self.book.areas.get(area_id)
+        return area.name.get(self.lang) if area else area_id
+
+    def date_text(self, day: date) -> str:
+        return format_date(self.content, self.lang, day)
+
+    def place_text(self, place: str) -> str:
+        chosen = next((p for p in self.rules.places if p.id == place), None)
+        return chosen.label.get(self.lang) if chosen else place
+
+
+# -- the questions: (text, options, fixed chips before 戻る and やめる) ------------------------------
+def ask_area(flow: Flow) -> tuple[str, list[Tap], list[Tap]]:
+    options = [Tap(a.name.get(flow.lang), f"action=large_waste.area&step=area&id={a.id}", a.name.get(flow.lang))
+               for a in bookable_areas(flow)]
+    return flow.say("ask_area"), options, []
+
+
+def ask_item(flow: Flow) -> tuple[str, list[Tap], list[Tap]]:
+    categories = large_categories(flow.book)
+    chosen = flow.data.get("category") or (categories[0].id if len(categories) == 1 else None)
+    question = flow.say("ask_item_area", area=flow.area_name(flow.data["area"])) if not flow.items \
+        else flow.say("ask_item")
+    if chosen is None:
+        options = [Tap(c.name.get(flow.lang)[:20], f"action=large_waste.category&step=item&id={c.id}",
+                       c.name.get(flow.lang)) for c in categories]
+        return flow.say("ask_category"), options, []
+    items = [i for i in lw.bookable_items(flow.book) if i.category == chosen]
+    return question, [item_chip(flow.lang, i) for i in items], []
+
+
+def ask_quantity(flow: Flow) -> tuple[str, list[Tap], list[Tap]]:
+    pending = flow.data["pending"]
+    most = min(5, pieces_left(flow))
+    options = [Tap(str(n), f"action=large_waste.qty&step=quantity&n={n}", str(n)) for n in range(1, most + 1)]
+    return flow.say("ask_quantity", item=display(flow, pending), fee=f"{pending['fee']:,}"), options, []
+
+
+def ask_more(flow: Flow) -> tuple[str, list[Tap], list[Tap]]:
+    text = flow.say("ask_more", items=item_lines(flow, flow.items), total=f"{lw.total_fee(flow.items):,}")
+    options = [flow.chip("done", "action=large_waste.done&step=more")]
+    if pieces_left(flow) > 0 and len(flow.items) < flow.rules.limits.kinds:
+        options.insert(0, flow.chip("add", "action=large_waste.add&step=more"))
+    return text, options, []
+
+
+def ask_date(flow: Flow) -> tuple[str, list[Tap], list[Tap]]:
+    area = flow.data["area"]
+    changing = flow.data.get("mode") == "change"
+    dates = lw.offered_dates(flow.session, flow.rules, area, flow.now, flow.tz,
+                             excluding=date.fromisoformat(flow.data["was"]) if changing else None)
+    if not dates:
+        return flow.say("no_dates", area=flow.area_name(area)), [], []
+    options = [Tap(flow.date_text(d), f"action=large_waste.date&step=date&d={d.isoformat()}", flow.date_text(d))
+               for d in dates]
+    if changing:
+        return flow.say("ask_new_date", number=flow.data["number"],
+                        date=flow.date_text(date.fromisoformat(flow.data["was"]))), options, []
+    return flow.say("ask_date", area=flow.area_name(area)), options, []
+
+
+def ask_place(flow: Flow) -> tuple[str, list[Tap], list[Tap]]:
+    if flow.data.get("typing_place"):
+        return flow.say("ask_place_other"), [], []
+    options = [Tap(p.label.get(flow.lang), f"action=large_waste.place&step=place&id={p.id}", p.label.get(flow.lang))
+               for p in flow.rules.places]
+    return flow.say("ask_place"), options, []
+
+
+def ask_confirm(flow: Flow) -> tuple[str, list[Tap], list[Tap]]:
+    data = flow.data
+    summary = flow.say("summary", items=item_lines(flow, flow.items), total=f"{lw.total_fee(flow.items):,}",
+                       date=flow.date_text(date.fromisoformat(data["date"])), place=flow.place_text(data["place"]))
+    return summary, [flow.chip("confirm", f"action=large_waste.confirm&step=confirm&token={data['token']}")], []
+
+
+QUESTIONS: dict[str, Callable[[Flow], tuple[str, list[Tap], list[Tap]]]] = {
+    "area": ask_area, "item": ask_item, "quantity": ask_quantity, "more": ask_more, "date": ask_date,
+    "place": ask_place, "confirm": ask_confirm,
+}
+
+
+def back_from(flow: Flow, state: str) -> str | None:
+    """The question 戻る leads to; None where there is none before (the first one)."""
+    if flow.data.get("mode") == "change":
+        return None
+    if state == "item":
+        return "more" if flow.items else ("area" if flow.data.get("asked_area") else None)
+    if state == "area":
+        return None
+    return {"quantity": "item", "more": "item", "date": "more", "place": "date", "confirm": "place"}[state]
+
+
+# -- the answers ------------------------------------------------------------------------------------
+def take_area(flow: Flow, answer: Answer) -> str:
+    areas = bookable_areas(flow)
+    if answer.verb == "area":
+        chosen = next((a for a in areas if a.id == answer.params.get("id")), None)
+    else:
+        chosen = profile.find(areas, answer.text) if not answer.verb else None
+    if chosen is None:
+        return UNKNOWN
+    flow.conversation.goto("item", area=chosen.id)
+    return "item"
+
+
+def take_item(flow: Flow, answer: Answer) -> str:
+    book = flow.book
+    if answer.verb == "category":
+        if answer.params.get("id") in {c.id for c in large_categories(book)}:
+            flow.conversation.goto("item", category=answer.params["id"], page=0)
+        return AGAIN
+    if answer.verb == "item":
+        item = book.item(answer.params.get("name", ""), answer.params.get("category", ""))
+        return pick_item(flow, item) if item in lw.bookable_items(book) else UNKNOWN
+    if answer.verb or not answer.text.strip():
+        return UNKNOWN
+    found = book.find(answer.text)
+    if found.kind == "none":
+        found = book.dictionary.find_contained(answer.text)
+    if found.best is not None:
+        if found.best not in lw.bookable_items(book):
+            flow.note("not_large", item=found.best.display(flow.lang),
+                      category=book.category_of(found.best).name.get(flow.lang))
+            return AGAIN
+        return pick_item(flow, found.best)
+    bookable = lw.bookable_items(book)
+    hits = [hit.entry for hit in found.hits if hit.entry in bookable]
+    if len(hits) == 1:
+        return pick_item(flow, hits[0])
+    if hits:
+        chips = [item_chip(flow.lang, item) for item in hits[:10]]
+        flow.reply(*flow.notes, flow.say("choose"), quick=[*chips, flow.chip("quit", "action=large_waste.quit")])
+        return DONE
+    flow.note("not_found", text=answer.text.strip()[:30])
+    return AGAIN
+
+
+def pick_item(flow: Flow, item: Item) -> str:
+    chosen = {"name": item.name, "category": item.category, "fee": item.fee or 0}
+    known = any(i["name"] == item.name and i["category"] == item.category for i in flow.items)
+    if pieces_left(flow) <= 0 or (not known and len(flow.items) >= flow.rules.limits.kinds):
+        flow.note("too_many", pieces=flow.rules.limits.pieces, kinds=flow.rules.limits.kinds)
+        return "more"
+    flow.conversation.goto("quantity", pending=chosen)
+    return "quantity"
+
+
+def take_quantity(flow: Flow, answer: Answer) -> str:
+    if answer.verb == "qty":
+        typed = answer.params.get("n", "")
+    elif not answer.verb:
+        typed = next(iter(re.findall(r"\d+", unicodedata.normalize("NFKC", answer.text))), "")
+    else:
+        return UNKNOWN
+    if not typed.isdigit() or int(typed) < 1:
+        return UNKNOWN
+    quantity = int(typed)
+    if quantity > pieces_left(flow):
+        flow.note("too_many", pieces=flow.rules.limits.pieces, kinds=flow.rules.limits.kinds)
+        return AGAIN
+    pending, items = flow.data["pending"], flow.items
+    same = next((i for i in items if i["name"] == pending["name"] and i["category"] == pending["category"]), None)
+    if same is not None:
+        items[items.index(same)] = {**same, "quantity": same["quantity"] + quantity}
+    else:
+        items.append({**pending, "quantity": quantity})
+    flow.conversation.goto("more", items=items, pending=None, category=None)
+    return "more"
+
+
+def take_more(flow: Flow, answer: Answer) -> str:
+    if answer.verb == "add" or flow.means("add", answer):
+        return "item"
+    if answer.verb == "done" or flow.means("done", answer):
+        return "date"
+    return UNKNOWN
+
+
+def take_date(flow: Flow, answer: Answer) -> str:
+    try:
+        day = date.fromisoformat(answer.params.get("d", "")) if answer.verb == "date" else None
+    except ValueError:
+        day = None
+    if day is None:
+        return UNKNOWN
+    data = flow.data
+    if data.get("mode") == "change":
+        return move_booking(flow, day)
+    if day not in lw.offered_dates(flow.session, flow.rules, data["area"], flow.now, flow.tz, limit=100):
+        flow.note("day_closed")
+        return AGAIN
+    flow.conversation.goto("place", date=day.isoformat())
+    return "place"
+
+
+def take_place(flow: Flow, answer: Answer) -> str:
+    if answer.verb == "place":
+        place = next((p for p in flow.rules.places if p.id == answer.params.get("id")), None)
+        if place is None:
+            return UNKNOWN
+        if place.other:
+            flow.conversation.goto("place", typing_place=True)
+            return AGAIN
+        chosen = place.id
+    elif not answer.verb and answer.text.strip():
+        chosen = " ".join(answer.text.split())[:50]
+    else:
+        return UNKNOWN
+    flow.conversation.goto("confirm", place=chosen, typing_place=False, token=uuid.uuid4().hex)
+    return "confirm"
+
+
+def take_confirm(flow: Flow, answer: Answer) -> str:
+    data = flow.data
+    if answer.verb == "confirm" and answer.params.get("token") != data["token"]:
+        return UNKNOWN
+    if answer.verb != "confirm" and not flow.means("confirm", answer):
+        return UNKNOWN
+    outcome = lw.book(flow.session, flow.rules, resident_id=flow.resident.id, area=data["area"],
+                      day=date.fromisoformat(data["date"]), place=flow.place_text(data["place"]),
+                      items=flow.items, request_key=f"chat:{data['token']}", now=flow.now, tz=flow.tz)
+    if outcome.booking is None:
+        flow.note("day_full" if outcome.status == "full" else "day_closed")
+        return "date"
+    flow.conversation.end()
+    booked_reply(flow.reply, flow.content, flow.lang, outcome.booking, flow.notes)
+    return DONE
+
+
+ANSWERS: dict[str, Callable[[Flow, Answer], str]] = {
+    "area": take_area, "item": take_item, "quantity": take_quantity, "more": take_more, "date": take_date,
+    "place": take_place, "confirm": take_confirm,
+}
+
+
+def answer(reply, content, lang, resident, conversation, now, session, config, event, params, text):
+    """Every question of a booking: what all steps share, then the step's own answer."""
+    flow = Flow(reply, content, lang, resident, conversation, now, session, ZoneInfo(config.timezone))
+    state = conversation.state
+    action = parse_postback(event.postback.data)[0] if isinstance(event, PostbackEvent) else ""
+    got = Answer(action.removeprefix("large_waste."), params, text)
+    if not got.verb and text:  # a button's label typed instead of tapped
+        got = typed_button(flow, state, got)
+        params = got.params
+    if got.verb == "quit" or flow.means("quit", got):
+        return flow.quit()
+    if got.verb in OUTSIDE:
+        conversation.end()
+        return OUTSIDE_HANDLERS[got.verb](reply, content, lang, resident, conversation, now, session, config, params)
+    if got.verb and params.get("step") != state:
+        flow.note("old_question")
+        return flow.ask(state)
+    if got.verb == "back" or flow.means("back", got):
+        return go_back(flow, state)
+    if got.verb == "more":
+        conversation.goto(state, page=int(params["page"]) if params.get("page", "").isdigit() else 0)
+        return flow.ask(state)
+    outcome = ANSWERS[state](flow, got)
+    if outcome == DONE:
+        return None
+    if outcome == AGAIN:
+        return flow.ask(state)
+    if outcome == UNKNOWN:
+        flow.note("not_understood")
+        return flow.ask(state)
+    flow.go(outcome)
+
+
+for _state in ORDER:
+    conv.state(_state)(answer)
+
+
+def typed_button(flow: Flow, state: str, got: Answer) -> Answer:
+    typed = normalize(got.text)
+    for tap in QUESTIONS[state](flow)[1]:
+        if typed and typed == normalize(tap.label):
+            action, params = parse_postback(tap.data)
+            return Answer(action.removeprefix("large_waste."), params, got.text)
+    return got
+
+
+def go_back(flow: Flow, state: str) -> None:
+    target = back_from(flow, state)
+    if target is None:
+        return flow.ask(state)
+    if state == "more":  # the last item's quantity is asked again
+        items = flow.items
+        last = items.pop()
+        return flow.go("quantity", items=items, pending={k: last[k] for k in ("name", "category", "fee")})
+    flow.go(target, pending=None, category=None, typing_place=False)
+
+
+def move_booking(flow: Flow, day: date) -> str:
+    booking = own_booking(flow.session, flow.resident, flow.data["number"])
+    if booking is None:
+        flow.conversation.end()
+        flow.reply(flow.say("unknown_booking"))
+        return DONE
+    outcome = lw.move(flow.session, flow.rules, booking, day, flow.now, flow.tz)
+    if outcome.status == "booked":
+        flow.conversation.end()
+        flow.reply(flow.say("moved", number=booking.number, date=flow.date_text(day)),
+                   quick=[flow.chip("bookings", "action=large_waste.bookings"), menu_chip(flow.content, flow.lang)])
+        return DONE
+    if outcome.status == "closed" and not flow.rules.changeable(booking.date, flow.now, flow.tz):
+        flow.conversation.end()
+        flow.reply(flow.say("booking_locked", number=booking.number, date=flow.date_text(booking.date)))
+        return DONE
+    flow.note("day_full" if outcome.status == "full" else "day_closed")
+    return AGAIN
+
+
+# -- entry, the bookings list, buttons of an ended booking -----------------------------------------
+@intent.entry
+def open_large_waste(reply, content, lang, text, resident, conversation, now, session, config):
+    """「粗大ごみ」 starts a booking; 「予約確認」 lists the bookings."""
+    words: LargeWasteContent = content["large_waste"]
+    typed = normalize(text)
+    if typed and any(normalize(w) in typed for w in words.bookings_words):
+        return show_bookings(reply, content, lang, resident, conversation, now, session, config, {})
+    start_booking(reply, content, lang, resident, conversation, now, session, config)
+
+
+def start_booking(reply, content, lang, resident, conversation, now, session, config) -> None:
+    flow = Flow(reply, content, lang, resident, conversation, now, session, ZoneInfo(config.timezone))
+    if resident.garbage_area in lw.rules_of(content).days and resident.garbage_area in flow.book.areas:
+        return flow.start("item", area=resident.garbage_area)
+    flow.start("area", asked_area=True)
+
+
+@intent.postback("large_waste.start")
+def restart(reply, content, lang, resident, conversation, now, session, config):
+    start_booking(reply, content, lang, resident, conversation, now, session, config)
+
+
+# Buttons of a booking that is over (stopped, booked, timed out) start a new one.
+for _verb in ("area", "category", "item", "qty", "add", "done", "date", "place", "back", "more"):
+    intent.postback(f"large_waste.{_verb}")(restart)
+
+
+@intent.postback("large_waste.quit")
+def stopped(reply, content, lang):
+    """やめる of a booking that is already over: nothing to stop."""
+    reply(content.text("large_waste.quit", lang), quick=[menu_chip(content, lang)])
+
+
+@intent.postback("large_waste.confirm")
+def confirmed_before(reply, content, lang, resident, conversation, now, session, config, params):
+    """確定 tapped again after the booking was made: the same booking, never a second."""
+    booking = session.scalars(select(lw.LargeWasteBooking).where(
+        lw.LargeWasteBooking.request_key == f"chat:{params.get('token', '')}",
+        lw.LargeWasteBooking.resident_id == resident.id)).first()
+    if booking is None:
+        return start_booking(reply, content, lang, resident, conversation, now, session, config)
+    reply(content.text("large_waste.already_booked", lang, number=booking.number),
+          quick=[label_chip(content, lang, "bookings", "action=large_waste.bookings"), menu_chip(content, lang)])
+
+
+@intent.postback("large_waste.bookings")
+def show_bookings(reply, content, lang, resident, conversation, now, session, config, params):
+    tz = ZoneInfo(config.timezone)
+    rules = lw.rules_of(content)
+    bookings = lw.upcoming(session, resident.id, now.astimezone(tz).date())
+    quick = [label_chip(content, lang, "book", "action=large_waste.start"), menu_chip(content, lang)]
+    if not bookings:
+        return reply(content.text("large_waste.no_bookings", lang), quick=quick)
+    title = content.text("large_waste.bookings", lang)
+    bubbles = []
+    for booking in bookings[:10]:
+        body = booking_text(content, lang, booking)
+        buttons = [label_chip(content, lang, "change", f"action=large_waste.change&number={booking.number}"),
+                   label_chip(content, lang, "cancel", f"action=large_waste.cancel&number={booking.number}")] \
+            if rules.changeable(booking.date, now, tz) else []
+        bubbles.append(bubble(title, body, buttons))
+    alt = title + "\n" + "\n\n".join(booking_text(content, lang, b) for b in bookings[:10])
+    reply(flex(alt, {"type": "carousel", "contents": bubbles}, quick=quick))
+
+
+@intent.postback("large_waste.cancel")
+def cancel_booking(reply, content, lang, resident, conversation, now, session, config, params):
+    tz = ZoneInfo(config.timezone)
+    booking = own_booking(session, resident, params.get("number", ""))
+    if booking is None or booking.status != "booked":
+        return reply(content.text("large_waste.unknown_booking", lang))
+    when = format_date(content, lang, booking.date)
+    rules = lw.rules_of(content)
+    if not rules.changeable(booking.date, now, tz):
+        return reply(content.text("large_waste.booking_locked", lang, number=booking.number, date=when))
+    if params.get("sure") != "yes":
+        return reply(content.text("large_waste.ask_cancel", lang, number=booking.number, date=when), quick=[
+            label_chip(content, lang, "cancel_yes", f"action=large_waste.cancel&number={booking.number}&sure=yes"),
+            label_chip(content, lang, "cancel_no", "action=large_waste.bookings")])
+    lw.cancel(session, rules, booking, now, tz)
+    reply(content.text("large_waste.cancelled", lang, number=booking.number),
+          quick=[label_chip(content, lang, "bookings", "action=large_waste.bookings"), menu_chip(content, lang)])
+
+
+@intent.postback("large_waste.change")
+def change_date(reply, content, lang, resident, conversation, now, session, config, params):
+    tz = ZoneInfo(config.timezone)
+    booking = own_booking(session, resident, params.get("number", ""))
+    if booking is None or booking.status != "booked":
+        return reply(content.text("large_waste.unknown_booking", lang))
+    if not lw.rules_of(content).changeable(booking.date, now, tz):
+        return reply(content.text("large_waste.booking_locked", lang, number=booking.number,
+                                  date=format_date(content, lang, booking.date)))
+    flow = Flow(reply, content, lang, resident, conversation, now, session, tz)
+    conversation.start(conv.name, "date", mode="change", number=booking.number, area=booking.area,
+                       was=booking.date.isoformat(), items=[], page=0)
+    flow.ask("date")
+
+
+OUTSIDE_HANDLERS = {"bookings": show_bookings, "cancel": cancel_booking, "change": change_date}
+
+
+# -- what is said ------------------------------------------------------------------------------------
+def bookable_areas(flow: Flow) -> list:
+    return [area for area in flow.book.areas.values() if area.id in flow.rules.days]
+
+
+def large_categories(book: GarbageBook) -> list:
+    return [c for c in book.categories.values() if c.large_waste]
+
+
+def item_chip(lang: str, item: Item) -> Tap:
+    data = "action=large_waste.item&step=item&" + urlencode({"name": item.name, "category": item.category})
+    return Tap(item.display(lang)[:20], data, item.display(lang))
+
+
+def pieces_left(flow: Flow) -> int:
+    return flow.rules.limits.pieces - sum(i["quantity"] for i in flow.items)
+
+
+def display(flow: Flow, item: dict[str, Any]) -> str:
+    return item_name(flow.content, flow.lang, item)
+
+
+def item_name(content: Content, lang: str, item: dict[str, Any]) -> str:
+    found = book_for(content).item(item["name"], item["category"])
+    return found.display(lang) if found else item["name"]
+
+
+def item_lines(flow: Flow, items: list[dict[str, Any]]) -> str:
+    return lines_of(flow.content, flow.lang, items)
+
+
+def lines_of(content: Content, lang: str, items: list[dict[str, Any]]) -> str:
+    return "\n".join(content.text("large_waste.line", lang, item=item_name(content, lang, i), quantity=i["quantity"],
+                                  fee=f"{i['fee'] * i['quantity']:,}") for i in items)
+
+
+def booking_text(content: Content, lang: str, booking: lw.LargeWasteBooking) -> str:
+    return content.text("large_waste.booking", lang, number=booking.number,
+                        date=format_date(content, lang, booking.date), place=booking.place,
+                        items=lines_of(content, lang, booking.items), total=f"{booking.total_fee:,}")
+
+
+def booked_reply(reply, content: Content, lang: str, booking: lw.LargeWasteBooking, notes: list) -> None:
+    said = content.text("large_waste.booked", lang, number=booking.number,
+                        date=format_date(content, lang, booking.date), place=booking.place,
+                        total=f"{booking.total_fee:,}")
+    reply(*notes, said, lw.rules_of(content).instructions.get(lang),
+          quick=[label_chip(content, lang, "bookings", "action=large_waste.bookings"), menu_chip(content, lang)])
+
+
+def label_chip(content: Content, lang: str, key: str, data: str) -> Tap:
+    label = content["large_waste"].labels[key].get(lang)
+    return Tap(label, data, label)
+
+
+def own_booking(session: Session, resident: Resident, number: str) -> lw.LargeWasteBooking | None:
+    return session.scalars(select(lw.LargeWasteBooking).where(
+        lw.LargeWasteBooking.number == number, lw.LargeWasteBooking.resident_id == resident.id)).first()
+
+
+# -- the evening before ------------------------------------------------------------------------------
+@intent.every("0 18 * * *")
+def remind(session, occurrence, content, config):
+    """Tomorrow's pickups: one push per booking, to its resident; the key makes it once."""
+    tomorrow = occurrence.astimezone(ZoneInfo(config.timezone)).date() + timedelta(days=1)
+    for booking in lw.due_on(session, tomorrow):
+        messages = {lang: [text_message(content.text(
+            "large_waste.reminder", lang, date=format_date(content, lang, booking.date), number=booking.number,
+            items=lines_of(content, lang, booking.items), place=booking.place))] for lang in ("ja", "en", "easy_ja")}
+        delivery.create_push(session, source_key=f"large-waste-reminder:{booking.number}", kind="reminder",
+                             messages=messages, recipients=select(Resident.id).where(Resident.id == booking.resident_id),
+                             now=occurrence)
