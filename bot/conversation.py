@@ -22,6 +22,16 @@ Handler = Callable[..., Any]
 STEP_KINDS = ("text", "postback", "location")
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What the resident sent in a step: a tap (`verb`, the postback action without the
+    conversation's prefix, and its params) or typed text (`verb` empty)."""
+
+    verb: str
+    params: dict[str, str]
+    text: str
+
+
 class Conversation:
     def __init__(self, name: str, intent: str, *, timeout: timedelta = timedelta(minutes=30),
                  action_prefix: str | None = None, expired_text: str | None = None):
@@ -55,6 +65,15 @@ class Conversation:
 
     def owns_action(self, action: str) -> bool:
         return bool(self.action_prefix) and action.startswith(self.action_prefix)
+
+    def answer(self, event: Any, params: dict[str, str], text: str) -> Answer:
+        """The step's input, read the same way by every conversation."""
+        from linebot.v3.webhooks import PostbackEvent
+
+        from .router import parse_postback
+
+        action = parse_postback(event.postback.data)[0] if isinstance(event, PostbackEvent) else ""
+        return Answer(action.removeprefix(self.action_prefix), params, text)
 
 
 @dataclass

@@ -142,7 +142,7 @@ class SettingsContent(IntentContent):
 
     def means(self, command: str, typed: str) -> bool:
         """Whether the typed text is one of the words for a command (やめる, スキップ, ...)."""
-        return bool(normalize(typed)) and normalize(typed) in {normalize(w) for w in self.commands[command].all()}
+        return self.commands[command].matches(typed)
 
 
 def find(items: Sequence[ChoosableT], typed: str) -> ChoosableT | None:

@@ -28,7 +28,6 @@ from typing import Any, Callable
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from linebot.v3.webhooks import PostbackEvent
 from pydantic import field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,7 +35,7 @@ from sqlalchemy.orm import Session
 from bot import delivery, large_waste as lw, profile
 from bot.content.models import IntentContent, Keywords, Label, NonEmpty
 from bot.content.store import Content
-from bot.conversation import Conversation, ConversationControl
+from bot.conversation import Answer, Conversation, ConversationControl
 from bot.garbage.book import GarbageBook, book_for
 from bot.garbage.models import Item
 from bot.lookup import normalize
@@ -75,7 +74,7 @@ class LargeWasteContent(IntentContent):
         return commands
 
     def means(self, command: str, typed: str) -> bool:
-        return normalize(typed) in {normalize(word) for word in self.commands[command].all()}
+        return self.commands[command].matches(typed)
 
 
 intent = Intent("large_waste", content=LargeWasteContent, files={lw.RULES: lw.RulesFile},
@@ -93,13 +92,6 @@ ORDER = ("area", "item", "quantity", "more", "date", "place", "confirm")
 NEXT, AGAIN, UNKNOWN, DONE = "next", "again", "unknown", "done"
 #: Buttons of the bookings list; tapped during a booking, they end it and are answered.
 OUTSIDE = ("bookings", "cancel", "change")
-
-
-@dataclass(frozen=True)
-class Answer:
-    verb: str  # "item", "qty", "date", ... without "large_waste."; "" for typed text
-    params: dict[str, str]
-    text: str
 
 
 @dataclass
@@ -411,8 +403,7 @@ def answer(reply, content, lang, resident, conversation, now, session, config, e
     """Every question of a booking: what all steps share, then the step's own answer."""
     flow = Flow(reply, content, lang, resident, conversation, now, session, ZoneInfo(config.timezone))
     state = conversation.state
-    action = parse_postback(event.postback.data)[0] if isinstance(event, PostbackEvent) else ""
-    got = Answer(action.removeprefix("large_waste."), params, text)
+    got = conv.answer(event, params, text)
     if not got.verb and text:  # a button's label typed instead of tapped
         got = typed_button(flow, state, got)
         params = got.params
@@ -449,7 +440,7 @@ def typed_button(flow: Flow, state: str, got: Answer) -> Answer:
     for tap in QUESTIONS[state](flow)[1]:
         if typed and typed == normalize(tap.label):
             action, params = parse_postback(tap.data)
-            return Answer(action.removeprefix("large_waste."), params, got.text)
+            return Answer(action.removeprefix(conv.action_prefix), params, got.text)
     return got
 
 

@@ -22,17 +22,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Sequence
 
-from linebot.v3.webhooks import PostbackEvent
 
 from bot import profile
 from bot.content.models import LANGUAGES
 from bot.content.store import Content
-from bot.conversation import Conversation, ConversationControl
+from bot.conversation import Answer, Conversation, ConversationControl
 from bot.lookup import normalize
 from bot.messages import MAX_QUICK_REPLIES, DatePick, Tap, bubble, flex
 from bot.models import Resident, ResidentChild, ResidentTopic
 from bot.profile import ChoosableT, SettingsContent
-from bot.router import Intent, parse_postback
+from bot.router import Intent
 
 from .menu import menu_chip
 
@@ -51,15 +50,6 @@ ORDER = ("district", "area", "children", "topics", "reminder")
 
 # What answering a question leads to (or the name of the question to ask next).
 NEXT, AGAIN, UNKNOWN = "next", "again", "unknown"
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What the resident sent in a step: a tap (`verb` and its params) or typed text."""
-
-    verb: str  # "pick", "skip", "child", ... without "settings."; "" for typed text
-    params: dict[str, str]
-    text: str
 
 
 @dataclass
@@ -309,8 +299,7 @@ def answer(reply, content, lang, resident, conversation, now, event, params, tex
     """Every question of the registration: the answers all steps share, then the step's own."""
     flow = Flow(reply, content, lang, resident, conversation, now)
     state = conversation.state
-    action = parse_postback(event.postback.data)[0] if isinstance(event, PostbackEvent) else ""
-    got = Answer(action.removeprefix("settings."), params, text)
+    got = conv.answer(event, params, text)
     if got.verb == "quit" or flow.means("quit", got):
         return flow.quit()
     if got.verb == "edit" and params.get("field") in ORDER:  # a button of an earlier summary

@@ -63,6 +63,13 @@ class Keywords(Strict):
     def all(self) -> list[str]:
         return [*self.ja, *self.en, *self.easy_ja]
 
+    def matches(self, typed: str) -> bool:
+        """Whether the typed text is one of these words, in any language and spelling."""
+        from ..lookup import normalize
+
+        folded = normalize(typed)
+        return bool(folded) and folded in {normalize(word) for word in self.all()}
+
 
 PostbackData = Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=r"^action=[a-z0-9_.-]+(&.*)?$")]
 
