@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import delivery, large_waste as lw, profile
-from bot.content.models import IntentContent, Keywords, Label, NonEmpty
+from bot.content.models import IntentContent, Keywords, Label, NonEmpty, require_keys
 from bot.content.store import Content
 from bot.conversation import Answer, Conversation, ConversationControl
 from bot.garbage.book import GarbageBook, book_for
@@ -60,18 +60,12 @@ class LargeWasteContent(IntentContent):
     @field_validator("labels")
     @classmethod
     def _labels(cls, labels: dict[str, Label]) -> dict[str, Label]:
-        missing = sorted(REQUIRED_LABELS - labels.keys())
-        if missing:
-            raise ValueError(f"missing labels: {', '.join(missing)}")
-        return labels
+        return require_keys(labels, REQUIRED_LABELS, "labels")
 
     @field_validator("commands")
     @classmethod
     def _commands(cls, commands: dict[str, Keywords]) -> dict[str, Keywords]:
-        missing = sorted(REQUIRED_COMMANDS - commands.keys())
-        if missing:
-            raise ValueError(f"missing commands: {', '.join(missing)}")
-        return commands
+        return require_keys(commands, REQUIRED_COMMANDS, "commands")
 
     def means(self, command: str, typed: str) -> bool:
         return self.commands[command].matches(typed)

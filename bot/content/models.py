@@ -18,6 +18,14 @@ Language = Literal["ja", "en", "easy_ja"]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
+def require_keys(mapping: dict, required: frozenset[str] | set[str], what: str) -> dict:
+    """Validator body for a mapping a handler reads by fixed keys (texts, labels, commands)."""
+    missing = sorted(set(required) - mapping.keys())
+    if missing:
+        raise ValueError(f"missing {what}: {', '.join(missing)}")
+    return mapping
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -112,10 +120,7 @@ class MessagesContent(Strict):
     @field_validator("texts")
     @classmethod
     def _required(cls, texts: dict[str, Text]) -> dict[str, Text]:
-        missing = sorted(REQUIRED_CORE_TEXTS - texts.keys())
-        if missing:
-            raise ValueError(f"missing texts: {', '.join(missing)}")
-        return texts
+        return require_keys(texts, REQUIRED_CORE_TEXTS, "texts")
 
 
 REQUIRED_CORE_TEXTS = frozenset({
