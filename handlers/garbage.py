@@ -69,12 +69,13 @@ intent = Intent("garbage", content=GarbageContent, vocabulary=vocabulary, files=
 def garbage(reply, content, lang, text, resident, now, config):
     words: GarbageContent = content["garbage"]
     book = book_for(content)
-    today = now.astimezone(ZoneInfo(config.timezone)).date()
+    local = now.astimezone(ZoneInfo(config.timezone))
+    today, first = local.date(), book.first_day(local)  # `first`: past 8:30, today's collection is gone
     typed = normalize(text)
     query = strip_question(text, words)
     found = book.find(query) if query else None
     if found is not None and found.kind == "exact":  # an item's name wins over the words around it
-        return reply(item_answer(content, book, lang, resident, found.best, today))
+        return reply(item_answer(content, book, lang, resident, found.best, first))
     if any(normalize(w) in typed for w in words.tomorrow_words):
         return reply(*day_answer(content, book, lang, resident, today + timedelta(days=1), "tomorrow"))
     if any(normalize(w) in typed for w in words.today_words):
@@ -83,16 +84,16 @@ def garbage(reply, content, lang, text, resident, now, config):
         return reply(content.text("garbage.intro", lang), quick=taps(words.choices, lang))
     several = book.find_several(query)
     if several:
-        return reply(*[item_answer(content, book, lang, resident, item, today, chips=(i == len(several) - 1))
+        return reply(*[item_answer(content, book, lang, resident, item, first, chips=(i == len(several) - 1))
                        for i, item in enumerate(several[:5])])
     wants_next = any(normalize(w) in typed for w in words.next_words)
     category = named_category(book, typed)
     if category is not None and (wants_next or found.kind != "fuzzy"):
-        return reply(category_answer(content, book, lang, resident, category, today, wants_next))
+        return reply(category_answer(content, book, lang, resident, category, first, wants_next))
     if found.kind == "none":  # 「割れたお皿」: an item named inside a longer phrase
         found = book.dictionary.find_contained(query)
     if found.best is not None:
-        return reply(item_answer(content, book, lang, resident, found.best, today))
+        return reply(item_answer(content, book, lang, resident, found.best, first))
     if found.kind == "choices":
         chips = [Tap(hit.entry.display(lang)[:20], item_postback(hit.entry), hit.entry.display(lang))
                  for hit in found.hits]
@@ -107,7 +108,7 @@ def chosen_item(reply, content, lang, params, resident, now, config):
     item = book.item(params.get("name", ""), params.get("category", ""))
     if item is None:  # a button from a version of the content that had this item
         return reply(content.text("garbage.intro", lang), quick=taps(content["garbage"].choices, lang))
-    reply(item_answer(content, book, lang, resident, item, now.astimezone(ZoneInfo(config.timezone)).date()))
+    reply(item_answer(content, book, lang, resident, item, book.first_day(now.astimezone(ZoneInfo(config.timezone)))))
 
 
 def item_postback(item: Item) -> str:
@@ -157,7 +158,7 @@ def area_of(book: GarbageBook, resident: Resident | None):
     return book.areas.get(resident.garbage_area) if resident is not None and resident.garbage_area else None
 
 
-def item_answer(content: Content, book: GarbageBook, lang: str, resident: Resident | None, item: Item, today: date,
+def item_answer(content: Content, book: GarbageBook, lang: str, resident: Resident | None, item: Item, first: date,
                 chips: bool = True) -> dict[str, Any]:
     category = book.category_of(item)
     lines = [content.text("garbage.item", lang, item=item.display(lang), category=category.name.get(lang))]
@@ -175,7 +176,7 @@ def item_answer(content: Content, book: GarbageBook, lang: str, resident: Reside
         lines.append(category.how.get(lang))
     if category.collected and not category.large_waste:
         lines.extend(remark.get(lang) for remark in book.remarks)
-        lines.append(dates_line(content, book, lang, resident, category, today))
+        lines.append(dates_line(content, book, lang, resident, category, first))
         if area_of(book, resident) is None:
             quick.append(area_chip(content, lang))
     message = {"type": "text", "text": "\n".join(lines)}
@@ -187,7 +188,7 @@ def item_answer(content: Content, book: GarbageBook, lang: str, resident: Reside
     return message
 
 
-def category_answer(content, book, lang, resident, category: Category, today: date, wants_next: bool) -> dict:
+def category_answer(content, book, lang, resident, category: Category, first: date, wants_next: bool) -> dict:
     from bot.messages import text as text_message
 
     lines = [category.name.get(lang)]
@@ -195,16 +196,16 @@ def category_answer(content, book, lang, resident, category: Category, today: da
         lines.append(category.how.get(lang))
     if category.collected and not category.large_waste:
         lines.extend(remark.get(lang) for remark in book.remarks)
-        lines.append(dates_line(content, book, lang, resident, category, today, count=3 if wants_next else 2))
+        lines.append(dates_line(content, book, lang, resident, category, first, count=3 if wants_next else 2))
     quick = ([area_chip(content, lang)] if area_of(book, resident) is None else []) + taps(content["garbage"].choices, lang)
     return text_message("\n".join(lines), quick=quick[:13])
 
 
-def dates_line(content, book, lang, resident, category: Category, today: date, count: int = 2) -> str:
+def dates_line(content, book, lang, resident, category: Category, first: date, count: int = 2) -> str:
     area = area_of(book, resident)
     if area is None:
         return content.text("garbage.area_unknown", lang)
-    dates = book.next_dates(area.id, category.id, today, count)
+    dates = book.next_dates(area.id, category.id, first, count)
     if not dates:
         return content.text("garbage.no_dates", lang, area=area.name.get(lang))
     return content.text("garbage.next_dates", lang, area=area.name.get(lang),

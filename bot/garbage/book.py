@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Iterable, Mapping
 
 import jpholiday
@@ -97,6 +97,10 @@ class GarbageBook:
         if not self.calendar.collect_on_holidays and jpholiday.is_holiday(day):
             return jpholiday.is_holiday_name(day)
         return None
+
+    def first_day(self, local: datetime) -> date:
+        """The first collection day still worth naming: today until the put-out time, then tomorrow."""
+        return local.date() if local.time() < self.calendar.put_out_by else local.date() + timedelta(days=1)
 
     def next_dates(self, area_id: str, category_id: str, start: date, count: int = 2) -> list[date]:
         area = self.areas.get(area_id)

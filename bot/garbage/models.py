@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -193,6 +193,7 @@ class Break(Strict):
 
 class CalendarFile(Strict):
     breaks: list[Break] = []
+    put_out_by: time = time(8, 30)    # on a collection day, garbage must be out by then
     collect_on_holidays: bool = True  # False: no collection on national holidays
     horizon_days: int = Field(default=120, ge=14, le=800)  # how far ahead to look for the next date
 

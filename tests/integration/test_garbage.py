@@ -140,3 +140,11 @@ def test_evening_reminder_reaches_followers_of_garbage_at_their_time_once(chat, 
     assert jiro.received() == []
     with services.sessions() as s:
         assert len(s.scalars(select(Push)).all()) == 1
+
+
+def test_after_the_put_out_time_todays_collection_is_no_longer_next(chat, services, clock):
+    hanako = living_in(chat, services, "higashi-2")
+    at(clock, 2026, 12, 10, 7, 0)  # Thursday, PET bottles day here, before 8:30
+    assert "次の収集日：12月10日(木)、12月17日(木)" in hanako.says("ペットボトル")[0]["text"]
+    at(clock, 2026, 12, 10, 9, 0)  # too late for today's
+    assert "次の収集日：12月17日(木)、12月24日(木)" in hanako.says("ペットボトル")[0]["text"]
