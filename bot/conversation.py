@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, ClassVar, Iterable
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -30,6 +30,32 @@ class Answer:
     verb: str
     params: dict[str, str]
     text: str
+
+
+class Phrasebook:
+    """What a conversation's step flow says, in one place: `say`, `note`, `chip`, `means`.
+
+    Mixed into a handler's flow object, which provides `content`, `lang` and `notes`; the
+    texts, button labels and command words live in content/<intent>.yaml.
+    """
+
+    intent: ClassVar[str]
+
+    def say(self, key: str, **values: Any) -> str:
+        return self.content.text(f"{self.intent}.{key}", self.lang, **values)  # type: ignore[attr-defined]
+
+    def note(self, key: str, **values: Any) -> None:
+        self.notes.append(self.say(key, **values))  # type: ignore[attr-defined]
+
+    def chip(self, key: str, data: str) -> Any:
+        from .messages import Tap
+
+        label = self.content[self.intent].labels[key].get(self.lang)  # type: ignore[attr-defined]
+        return Tap(label, data, label)
+
+    def means(self, command: str, answer: Answer) -> bool:
+        """Typed text (not a tap) that is one of the command's words (やめる, スキップ...)."""
+        return not answer.verb and self.content[self.intent].means(command, answer.text)  # type: ignore[attr-defined]
 
 
 class Conversation:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from bot import delivery, large_waste as lw, profile
 from bot.content.models import IntentContent, Keywords, Label, NonEmpty, require_keys
 from bot.content.store import Content
-from bot.conversation import Answer, Conversation, ConversationControl
+from bot.conversation import Answer, Conversation, ConversationControl, Phrasebook
 from bot.garbage.book import GarbageBook, book_for
 from bot.garbage.models import Item
 from bot.lookup import normalize
@@ -89,8 +89,10 @@ OUTSIDE = ("bookings", "cancel", "change")
 
 
 @dataclass
-class Flow:
+class Flow(Phrasebook):
     """One event of a booking: the resident, the conversation, what to say next."""
+
+    intent = "large_waste"
 
     reply: Any
     content: Content
@@ -121,19 +123,6 @@ class Flow:
     @property
     def items(self) -> list[dict[str, Any]]:
         return list(self.data.get("items", []))
-
-    def say(self, key: str, **values: Any) -> str:
-        return self.content.text(f"large_waste.{key}", self.lang, **values)
-
-    def note(self, key: str, **values: Any) -> None:
-        self.notes.append(self.say(key, **values))
-
-    def chip(self, key: str, data: str) -> Tap:
-        label = self.words.labels[key].get(self.lang)
-        return Tap(label, data, label)
-
-    def means(self, command: str, answer: Answer) -> bool:
-        return not answer.verb and self.words.means(command, answer.text)
 
     def start(self, state: str, **data: Any) -> None:
         self.conversation.start(conv.name, state, mode="book", items=[], page=0, **data)

@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 from bot import profile
 from bot.content.models import LANGUAGES
 from bot.content.store import Content
-from bot.conversation import Answer, Conversation, ConversationControl
+from bot.conversation import Answer, Conversation, ConversationControl, Phrasebook
 from bot.lookup import normalize
 from bot.messages import MAX_QUICK_REPLIES, DatePick, Tap, bubble, flex
 from bot.models import Resident, ResidentChild, ResidentTopic
@@ -53,8 +53,10 @@ NEXT, AGAIN, UNKNOWN = "next", "again", "unknown"
 
 
 @dataclass
-class Flow:
+class Flow(Phrasebook):
     """One event of the registration: the resident, the conversation, what to say next."""
+
+    intent = "settings"
 
     reply: Any
     content: Content
@@ -75,19 +77,6 @@ class Flow:
     @property
     def mode(self) -> str:
         return self.conversation.data.get("mode", "register")
-
-    def say(self, key: str, **values: Any) -> str:
-        return self.content.text(f"settings.{key}", self.lang, **values)
-
-    def note(self, key: str, **values: Any) -> None:
-        self.notes.append(self.say(key, **values))
-
-    def chip(self, key: str, data: str) -> Tap:
-        label = self.settings.labels[key].get(self.lang)
-        return Tap(label, data, label)
-
-    def means(self, command: str, answer: Answer) -> bool:
-        return not answer.verb and self.settings.means(command, answer.text)
 
     def start(self, mode: str, state: str) -> None:
         self.conversation.start(conv.name, state, mode=mode, page=0)
