@@ -39,6 +39,9 @@ def create_app(config: Config | None = None, *, services: Services | None = None
         from . import simulator
 
         app.register_blueprint(simulator.bp)
+    from . import admin
+
+    admin.init_app(app, svc)  # the staff web UI at /admin: login, roles, CSRF, audit log
 
     @app.get("/healthz")
     def healthz():

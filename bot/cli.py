@@ -434,6 +434,10 @@ from .large_waste import register_booking_commands  # noqa: E402 - `citybot book
 
 register_booking_commands(main)
 
+from .admin.cli import register_user_commands  # noqa: E402 - `citybot users ...` (staff web UI accounts)
+
+register_user_commands(main)
+
 
 def run(argv: Sequence[str] | None = None) -> None:
     main(args=argv)

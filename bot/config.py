@@ -110,6 +110,20 @@ class Config:
     log_level: str = setting("LOG_LEVEL", "INFO", "logging level")
     openapi_dir: str = setting("LINE_OPENAPI_DIR", str(PROJECT_ROOT / "bot" / "fakeline" / "openapi"),
                                "LINE's OpenAPI specs the fake platform validates against")
+    admin_secret_key: str = setting("ADMIN_SECRET_KEY", "",
+                                    "signs the session cookies of the staff web UI (/admin); production needs "
+                                    "at least 32 random characters, elsewhere empty means a development key")
+    admin_session_minutes: int = setting("ADMIN_SESSION_MINUTES", 30,
+                                         "staff are logged out of /admin after this many minutes without a "
+                                         "request")
+    admin_login_limit: int = setting("ADMIN_LOGIN_LIMIT", 5,
+                                     "failed /admin logins per staff name within ADMIN_LOGIN_WINDOW_MINUTES; "
+                                     "then that name is refused (429) until the oldest one is old enough")
+    admin_login_ip_limit: int = setting("ADMIN_LOGIN_IP_LIMIT", 20,
+                                        "failed /admin logins per client address within "
+                                        "ADMIN_LOGIN_WINDOW_MINUTES, whatever the names")
+    admin_login_window_minutes: int = setting("ADMIN_LOGIN_WINDOW_MINUTES", 15,
+                                              "the window the /admin login limits count failures in")
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -135,6 +149,9 @@ class Config:
                 raise ValueError("production needs LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN")
             if self.simulator_enabled:
                 raise ValueError("the simulator is never served in production")
+            if len(self.admin_secret_key) < 32:
+                raise ValueError("production needs ADMIN_SECRET_KEY of at least 32 random characters "
+                                 "(python -c 'import secrets; print(secrets.token_hex(32))')")
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:
@@ -146,6 +163,10 @@ class Config:
         QuietHours.parse(self.quiet_hours, self.timezone)
         if not 0 <= self.fuzzy_suggest <= self.fuzzy_accept <= 100:
             raise ValueError("need 0 <= FUZZY_SUGGEST_SCORE <= FUZZY_ACCEPT_SCORE <= 100")
+        for name in ("admin_session_minutes", "admin_login_limit", "admin_login_ip_limit",
+                     "admin_login_window_minutes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name.upper()} must be at least 1")
         return self
 
     # -- derived values ---------------------------------------------------------------

@@ -2,7 +2,7 @@
 
     webhook.callback      verify signature, parse with the SDK, store, 200   (bot/webhook.py)
     Dispatcher.process    claim the stored event (a second claimant gets nothing)
-      middleware          guard errors -> logging context -> resident -> conversation
+      middleware          guard errors -> logging context -> resident -> disaster banner -> conversation
       Router.match        conversation -> postback -> keyword -> fuzzy -> fallback
       handler(...)        gets what it names: event, resident, session, content, lang,
                           now, reply, push, text, params, location, match, conversation
@@ -44,6 +44,7 @@ from . import delivery, inbox
 from .content.store import Content
 from .db import insert_for
 from .conversation import ConversationControl, load_active
+from .disaster.incidents import banner_middleware
 from .messages import Tap, text as text_message, with_quick_reply
 from .messenger import MAX_MESSAGES, LineError, retry_key_for
 from .models import InboxEvent, Resident
@@ -122,6 +123,7 @@ class Context:
     match: Match | None = None
     push: Push | None = None
     notices: list[str] = field(default_factory=list)  # content keys said before the answer
+    banner: str | None = None  # one line before everything else (disaster mode)
     error: str | None = None
     config: Any = None
 
@@ -219,13 +221,25 @@ def make_conversation_middleware(conversations: dict[str, Any]) -> Middleware:
     return load_conversation
 
 
+def with_banner(line: str, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The banner first: its own message when there is room, else on top of the first text."""
+    if len(messages) < MAX_MESSAGES:
+        return [text_message(line), *messages]
+    for index, message in enumerate(messages):
+        if message.get("type") == "text":
+            return [*messages[:index], {**message, "text": f"{line}\n\n{message['text']}"[:5000]},
+                    *messages[index + 1:]]
+    return messages
+
+
 # -- the dispatcher --------------------------------------------------------------------------
 class Dispatcher:
     def __init__(self, services: Any, middleware: Sequence[Middleware] | None = None):
         self.services = services
         self.router = services.router
         self.middleware = list(middleware) if middleware is not None else [
-            guard_errors, logging_context, upsert_resident, make_conversation_middleware(self.router.conversations),
+            guard_errors, logging_context, upsert_resident, banner_middleware,
+            make_conversation_middleware(self.router.conversations),
         ]
         self._lanes: list[ThreadPoolExecutor] = []
         self._futures: set[Future] = set()
@@ -257,6 +271,8 @@ class Dispatcher:
             chain = (lambda mw, nxt: (lambda: mw(ctx, nxt)))(middleware, chain)
         chain()
         messages = [text_message(ctx.content.text(key, ctx.lang)) for key in ctx.notices] + ctx.reply.messages
+        if ctx.banner:
+            messages = with_banner(ctx.banner, messages)
         return Handled(messages[:MAX_MESSAGES], ctx.match, ctx.error, ctx.lang)
 
     # the webhook path

@@ -48,6 +48,25 @@ class DatePick(Tap):
         return action
 
 
+@dataclass(frozen=True)
+class Link(Tap):
+    """A button that opens `data` as a link: a web page, a map, or `tel:` to call."""
+
+    def action(self) -> dict[str, Any]:
+        return {"type": "uri", "label": self.label[:20], "uri": self.data}
+
+
+@dataclass(frozen=True)
+class ShareLocation(Tap):
+    """A quick-reply chip that opens LINE's location picker; the resident's choice comes
+    back as a location message. LINE allows it in quick replies only."""
+
+    data: str = ""
+
+    def action(self) -> dict[str, Any]:
+        return {"type": "location", "label": self.label[:20]}
+
+
 def taps(choices: Iterable[Choice], lang: str) -> list[Tap]:
     return [Tap(c.label.get(lang), c.postback, (c.display or c.label).get(lang)) for c in choices]
 

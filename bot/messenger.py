@@ -126,6 +126,15 @@ class Messenger:
     def set_default_rich_menu(self, rich_menu_id: str) -> None:
         self._call(self.api.set_default_rich_menu, rich_menu_id)
 
+    def default_rich_menu(self) -> str | None:
+        """The menu every user sees unless linked to another; None when none is set."""
+        try:
+            return self._call(self.api.get_default_rich_menu_id).rich_menu_id
+        except LineError as err:
+            if err.status == 404:
+                return None
+            raise
+
     def rich_menu_ids(self) -> list[str]:
         return [m.rich_menu_id for m in self._call(self.api.get_rich_menu_list).richmenus]
 

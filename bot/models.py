@@ -63,6 +63,7 @@ class Resident(Base):
     district: Mapped[str | None] = mapped_column(String(64))
     garbage_area: Mapped[str | None] = mapped_column(String(64))
     reminder_time: Mapped[str | None] = mapped_column(String(5))  # "HH:MM", Japan time
+    tester: Mapped[bool] = mapped_column(default=False)  # staff phones: receive training (訓練) messages
 
     children: Mapped[list["ResidentChild"]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
                                                            order_by="ResidentChild.birth_month")

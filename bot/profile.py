@@ -36,7 +36,7 @@ REQUIRED_TOPICS = ("garbage", "childcare", "disaster", "city_news")
 REQUIRED_LABELS = frozenset({
     "consent_yes", "consent_no", "skip", "quit", "more", "done", "pick_month", "add_child",
     "no_children", "no_reminder", "settings", "change_district", "change_area", "change_children",
-    "change_topics", "change_reminder", "change_language", "delete",
+    "change_topics", "change_reminder", "change_language", "childcare_following", "delete",
 })
 #: Words residents type instead of tapping (content/settings.yaml `commands:`).
 REQUIRED_COMMANDS = frozenset({"quit", "skip", "done", "none"})
@@ -86,7 +86,7 @@ class Choosable(Strict):
 
 
 class District(Choosable):
-    pass
+    neighbours: list[Id] = []  # wards sharing a border: offered when a ward has nothing
 
 
 class Topic(Choosable):
@@ -119,6 +119,11 @@ class SettingsContent(IntentContent):
                 if item.id in seen:
                     problem((field, index, "id"), f"id {item.id!r} is listed twice", item.id)
                 seen.add(item.id)
+        known = {d.id for d in self.districts}
+        for index, district in enumerate(self.districts):
+            for other in district.neighbours:
+                if other not in known or other == district.id:
+                    problem(("districts", index, "neighbours"), f"{other!r} is not another district", other)
         missing = [name for name in REQUIRED_TOPICS if name not in {topic.id for topic in self.topics}]
         if missing:
             problem(("topics",), f"topics the city services need are missing: {', '.join(missing)}", missing)

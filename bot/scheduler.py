@@ -143,7 +143,18 @@ class Clock:
         self.catch_up(self.services.now())
         seconds = max(self.config.content_reload_seconds, 5.0)
         self.scheduler.add_job(self.sync, "interval", seconds=seconds, id="content-sync", replace_existing=True)
+        self.scheduler.add_job(self.disaster_menu, "interval", seconds=60, id="disaster-menu", replace_existing=True)
         self.scheduler.start()
+
+    def disaster_menu(self) -> None:
+        """The disaster rich menu while incidents are active (the desk switches it at once;
+        this makes a switch that failed on LINE's side happen within a minute)."""
+        from .disaster.mode import sync_menu
+
+        try:
+            sync_menu(self.services)
+        except Exception:  # noqa: BLE001 - retried on the next run
+            log.exception("switching the rich menu failed; trying again in a minute")
 
     def shutdown(self) -> None:
         if self.scheduler.running:

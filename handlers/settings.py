@@ -426,5 +426,6 @@ def summary_message(content: Content, lang: str, resident: Resident) -> dict[str
         reminder=resident.reminder_time or say("not_set"),
     )
     buttons = [chip(f"change_{name}", f"action=settings.edit&field={name}") for name in ORDER]
-    buttons += [chip("change_language", "action=language"), chip("delete", "action=delete_data")]
+    buttons += [chip("change_language", "action=language"), chip("childcare_following", "action=childcare.following"),
+                chip("delete", "action=delete_data")]
     return flex(f"{title}\n{body}", bubble(title, body, buttons), quick=[menu_chip(content, lang)])

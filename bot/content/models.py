@@ -152,6 +152,7 @@ class RichMenu(Strict):
     width: int = Field(ge=800, le=2500)
     height: int = Field(ge=250)
     default: bool = False
+    disaster: bool = False  # shown to everyone instead of the default while an incident is active
     areas: list[RichMenuArea] = Field(min_length=1, max_length=20)
 
     @model_validator(mode="after")
@@ -176,7 +177,15 @@ class RichMenuContent(Strict):
         aliases = [m.alias for m in self.menus]
         if len(set(aliases)) != len(aliases):
             raise ValueError("menu aliases must be unique")
+        if len([m for m in self.menus if m.disaster]) > 1:
+            raise ValueError("at most one menu may be disaster: true")
+        if any(m.disaster and m.default for m in self.menus):
+            raise ValueError("the disaster menu cannot also be the default one")
         return self
+
+    @property
+    def disaster_menu(self) -> RichMenu | None:
+        return next((m for m in self.menus if m.disaster), None)
 
     @property
     def default(self) -> RichMenu:

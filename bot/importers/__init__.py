@@ -1,7 +1,8 @@
 """Importers: a city's published open data -> content files staff can then edit.
 
 Shared CSV reading (encodings, line numbers, headers by name, problem reports) is in
-bot.importers.csvfiles; one module per source layout (five374: Code for Japan's 5374).
+bot.importers.csvfiles; one module per source layout (five374: Code for Japan's 5374;
+childcare: the standard 子育て施設一覧 and nursery vacancy tables).
 """
 
 from __future__ import annotations
@@ -45,6 +46,178 @@ def register_import_commands(main_group: click.Group) -> None:
         _print_problems(conv.report, five374.FILES)
         where = "dry run, nothing written" if dry_run else f"written to {out_dir}"
         click.echo(f"{conv.summary()}: {where}")
+
+    @import_group.command("shelters")
+    @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="the file to write (default: <content dir>/disaster/shelters.yaml)")
+    @click.option("--dry-run", is_flag=True, help="convert and report, write nothing")
+    @click.pass_context
+    def import_shelters(ctx: click.Context, csv_file: Path, out_path: Path | None, dry_run: bool) -> None:
+        """Designated emergency evacuation sites (指定緊急避難場所一覧): the municipal standard
+        layout, the older recommended one or GSI's <code>_2.csv, UTF-8 or Shift_JIS.
+
+        The district of each site is found from its address with the districts of
+        settings.yaml. Rows that cannot be used are printed as file:line: message on stderr
+        and left out. Exit 1 when no site could be converted (then nothing is written)."""
+        from . import shelters
+        from .csvfiles import CsvError, Report
+
+        content_dir = _content_dir(ctx)
+        out = out_path or content_dir / "disaster" / "shelters.yaml"
+        try:
+            districts = shelters.load_districts(content_dir / "settings.yaml")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise click.ClickException(f"cannot read the districts of {content_dir}/settings.yaml: {exc}") from None
+        report = Report()
+        try:
+            sites = shelters.import_shelters(csv_file.read_bytes(), csv_file.name, districts, report)
+        except CsvError as exc:
+            click.echo(f"{csv_file.name}: {exc}", err=True)
+            sys.exit(1)
+        _print_problems(report, (csv_file.name,))
+        if not sites:
+            click.echo(f"{shelters.summary(sites, report)}: nothing written")
+            sys.exit(1)
+        try:
+            text = shelters.render(sites, csv_file.name)
+        except shelters.ImportFailed as exc:
+            click.echo(f"import failed: {exc}", err=True)
+            sys.exit(1)
+        if not dry_run:
+            try:
+                shelters.write(text, out)
+            except OSError as exc:
+                raise click.ClickException(f"cannot write {out}: {exc}") from None
+        where = "dry run, nothing written" if dry_run else f"written to {out}"
+        click.echo(f"{shelters.summary(sites, report)}: {where}")
+
+    @import_group.command("childcare")
+    @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="default: childcare/facilities.yaml of the content folder")
+    @click.option("--dry-run", is_flag=True, help="convert and report, write nothing")
+    @click.pass_context
+    def import_childcare(ctx: click.Context, csv_file: Path, out: Path | None, dry_run: bool) -> None:
+        """Nurseries from a 子育て施設一覧 file (the municipal standard layout, 53 or 28 columns).
+
+        Only nurseries taking applications are kept (保育所, 認定こども園, 小規模保育,
+        事業所内保育, 家庭的保育); each one's ward is found from the districts of the content
+        folder's settings.yaml. Rows left out are printed as file:line: message on stderr.
+        Exit 1 when no nursery could be imported (then nothing is written)."""
+        from . import childcare
+
+        content_dir = _content_dir(ctx)
+        out = out or content_dir / "childcare" / "facilities.yaml"
+        try:
+            wards = childcare.load_wards(content_dir / "settings.yaml")
+            result = childcare.facilities_from_file(csv_file, wards, None if dry_run else out)
+        except childcare.ImportFailed as exc:
+            _fail(exc, (csv_file.name,))
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {out}: {exc}") from None
+        _print_problems(result.report, (csv_file.name,))
+        click.echo(f"{result.summary}: {'dry run, nothing written' if dry_run else f'written to {out}'}")
+
+    @import_group.command("vacancies")
+    @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="default: childcare/vacancies.yaml of the content folder")
+    @click.option("--facilities", "facilities_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="default: childcare/facilities.yaml of the content folder")
+    @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                  help="the table's date (YYYY-MM-DD), when the file has none or has a wrong one")
+    @click.option("--dry-run", is_flag=True, help="convert and report, write nothing, tell nobody")
+    @click.pass_context
+    def import_vacancies(ctx: click.Context, csv_file: Path, out: Path | None, facilities_path: Path | None,
+                         as_of, dry_run: bool) -> None:
+        """A nursery vacancy table: Yokohama's 受入可能数 layout (a title line with the date,
+        a column per class: numbers, -, ◎ ○ △ ×) or facility_id,age,places[,as_of].
+
+        Facilities are matched by 施設番号 (the facility id) or name. Rows left out are printed
+        as file:line: message on stderr. Once written, the residents following a facility
+        that now has places are told. Exit 1 when nothing usable (nothing written)."""
+        from . import childcare
+
+        content_dir = _content_dir(ctx)
+        out = out or content_dir / "childcare" / "vacancies.yaml"
+        day = as_of.date() if as_of is not None else None
+        in_content = Path(out).resolve() == (content_dir / "childcare" / "vacancies.yaml").resolve()
+        if in_content and not dry_run and Path(out).is_file():
+            # the table residents saw until now is the baseline the new one is compared with
+            try:
+                earlier = notify_after_import(_config_of(ctx))
+            except Exception as exc:  # noqa: BLE001 - reported; the import itself must not be lost
+                raise click.ClickException(f"cannot read what residents were told so far: {exc}") from None
+            if earlier and "nobody" not in earlier:
+                click.echo(f"before this import: {earlier}")
+        try:
+            known = childcare.load_facilities(facilities_path or content_dir / "childcare" / "facilities.yaml")
+            result = childcare.vacancies_from_file(csv_file, list(known.facilities), None if dry_run else out,
+                                                   as_of=day)
+        except childcare.ImportFailed as exc:
+            _fail(exc, (csv_file.name,))
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {out}: {exc}") from None
+        _print_problems(result.report, (csv_file.name,))
+        if dry_run:
+            click.echo(f"{result.summary}: dry run, nothing written")
+            return
+        click.echo(f"{result.summary}: written to {out}")
+        config = _config_of(ctx)
+        if not in_content:
+            click.echo("not the content folder's vacancies.yaml: nobody told", err=True)
+            return
+        try:
+            told = notify_after_import(config)
+        except Exception as exc:  # the file is written; say so, and fail loudly for scripts
+            click.echo(f"telling residents failed: {exc}", err=True)
+            sys.exit(1)
+        if told:
+            click.echo(told)
+
+
+def _content_dir(ctx: click.Context) -> Path:
+    """The content folder of the Config `citybot` put in the context (from the environment
+    when the command runs outside it)."""
+    config = (ctx.find_object(dict) or {}).get("config")
+    if config is None:
+        from ..config import Config
+
+        config = Config.from_env()
+    return Path(config.content_dir)
+
+
+def notify_after_import(config) -> str | None:
+    """Tell the residents waiting for a facility that now has places (bot.childcare_sync);
+    None when that module is not there."""
+    try:
+        from ..childcare_sync import sync_vacancies_now
+    except ImportError as exc:
+        click.echo(f"residents not told: {exc}", err=True)
+        return None
+    return sync_vacancies_now(config)
+
+
+def _config_of(ctx: click.Context):
+    """The Config the main command put in the context (from the environment otherwise)."""
+    obj = ctx.find_object(dict) or {}
+    if obj.get("config") is None:
+        from ..config import Config
+
+        try:
+            obj["config"] = Config.from_env()
+        except ValueError as exc:
+            raise click.ClickException(f"configuration: {exc}") from None
+    return obj["config"]
+
+
+def _fail(exc, file_order: tuple[str, ...]):
+    if exc.conversion is not None:
+        _print_problems(exc.conversion.report, file_order)
+        click.echo(exc.conversion.summary + ": nothing written")
+    click.echo(f"import failed: {exc}", err=True)
+    sys.exit(1)
 
 
 def _print_problems(report, file_order: tuple[str, ...]) -> None:

@@ -29,7 +29,10 @@ def test_environment_is_read_only_when_asked():
 def test_production_refuses_dev_secrets_and_the_simulator():
     with pytest.raises(ValueError, match="LINE_CHANNEL_SECRET"):
         Config.from_env({"CITYBOT_ENV": "production"})
-    real = {"CITYBOT_ENV": "production", "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t"}
+    with pytest.raises(ValueError, match="ADMIN_SECRET_KEY"):
+        Config.from_env({"CITYBOT_ENV": "production", "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t"})
+    real = {"CITYBOT_ENV": "production", "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t",
+            "ADMIN_SECRET_KEY": "k" * 32}
     assert Config.from_env(real).serve_simulator is False
     with pytest.raises(ValueError, match="simulator"):
         Config.from_env({**real, "SIMULATOR_ENABLED": "1"})
@@ -76,8 +79,10 @@ def test_ask_reads_stdin_one_array_per_line_in_one_process(runner):
 
 def test_ask_postback_and_location_and_remembers_the_resident(runner):
     assert runner.invoke(main, ["ask", "--user", "U" + "9" * 32, "--postback", "action=language.set&lang=en"]).exit_code == 0
-    result = runner.invoke(main, ["ask", "--user", "U" + "9" * 32, "--location", "34.57,135.48"])
-    assert "There is nothing to look up by location yet" in json.loads(result.stdout)["text"]
+    result = runner.invoke(main, ["ask", "--user", "U" + "9" * 32, "--location", "34.695,135.500"])
+    first, *cards = [json.loads(line) for line in result.stdout.splitlines()]
+    assert first["text"].startswith("No shelter is open right now")  # in English, as chosen before
+    assert cards and all(card["type"] == "location" for card in cards)
     bad = runner.invoke(main, ["ask", "--location", "north"])
     assert bad.exit_code == 2 and "LAT,LON" in bad.output
 

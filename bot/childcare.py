@@ -1,0 +1,333 @@
+"""保育施設の空き: the facilities, their vacancies, age classes, and who to tell when a place opens.
+
+Japanese nurseries group children by 年齢クラス: the class of a fiscal year (April to
+March) is the child's age on April 1 of that year, and it stays the same all year. A
+vacancy table is published for one date, so a child's class is always taken for the
+fiscal year of the table's as-of date (a list "as of April 1" published in February is
+for the new classes). Residents register a birth year-month only; a child born in April
+is taken as born after April 1 (the younger class), as nearly all April births are.
+
+`content/childcare/facilities.yaml` holds the facilities and `content/childcare/
+vacancies.yaml` the latest vacancy table (both reviewed like code; `citybot import
+childcare|vacancies` writes them from a city's open data). `childcare_places` in the
+database is what the bot last saw of each facility and class: when a newer table turns
+0 places into more than 0, the followers of that facility whose child is in that class
+get one push (source key per facility, class and as-of date), so a repeated import, or
+two processes syncing at once, tell nobody twice.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any, Iterable, Literal, Mapping
+
+from pydantic import AfterValidator, Field, field_validator, model_validator
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, and_, delete, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .content.models import NonEmpty, Strict
+from .content.store import Content
+from .content.yamlfile import Problem, YamlDocument
+from .db import Base, UTCDateTime, insert_for
+from .models import Resident
+
+FACILITIES = "childcare/facilities"
+VACANCIES = "childcare/vacancies"
+AGE_CLASSES = (0, 1, 2, 3, 4, 5)
+FacilityType = Literal["nursery", "kodomoen", "small", "workplace", "home"]
+
+
+def _facility_id(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", value):
+        raise ValueError(f"id {value!r}: use letters, digits, - and _ (at most 64)")
+    return value
+
+
+FacilityId = Annotated[str, AfterValidator(_facility_id)]
+AgeClass = Annotated[int, Field(ge=0, le=5)]
+
+
+# -- content ------------------------------------------------------------------------------------
+class Facility(Strict):
+    """One nursery that takes applications through the city (認可 and the like)."""
+
+    id: FacilityId
+    name: NonEmpty
+    kana: str = ""
+    type: FacilityType
+    type_text: str = ""          # 種別 as the city wrote it
+    ward: str                    # a district id of settings.yaml
+    address: NonEmpty
+    lat: float = Field(ge=20, le=46)   # Japan
+    lon: float = Field(ge=122, le=154)
+    phone: str = ""
+    hours: str = ""
+    ages: list[AgeClass] = Field(min_length=1)   # the classes it takes
+    ages_text: str = ""          # 受入年齢 as the city wrote it
+    capacity: int | None = Field(default=None, ge=0)
+    url: str = ""
+
+    @field_validator("ages")
+    @classmethod
+    def _sorted(cls, ages: list[int]) -> list[int]:
+        return sorted(set(ages))
+
+
+class FacilitiesFile(Strict):
+    facilities: list[Facility] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "FacilitiesFile":
+        seen: set[str] = set()
+        for facility in self.facilities:
+            if facility.id in seen:
+                raise ValueError(f"facility id {facility.id!r} is listed twice")
+            seen.add(facility.id)
+        return self
+
+    def get(self, facility_id: str) -> Facility | None:
+        return self.by_id().get(facility_id)
+
+    def by_id(self) -> dict[str, Facility]:
+        cached = self.__dict__.get("_by_id")
+        if cached is None:
+            cached = {f.id: f for f in self.facilities}
+            object.__setattr__(self, "_by_id", cached)  # frozen model: cache once
+        return cached
+
+
+class VacanciesFile(Strict):
+    """The latest vacancy table: places per facility and class on one date.
+
+    A class missing for a facility has no places to offer (or is not taken there)."""
+
+    as_of: date
+    source: str = ""
+    places: dict[FacilityId, dict[AgeClass, Annotated[int, Field(ge=0, le=999)]]] = {}
+
+    def places_for(self, facility_id: str, age_class: int) -> int:
+        return self.places.get(facility_id, {}).get(age_class, 0)
+
+
+def facilities_of(content: Content) -> FacilitiesFile:
+    return content[FACILITIES]
+
+
+def vacancies_of(content: Content) -> VacanciesFile:
+    return content[VACANCIES]
+
+
+def check_childcare(content: Content, sources: Mapping[str, YamlDocument]) -> Iterable[Problem]:
+    """Wards are districts of settings.yaml; vacancies name known facilities and classes they take."""
+    if FACILITIES not in content.documents:
+        return
+    facilities = facilities_of(content)
+    if "settings" in content.documents:
+        wards = {d.id for d in content["settings"].districts}
+        for index, facility in enumerate(facilities.facilities):
+            if facility.ward not in wards:
+                yield sources[FACILITIES].problem(("facilities", index, "ward"),
+                                                  f"unknown ward {facility.ward!r} (a district of settings.yaml)")
+    if VACANCIES not in content.documents:
+        return
+    known = facilities.by_id()
+    for facility_id, classes in vacancies_of(content).places.items():
+        facility = known.get(facility_id)
+        if facility is None:
+            yield sources[VACANCIES].problem(("places", facility_id),
+                                             f"unknown facility {facility_id!r} (childcare/facilities.yaml)")
+            continue
+        for age_class in classes:
+            if age_class not in facility.ages:
+                yield sources[VACANCIES].problem(
+                    ("places", facility_id, age_class),
+                    f"{facility.name} does not take the {age_class}-year class (ages: {facility.ages})")
+
+
+# -- age classes ------------------------------------------------------------------------------------
+def fiscal_year(day: date) -> int:
+    """The Japanese fiscal (and nursery) year a day belongs to: April to March."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def cohort(birth_month: int) -> int:
+    """The fiscal year in which a child is 0 on April 1 (born April–March before it).
+
+    `birth_month` is year * 12 + (month - 1), as registered. Born in April: after April 1."""
+    year, month = divmod(birth_month, 12)
+    return year + (1 if month + 1 >= 4 else 0)
+
+
+def class_of(cohort_year: int, on: date) -> int:
+    """The 年齢クラス in the fiscal year of `on`: the age on April 1, and 0 for babies born
+    during that year (they join the 0歳児 class)."""
+    return max(0, fiscal_year(on) - cohort_year)
+
+
+def child_class(birth_month: int, on: date) -> int | None:
+    """The class of a registered child on `on`; None when not born by then."""
+    if birth_month > on.year * 12 + on.month - 1:
+        return None
+    return class_of(cohort(birth_month), on)
+
+
+def cohort_for(age: int, on: date) -> int:
+    """The cohort of a child said to be in class `age` on `on` (class 0: born before April 1)."""
+    return fiscal_year(on) - age
+
+
+# -- distance -------------------------------------------------------------------------------------
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle (haversine) distance in metres: plenty for "which is nearest" in a city."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+@dataclass(frozen=True)
+class Found:
+    facility: Facility
+    places: int
+    distance: float | None = None  # metres, when the resident shared a location
+
+
+def search(content: Content, age: int, *, wards: Iterable[str] = (), near: tuple[float, float] | None = None,
+           with_places: bool = True) -> list[Found]:
+    """Facilities taking class `age` (in `wards`, or all), with places when `with_places`.
+
+    Nearest first when `near` is given, else most places first, then by name."""
+    table = vacancies_of(content)
+    wanted = set(wards)
+    found = []
+    for facility in facilities_of(content).facilities:
+        if age not in facility.ages or (wanted and facility.ward not in wanted):
+            continue
+        places = table.places_for(facility.id, age)
+        if with_places and places <= 0:
+            continue
+        distance = distance_m(near[0], near[1], facility.lat, facility.lon) if near else None
+        found.append(Found(facility, places, distance))
+    if near:
+        found.sort(key=lambda f: (f.distance, f.facility.id))
+    else:
+        found.sort(key=lambda f: (-f.places, f.facility.kana or f.facility.name, f.facility.id))
+    return found
+
+
+# -- the tables -----------------------------------------------------------------------------------
+class ChildcarePlaces(Base):
+    """What the bot last saw of one facility and class: the places and the table's date.
+
+    Only here to notice a 0 -> more-than-0 change between two vacancy tables."""
+
+    __tablename__ = "childcare_places"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[str] = mapped_column(String(64))
+    age_class: Mapped[int] = mapped_column(Integer)
+    places: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[date] = mapped_column()
+
+    __table_args__ = (UniqueConstraint("facility_id", "age_class"),)
+
+
+class ChildcareFollow(Base):
+    """A resident waiting for a place at one facility, for one child.
+
+    The child is kept as a cohort (the fiscal year they are 0 on April 1), so the class
+    moves up each April with the child; no birth date is copied here."""
+
+    __tablename__ = "childcare_follows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), index=True)
+    facility_id: Mapped[str] = mapped_column(String(64), index=True)
+    cohort: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("resident_id", "facility_id", "cohort"),)
+
+    def class_on(self, day: date) -> int:
+        return class_of(self.cohort, day)
+
+
+def follow(session: Session, resident: Resident, facility_id: str, cohort_year: int, now: datetime) -> bool:
+    """Follow (idempotent: a double tap follows once); False when already following."""
+    row = insert_for(session, ChildcareFollow).values(
+        resident_id=resident.id, facility_id=facility_id, cohort=cohort_year, created_at=now,
+    ).on_conflict_do_nothing().returning(ChildcareFollow.id)
+    return session.scalar(row) is not None
+
+
+def unfollow(session: Session, resident: Resident, facility_id: str) -> int:
+    result = session.execute(delete(ChildcareFollow).where(ChildcareFollow.resident_id == resident.id,
+                                                           ChildcareFollow.facility_id == facility_id))
+    return result.rowcount or 0
+
+
+def follows_of(session: Session, resident: Resident) -> list[ChildcareFollow]:
+    return list(session.scalars(select(ChildcareFollow).where(ChildcareFollow.resident_id == resident.id)
+                                .order_by(ChildcareFollow.created_at, ChildcareFollow.id)))
+
+
+def followers(facility_id: str, age: int, on: date):
+    """SELECT of resident ids following `facility_id` whose child is in class `age` on `on`."""
+    fy = fiscal_year(on)
+    in_class = ChildcareFollow.cohort >= fy if age == 0 else ChildcareFollow.cohort == fy - age
+    return select(ChildcareFollow.resident_id).where(ChildcareFollow.facility_id == facility_id, in_class).distinct()
+
+
+# -- noticing openings ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Opening:
+    facility_id: str
+    age_class: int
+    places: int
+    as_of: date
+
+
+def record(session: Session, table: VacanciesFile, facilities: FacilitiesFile) -> list[Opening]:
+    """Bring `childcare_places` up to `table`; the (facility, class) pairs that went from
+    0 places to more than 0. An older table than the one recorded changes nothing, and a
+    pair seen for the first time is not an opening (nobody could have been waiting).
+
+    Each change is a conditional UPDATE on the row as it was read, so when two processes
+    record the same table at once only one of them reports the opening."""
+    seen = {(row.facility_id, row.age_class): row
+            for row in session.scalars(select(ChildcarePlaces))}
+    openings: list[Opening] = []
+    for facility in facilities.facilities:
+        for age in facility.ages:
+            places = table.places_for(facility.id, age)
+            row = seen.get((facility.id, age))
+            if row is None:
+                session.execute(insert_for(session, ChildcarePlaces).values(
+                    facility_id=facility.id, age_class=age, places=places, as_of=table.as_of,
+                ).on_conflict_do_nothing())
+                continue
+            if table.as_of < row.as_of or (table.as_of == row.as_of and places == row.places):
+                continue
+            changed = session.execute(
+                update(ChildcarePlaces)
+                .where(and_(ChildcarePlaces.id == row.id, ChildcarePlaces.places == row.places,
+                            ChildcarePlaces.as_of == row.as_of))
+                .values(places=places, as_of=table.as_of)
+                .execution_options(synchronize_session=False))
+            if changed.rowcount and row.places == 0 and places > 0:
+                openings.append(Opening(facility.id, age, places, table.as_of))
+    return openings
+
+
+def source_key(opening: Opening) -> str:
+    return f"childcare:opening:{opening.facility_id}:{opening.age_class}:{opening.as_of.isoformat()}"
+
+
+def places_seen(session: Session) -> dict[tuple[str, int], Any]:
+    return {(row.facility_id, row.age_class): row.places for row in session.scalars(select(ChildcarePlaces))}

@@ -1,0 +1,430 @@
+"""`citybot import shelters`: a city's 指定緊急避難場所一覧 -> content/disaster/shelters.yaml.
+
+Cities publish their designated emergency evacuation sites in one of three layouts
+(see bot/disaster/shelters.py for why the hazards matter), all read here by header name:
+
+    municipal standard (自治体標準オープンデータセット, 39 columns)
+        ID, 名称, 名称_カナ, 所在地_連結表記 (or 所在地_都道府県 + _市区町村 + _町字 + _番地以下),
+        緯度, 経度, 電話番号, 災害種別_洪水 … 災害種別_火山現象, 指定避難所との重複, 想定収容人数,
+        対象となる町会・自治会, URL, 備考
+    older recommended layout (before 2022, 26 columns)
+        NO, 名称, 名称_カナ, 住所, 方書, 緯度, 経度, …, 市区町村名, 災害種別_洪水 …
+    GSI download (国土地理院, `<code>_2.csv`, 16 columns; the nationwide file adds 都道府県名及び市町村名)
+        NO, 共通ID, 施設・場所名, 住所, 洪水 … 火山現象, 指定避難所との住所同一, 緯度, 経度, 備考
+
+Cells, as real files write them:
+
+    hazards, 指定避難所との重複    1 ○ 〇 ◯ ◎ TRUE true = designated; blank 0 FALSE × - = not
+                                  (anything else is reported and taken as not designated)
+    想定収容人数                    "50,700 " -> 50700; blank -> none; anything else reported, left out
+    対象となる町会・自治会          `;`-separated; kept at the end of the site's note
+                                  ("対象となる町会・自治会：A、B") because residents look for their own
+    ID / 共通ID                    the site's id; when blank, NO makes one (`no-12`), silently
+
+District: the ward a site is in is looked up in the address columns (所在地_市区町村,
+市区町村名, 都道府県名及び市町村名, then the address itself), failing that in
+対象となる町会・自治会. Each district of settings.yaml is looked for as a ward name (its
+Japanese name, its words ending in 区, its other words + 区: 北 -> 北区) first, the earliest
+one in the text winning (みなと市北区中央町 is in 北区); only when no ward name is anywhere,
+as its bare words of two characters or more (中央 in みなと市中央町). One-character words
+(北) are never looked for bare: they are in too many town names.
+
+A row without a name, usable coordinates, a designated hazard, an address or a
+district is reported with its line number and skipped, as is a second row with an id
+already met; the import goes on. Nothing is written unless the result validates
+against SheltersFile; then it is written to a temporary file renamed over the old one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from pydantic import ValidationError
+
+from ..disaster.shelters import HAZARDS, Shelter, SheltersFile
+from .csvfiles import CsvTable, Report, Row, clean, clean_text, read_csv
+
+SKIPPED = "row skipped"   # every message about a row left out ends so (the summary counts them)
+
+# header aliases, compared after NFKC and lower-casing (csvfiles.normalize_header); earlier wins
+ID = ("ID", "共通ID")
+NO = ("NO", "No.", "番号")
+NAME = ("名称", "施設・場所名", "施設名", "避難場所名")
+KANA = ("名称_カナ", "名称カナ", "フリガナ", "ふりがな")
+ADDRESS = ("所在地_連結表記", "住所", "所在地")
+PREFECTURE = ("所在地_都道府県", "都道府県名", "都道府県")
+ADDRESS_PARTS = (PREFECTURE, ("所在地_市区町村", "市区町村名"), ("所在地_町字",),
+                 ("所在地_番地以下",))
+BUILDING = ("建物名等(方書)", "建物名等（方書）", "方書")
+WARD = ("所在地_市区町村", "市区町村名", "都道府県名及び市町村名")   # looked in before the address
+LAT = ("緯度", "latitude", "lat")
+LON = ("経度", "longitude", "lon", "lng")
+PHONE = ("電話番号", "電話")
+EXTENSION = ("内線番号",)
+ALSO_SHELTER = ("指定避難所との重複", "指定避難所との住所同一", "指定避難所との相互関係")
+CAPACITY = ("想定収容人数", "収容人数", "収容可能人数")
+COMMUNITIES = ("対象となる町会・自治会", "対象となる町内会・自治会", "対象町会・自治会", "対象地区")
+URL = ("URL", "ホームページ")
+NOTE = ("備考",)
+_HAZARD_SPELLINGS = {"landslide": ("崖崩れ、土石流及び地滑り", "崖崩れ・土石流及び地滑り", "崖崩れ,土石流及び地滑り",
+                                   "崖崩れ、土石流及び地すべり", "がけ崩れ、土石流及び地滑り", "土砂災害")}
+HAZARD_COLUMNS = {hazard: tuple(prefix + spelling for spelling in _HAZARD_SPELLINGS.get(hazard, (ja,))
+                                for prefix in ("災害種別_", ""))
+                  for hazard, ja in HAZARDS.items()}
+
+YES = frozenset({"1", "○", "〇", "◯", "◎", "●", "true", "yes", "y", "有", "あり", "指定"})
+NO_VALUES = frozenset({"", "0", "false", "no", "n", "×", "✕", "x", "-", "ー", "無", "なし"})
+MUNICIPALITY = re.compile(r"^[^0-9]*[都道府県市区郡]")   # before the first digit: more than a town name
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+JAPAN_LAT, JAPAN_LON = (20.0, 46.0), (122.0, 154.0)   # as the Shelter model checks
+
+
+class ImportFailed(Exception):
+    """The converted sites do not validate (or there are none): nothing written."""
+
+
+def nfkc(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+# -- columns ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Columns:
+    """Where each field is in this file (None: not there)."""
+
+    id: int | None
+    no: int | None
+    name: int | None
+    kana: int | None
+    address: int | None
+    parts: tuple[int, ...]
+    prefecture: int | None
+    building: int | None
+    wards: tuple[int, ...]
+    lat: int | None
+    lon: int | None
+    phone: int | None
+    extension: int | None
+    hazards: dict[str, int]
+    also_shelter: int | None
+    capacity: int | None
+    communities: int | None
+    url: int | None
+    note: int | None
+
+    @classmethod
+    def of(cls, table: CsvTable) -> "Columns":
+        parts = tuple(i for aliases in ADDRESS_PARTS if (i := table.column(*aliases)) is not None)
+        hazards = {h: i for h, aliases in HAZARD_COLUMNS.items() if (i := table.column(*aliases)) is not None}
+        return cls(id=table.column(*ID), no=table.column(*NO), name=table.require("name", *NAME),
+                   kana=table.column(*KANA), address=table.column(*ADDRESS), parts=parts,
+                   prefecture=table.column(*PREFECTURE),
+                   building=table.column(*BUILDING),
+                   wards=tuple(i for alias in WARD if (i := table.column(alias)) is not None),
+                   lat=table.require("latitude", *LAT), lon=table.require("longitude", *LON),
+                   phone=table.column(*PHONE), extension=table.column(*EXTENSION), hazards=hazards,
+                   also_shelter=table.column(*ALSO_SHELTER), capacity=table.column(*CAPACITY),
+                   communities=table.column(*COMMUNITIES), url=table.column(*URL), note=table.column(*NOTE))
+
+    def usable(self, table: CsvTable) -> bool:
+        """Whether rows can be read at all; what is missing is reported at the header line."""
+        if self.address is None and not self.parts:
+            table.report.add(table.name, table.header_line,
+                             f"no address column (looked for a header named {' or '.join(ADDRESS)})")
+        if not self.hazards:
+            table.report.add(table.name, table.header_line,
+                             "no hazard columns (looked for 災害種別_洪水 … 災害種別_火山現象 or 洪水 … 火山現象)")
+        elif len(self.hazards) < len(HAZARDS):
+            missing = "、".join(HAZARDS[h] for h in HAZARDS if h not in self.hazards)
+            table.report.add(table.name, table.header_line,
+                             f"no column for {missing}: no site is taken as designated for it")
+        return None not in (self.name, self.lat, self.lon) and bool(self.hazards) and \
+            (self.address is not None or bool(self.parts))
+
+
+# -- cells --------------------------------------------------------------------------------------
+def flag(value: str) -> bool | None:
+    """A hazard or 指定避難所との重複 cell: True, False, or None when not understood."""
+    text = nfkc(value).lower()
+    if text in YES:
+        return True
+    if text in NO_VALUES:
+        return False
+    return None
+
+
+def capacity(value: str) -> int | None:
+    """想定収容人数 such as "50,700 " or "1,200人"; None when blank. ValueError when not a number."""
+    text = re.sub(r"[,\s]", "", nfkc(value)).removesuffix("人")
+    if not text:
+        return None
+    if not text.isdigit():
+        raise ValueError(f"capacity (想定収容人数) {value.strip()!r} is not a number: left out")
+    return int(text)
+
+
+def coordinates(lat_text: str, lon_text: str) -> tuple[float, float, str | None]:
+    """(lat, lon, note): ValueError when they cannot be used. A pair in Japan only the
+    other way round is swapped, with a note."""
+    lat_text, lon_text = nfkc(lat_text), nfkc(lon_text)
+    if not lat_text or not lon_text:
+        raise ValueError("no coordinates (緯度, 経度)")
+    try:
+        lat, lon = float(lat_text), float(lon_text)
+    except ValueError:
+        raise ValueError(f"coordinates ({lat_text}, {lon_text}) are not numbers") from None
+    if _in_japan(lat, lon):
+        return lat, lon, None
+    if _in_japan(lon, lat):
+        return lon, lat, f"緯度 {lat_text} and 経度 {lon_text} are the wrong way round: swapped"
+    raise ValueError(f"coordinates ({lat_text}, {lon_text}) are not in Japan")
+
+
+def _in_japan(lat: float, lon: float) -> bool:
+    return JAPAN_LAT[0] <= lat <= JAPAN_LAT[1] and JAPAN_LON[0] <= lon <= JAPAN_LON[1]
+
+
+# -- districts ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DistrictFinder:
+    """Finds the district a site is in from text naming its ward (see the module docstring)."""
+
+    wards: tuple[tuple[str, str], ...]   # (ward name, district id), longest first
+    bare: tuple[tuple[str, str], ...]    # (bare word, district id), longest first
+    labels: tuple[str, ...] = ()         # each district's first name, for messages
+
+    @classmethod
+    def of(cls, districts: Iterable[tuple[str, list[str]]]) -> "DistrictFinder":
+        wards: dict[str, str] = {}
+        bare: dict[str, str] = {}
+        labels: list[str] = []
+        for district_id, names in districts:
+            labels.append(names[0] if names else district_id)
+            for name in (nfkc(n) for n in names):
+                if not name or name.isascii():
+                    continue   # addresses are written in Japanese
+                if name.endswith("区"):
+                    wards.setdefault(name, district_id)
+                    continue
+                wards.setdefault(name + "区", district_id)
+                if len(name) >= 2:
+                    bare.setdefault(name, district_id)
+        by_length = lambda pairs: tuple(sorted(pairs.items(), key=lambda p: -len(p[0])))   # noqa: E731
+        return cls(by_length(wards), by_length(bare), tuple(labels))
+
+    def find(self, texts: Iterable[str]) -> str | None:
+        """The district of the first text naming a ward (the earliest name in it); failing
+        that, of the first naming a bare word."""
+        texts = [nfkc(t) for t in texts if t.strip()]
+        for terms in (self.wards, self.bare):
+            for text in texts:
+                found = [(text.find(term), -len(term), district) for term, district in terms if term in text]
+                if found:
+                    return min(found)[2]
+        return None
+
+    def names(self) -> str:
+        return "、".join(self.labels)
+
+
+def load_districts(settings_path: Path) -> list[tuple[str, list[str]]]:
+    """[(district id, [its names and words])] from content/settings.yaml."""
+    data = yaml.safe_load(Path(settings_path).read_text(encoding="utf-8")) or {}
+    districts = []
+    for district in data.get("districts") or []:
+        name = district.get("name")
+        names = [name.get("ja", ""), name.get("en", "")] if isinstance(name, dict) else [str(name or "")]
+        words = [str(w) for w in district.get("words") or []]
+        districts.append((str(district["id"]), [n for n in names + words if n]))
+    return districts
+
+
+# -- rows -----------------------------------------------------------------------------------------
+def import_shelters(data: bytes, name: str, districts: list[tuple[str, list[str]]], report: Report) -> list[dict]:
+    """The sites of one CSV file as dicts ready for shelters.yaml, in file order. Problems
+    go to `report` as name:line; raises csvfiles.CsvError when the file cannot be read."""
+    table = read_csv(data, name, report)
+    columns = Columns.of(table)
+    if not columns.usable(table):
+        if table.rows:
+            report.add(name, None, f"{len(table.rows)} rows skipped")
+        return []
+    finder = DistrictFinder.of(districts)
+    shelters: list[dict] = []
+    seen: dict[str, int] = {}
+    for row in table.rows:
+        shelter = _shelter(row, table, columns, finder)
+        if shelter is None:
+            continue
+        if shelter["id"] in seen:
+            report.add(name, row.line, f"{shelter['name']}: id {shelter['id']!r} is listed twice "
+                                       f"(line {seen[shelter['id']]} kept): {SKIPPED}")
+            continue
+        seen[shelter["id"]] = row.line
+        shelters.append(shelter)
+    return shelters
+
+
+def _shelter(row: Row, table: CsvTable, columns: Columns, finder: DistrictFinder) -> dict | None:
+    """One row as a site's dict, or None (reported) when it cannot be used."""
+    def problem(message: str) -> None:
+        table.report.add(table.name, row.line, message)
+
+    site = clean(row.get(columns.name))
+    address = _address(row, columns)
+    wrong: list[str] = []
+    if not site:
+        wrong.append("no name (名称)")
+    lat = lon = None
+    try:
+        lat, lon, swapped = coordinates(row.get(columns.lat), row.get(columns.lon))
+    except ValueError as exc:
+        wrong.append(str(exc))
+        swapped = None
+    hazards = _hazards(row, columns, problem)
+    if not hazards:
+        wrong.append("no hazard designated")
+    if not address:
+        wrong.append("no address")
+    communities = [c for c in (clean(part) for part in nfkc(row.get(columns.communities)).split(";")) if c]
+    district = finder.find([row.get(i) for i in columns.wards] + [address, *communities])
+    if district is None and address:
+        wrong.append(f"no district found in the address {address!r} (one of {finder.names()})")
+    if wrong:
+        problem(f"{site + ': ' if site else ''}{'; '.join(wrong)}: {SKIPPED}")
+        return None
+    if swapped:
+        problem(f"{site}: {swapped}")
+    shelter: dict[str, Any] = {"id": _id(row, columns, problem), "name": site}
+    if kana := clean(row.get(columns.kana)):
+        shelter["kana"] = kana
+    shelter.update(address=address, district=district, lat=lat, lon=lon, hazards=hazards)
+    try:
+        if (people := capacity(row.get(columns.capacity))) is not None:
+            shelter["capacity"] = people
+    except ValueError as exc:
+        problem(f"{site}: {exc}")
+    also = flag(row.get(columns.also_shelter))
+    if also is None:
+        problem(f"{site}: 指定避難所との重複 {row.get(columns.also_shelter).strip()!r} not understood: "
+                f"taken as not a 指定避難所")
+    shelter["also_shelter"] = bool(also)
+    if phone := clean(row.get(columns.phone)):
+        extension = clean(row.get(columns.extension))
+        shelter["phone"] = f"{phone} 内線{extension}" if extension else phone
+    if url := clean(row.get(columns.url)):
+        shelter["url"] = url
+    notes = [clean_text(row.get(columns.note))] + ([f"対象となる町会・自治会：{'、'.join(communities)}"]
+                                                    if communities else [])
+    if note := "\n".join(n for n in notes if n):
+        shelter["note"] = note
+    try:
+        Shelter.model_validate(shelter)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        problem(f"{site}: {'.'.join(str(p) for p in error['loc'])}: {error['msg']}: {SKIPPED}")
+        return None
+    return shelter
+
+
+def _address(row: Row, columns: Columns) -> str:
+    """所在地_連結表記 or 住所; failing that the 所在地_* parts joined; with the building (方書).
+    An address naming no prefecture, city, ward or county (梅ヶ丘4丁目13-10, as the older and the
+    nationwide layouts often write it) is put after the municipality column (みなと市北区) and
+    the prefecture (大阪府)."""
+    address = clean(row.get(columns.address)) or "".join(clean(row.get(i)) for i in columns.parts)
+    if address and not MUNICIPALITY.match(nfkc(address)):
+        place = next((text for text in (clean(row.get(i)) for i in columns.wards) if text), "")
+        prefecture = clean(row.get(columns.prefecture))
+        if place:
+            address = ("" if place.startswith(prefecture) else prefecture) + place + address
+    building = clean(row.get(columns.building))
+    if address and building and building not in address:
+        address = f"{address} {building}"
+    return address
+
+
+def _hazards(row: Row, columns: Columns, problem) -> list[str]:
+    hazards = []
+    for hazard, index in columns.hazards.items():
+        designated = flag(row.get(index))
+        if designated is None:
+            problem(f"{clean(row.get(columns.name))}: {HAZARDS[hazard]} {row.get(index).strip()!r} not understood: "
+                    f"taken as not designated")
+        elif designated:
+            hazards.append(hazard)
+    return hazards
+
+
+def _id(row: Row, columns: Columns, problem) -> str:
+    """ID (or 共通ID); when blank `no-<NO>`; when that is blank too `line-<line>` (reported:
+    it changes when rows move)."""
+    given = nfkc(row.get(columns.id))
+    number = nfkc(row.get(columns.no))
+    fallback = f"no-{number}" if number and ID_PATTERN.fullmatch(f"no-{number}") else f"line-{row.line}"
+    if given and ID_PATTERN.fullmatch(given):
+        return given
+    if given:
+        problem(f"ID {given!r} cannot be an id (letters, digits, - and _, at most 64): {fallback!r} used")
+    elif fallback.startswith("line-"):
+        problem(f"no ID and no NO: {fallback!r} used, which changes when rows move")
+    return fallback
+
+
+def summary(shelters: list[dict], report: Report) -> str:
+    """"118 shelters (3 rows skipped)"."""
+    skipped = len({(p.file, p.line) for p in report
+                   if p.message.endswith(SKIPPED) or "could not be read" in p.message})
+    sites = f"{len(shelters)} shelter{'' if len(shelters) == 1 else 's'}"
+    return f"{sites} ({skipped} row{'' if skipped == 1 else 's'} skipped)"
+
+
+# -- writing --------------------------------------------------------------------------------------
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        return super().increase_indent(flow, False)  # list items indented under their key
+
+
+_Dumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", value, style="|" if "\n" in value else None))
+
+
+def render(shelters: list[dict], source: str) -> str:
+    """The text of shelters.yaml, checked by loading it back through SheltersFile.
+    `source` is named in the header comment: give the file's name, not a path, so that
+    re-importing the same file writes the same text."""
+    legend = ", ".join(f"{hazard} {ja}" for hazard, ja in HAZARDS.items())
+    header = [f"# 指定緊急避難場所 (designated emergency evacuation sites), written by `citybot import shelters`",
+              f"# from {source}. Re-importing replaces this file; see the import's output for the rows it left out.",
+              "# A site is only safe for the hazards it is designated for:",
+              f"#   {legend}",
+              "# district: a district id of settings.yaml; also_shelter: also a 指定避難所 (a place to stay)."]
+    body = yaml.dump({"shelters": shelters}, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+                     default_flow_style=None, width=10_000, indent=2)
+    text = "\n".join(header) + "\n" + body
+    try:
+        SheltersFile.model_validate(yaml.safe_load(text))
+    except (ValidationError, yaml.YAMLError) as exc:
+        raise ImportFailed(f"the converted sites do not validate: {exc}") from None
+    return text
+
+
+def write(text: str, path: Path) -> None:
+    """Write through a temporary file renamed over the old one: never half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
+            file.write(text)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)

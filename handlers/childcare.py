@@ -1,0 +1,500 @@
+"""保育園の空き: places for the child's age class, by ward or nearest first, and a push when one opens.
+
+「保育園の空き」 (or the menu) needs two things, each taken from what the resident
+registered when it can be, else asked in a short conversation:
+
+    age class (a registered child, several -> which one; none -> asked)
+      -> where (the registered ward; else a ward chip or a shared location)
+      -> a carousel of facilities with places, the as-of date and how to apply
+
+A class is the child's age on April 1 of the vacancy table's fiscal year (bot/childcare.py).
+A ward with no place says so, offers the neighbouring wards (with their counts) and shows
+its full facilities, each with 「空きが出たら知らせる」: following a facility is kept per
+child (as a cohort, so it moves up each April), and when a new vacancy table turns its
+places for that class from 0 to more, the follower gets one push (`announce_openings`,
+run by `citybot import vacancies` and every ten minutes by the clock for hand edits).
+
+Conversation buttons are `childcare.ask.*` (owned by the conversation while it runs);
+the buttons on results (`childcare.ward`, `.where`, `.follow`, `.unfollow`, `.following`, `.age`)
+work at any time, without a conversation.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Sequence
+
+from pydantic import field_validator
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot import childcare as cc, delivery, profile
+from bot.content.models import LANGUAGES, IntentContent, Keywords, Label, NonEmpty, Text, require_keys
+from bot.content.store import Content
+from bot.conversation import Answer, Conversation, ConversationControl, Phrasebook
+from bot.messages import Link, ShareLocation, Tap, flex
+from bot.models import Resident
+from bot.router import Intent
+
+from .menu import menu_chip
+
+REQUIRED_LABELS = frozenset({"call", "map", "web", "follow", "unfollow", "location", "other_ward", "other_age",
+                             "following", "search", "quit"})
+SHOWN = 10  # bubbles in one carousel (LINE allows 12)
+
+
+class ChildcareContent(IntentContent):
+    apply_url: NonEmpty
+    types: dict[str, Text]
+    labels: dict[str, Label]
+    commands: dict[str, Keywords]
+
+    @field_validator("types")
+    @classmethod
+    def _types(cls, types: dict[str, Text]) -> dict[str, Text]:
+        return require_keys(types, frozenset(cc.FacilityType.__args__), "types")
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, labels: dict[str, Label]) -> dict[str, Label]:
+        return require_keys(labels, REQUIRED_LABELS, "labels")
+
+    @field_validator("commands")
+    @classmethod
+    def _commands(cls, commands: dict[str, Keywords]) -> dict[str, Keywords]:
+        return require_keys(commands, frozenset({"quit"}), "commands")
+
+    def means(self, command: str, typed: str) -> bool:
+        return self.commands[command].matches(typed)
+
+
+intent = Intent("childcare", content=ChildcareContent,
+                files={cc.FACILITIES: cc.FacilitiesFile, cc.VACANCIES: cc.VacanciesFile},
+                checks=[cc.check_childcare], texts=[
+                    "ask_child", "child_choice", "ask_age", "age_class", "too_old", "ask_where", "found_ward",
+                    "found_near", "none_ward", "none_near", "neighbours", "neighbour_count", "how_to_apply",
+                    "places", "full", "as_of", "distance", "date", "followed", "already_following", "unfollowed",
+                    "not_following", "following", "following_line", "no_following", "opening", "unknown_facility",
+                    "not_understood", "quit", "expired"])
+conv = intent.conversation(Conversation("childcare", "childcare", timeout=timedelta(minutes=30),
+                                        action_prefix="childcare.ask.", expired_text="childcare.expired"))
+
+
+@dataclass
+class Search(Phrasebook):
+    """One event of a nursery search: who asks, in which language, and what to say."""
+
+    intent = "childcare"
+
+    reply: Any
+    content: Content
+    lang: str
+    resident: Resident
+    conversation: ConversationControl
+    session: Session
+    notes: list[Any] = field(default_factory=list)
+
+    @property
+    def table(self) -> cc.VacanciesFile:
+        return cc.vacancies_of(self.content)
+
+    @property
+    def on(self) -> date:
+        """Classes are those of the vacancy table's date."""
+        return self.table.as_of
+
+    def age_of(self, cohort: int) -> int:
+        return cc.class_of(cohort, self.on)
+
+    def age_text(self, age: int) -> str:
+        return self.say("age_class", age=age)
+
+    def ward_name(self, ward: str) -> str:
+        district = self.content["settings"].district(ward)
+        return district.name.get(self.lang) if district else ward
+
+    def as_of(self) -> str:
+        return date_text(self.content, self.lang, self.on)
+
+    def quit_chip(self) -> Tap:
+        return self.chip("quit", "action=childcare.ask.quit")
+
+    # -- the questions ----------------------------------------------------------------------------
+    def ask_child(self, classes: list[tuple[int, int]]) -> None:
+        self.conversation.start(conv.name, "child")
+        chips = [Tap(child_label(self, birth_month, age)[:20], f"action=childcare.ask.child&cohort={cc.cohort(birth_month)}",
+                     child_label(self, birth_month, age)) for birth_month, age in classes[:11]]
+        self.reply(*self.notes, self.say("ask_child", fy=cc.fiscal_year(self.on)), quick=[*chips, self.quit_chip()])
+
+    def ask_age(self) -> None:
+        if self.conversation.state != "age":
+            self.conversation.start(conv.name, "age")
+        chips = [Tap(self.age_text(age), f"action=childcare.ask.age&n={age}", self.age_text(age))
+                 for age in cc.AGE_CLASSES]
+        self.reply(*self.notes, self.say("ask_age", fy=cc.fiscal_year(self.on)), quick=[*chips, self.quit_chip()])
+
+    def ask_where(self, cohort: int) -> None:
+        if self.conversation.active is None or self.conversation.active.conversation != conv.name:
+            self.conversation.start(conv.name, "where", cohort=cohort)
+        else:
+            self.conversation.goto("where", cohort=cohort)
+        wards = [Tap(d.name.get(self.lang), f"action=childcare.ask.ward&id={d.id}", d.name.get(self.lang))
+                 for d in self.content["settings"].districts][:10]
+        location = ShareLocation(self.content["childcare"].labels["location"].get(self.lang))
+        self.reply(*self.notes, self.say("ask_where", age=self.age_text(self.age_of(cohort))),
+                   quick=[location, *wards, self.quit_chip()])
+
+    def where_next(self, cohort: int, ward: str | None = None) -> None:
+        """The age is known: search the ward given or registered, else ask where."""
+        ward = ward or self.resident.district
+        if ward and self.content["settings"].district(ward):
+            return self.show_ward(cohort, ward)
+        self.ask_where(cohort)
+
+    # -- the answers ------------------------------------------------------------------------------
+    def show_ward(self, cohort: int, ward: str) -> None:
+        age = self.age_of(cohort)
+        self.keep_for_location(cohort)
+        found = cc.search(self.content, age, wards=[ward])
+        chips: list[Tap] = [ShareLocation(self.content["childcare"].labels["location"].get(self.lang))]
+        if found:
+            intro = self.say("found_ward", ward=self.ward_name(ward), age=self.age_text(age), count=len(found))
+            messages = [intro, self.carousel(found[:SHOWN], cohort)]
+            chips.append(self.chip("other_ward", f"action=childcare.where&cohort={cohort}"))
+        else:
+            messages = self.none_in_ward(cohort, age, ward, chips)
+        chips += [self.chip("other_age", "action=childcare.age"), menu_chip(self.content, self.lang)]
+        self.reply(*self.notes, *messages, self.how_to_apply(), quick=chips[:13])
+
+    def none_in_ward(self, cohort: int, age: int, ward: str, chips: list[Tap]) -> list[Any]:
+        text = self.say("none_ward", ward=self.ward_name(ward), age=self.age_text(age), as_of=self.as_of())
+        district = self.content["settings"].district(ward)
+        counts = [(other, len(cc.search(self.content, age, wards=[other])))
+                  for other in (district.neighbours if district else [])]
+        if counts:
+            listed = separator(self.lang).join(self.say("neighbour_count", ward=self.ward_name(w), count=n)
+                                               for w, n in counts)
+            text += "\n" + self.say("neighbours", wards=listed)
+            for other, count in counts:
+                label = self.say("neighbour_count", ward=self.ward_name(other), count=count)
+                chips.append(Tap(label[:20], f"action=childcare.ward&ward={other}&cohort={cohort}", label))
+        full = cc.search(self.content, age, wards=[ward], with_places=False)
+        return [text, self.carousel(full[:SHOWN], cohort)] if full else [text]
+
+    def show_near(self, cohort: int, lat: float, lon: float) -> None:
+        age = self.age_of(cohort)
+        self.keep_for_location(cohort)
+        found = cc.search(self.content, age, near=(lat, lon))[:SHOWN]
+        chips = [self.chip("other_ward", f"action=childcare.where&cohort={cohort}"),
+                 self.chip("other_age", "action=childcare.age"), menu_chip(self.content, self.lang)]
+        if found:
+            messages = [self.say("found_near", age=self.age_text(age), count=len(found)), self.carousel(found, cohort)]
+        else:
+            messages = [self.say("none_near", age=self.age_text(age), as_of=self.as_of())]
+        self.reply(*self.notes, *messages, self.how_to_apply(), quick=chips)
+
+    def keep_for_location(self, cohort: int) -> None:
+        """Results offer 「位置情報で探す」: a location sent next is for this search (and
+        only a location: anything else typed goes where it would have gone)."""
+        if self.conversation.active is None or self.conversation.active.conversation != conv.name:
+            self.conversation.start(conv.name, "results", cohort=cohort)
+        else:
+            self.conversation.goto("results", cohort=cohort)
+
+    def how_to_apply(self) -> str:
+        return self.say("how_to_apply", as_of=self.as_of(), url=self.content["childcare"].apply_url)
+
+    def carousel(self, found: Sequence[cc.Found], cohort: int) -> dict[str, Any]:
+        followed = {f.facility_id for f in cc.follows_of(self.session, self.resident)}
+        bubbles = [facility_bubble(self.content, self.lang, hit.facility, self.age_of(cohort), hit.places,
+                                   self.on, hit.distance, follow=None if hit.facility.id in followed else cohort)
+                   for hit in found]
+        alt = "\n".join(f"{hit.facility.name}: {places_text(self.content, self.lang, hit.places)}" for hit in found)
+        return flex(alt, {"type": "carousel", "contents": bubbles})
+
+
+def separator(lang: str) -> str:
+    return ", " if lang == "en" else "、"
+
+
+def date_text(content: Content, lang: str, day: date) -> str:
+    return content.text("childcare.date", lang, year=day.year, month=day.month, day=day.day,
+                        month_en=calendar.month_name[day.month])
+
+
+def places_text(content: Content, lang: str, places: int) -> str:
+    return content.text("childcare.places", lang, places=places) if places > 0 else content.text("childcare.full", lang)
+
+
+def child_label(search: Search, birth_month: int, age: int) -> str:
+    year, month = profile.month_of(birth_month)
+    return search.say("child_choice", year=year, month=month, mm=f"{month:02d}", age=age)
+
+
+def distance_text(metres: float) -> str:
+    if metres < 1000:
+        return f"{max(10, round(metres / 10) * 10)}m"
+    return f"{metres / 1000:.1f}km"
+
+
+def facility_bubble(content: Content, lang: str, facility: cc.Facility, age: int, places: int, as_of: date,
+                    distance: float | None, *, follow: int | None) -> dict[str, Any]:
+    """One facility: type, name, places for the class, as-of date, distance; call, map and
+    follow (with the child's cohort) or unfollow buttons."""
+    words: ChildcareContent = content["childcare"]
+    say = lambda key, **values: content.text(f"childcare.{key}", lang, **values)  # noqa: E731
+    ward = content["settings"].district(facility.ward)
+    detail = [say("age_class", age=age), say("as_of", as_of=date_text(content, lang, as_of))]
+    body: list[dict[str, Any]] = [
+        {"type": "text", "text": words.types[facility.type].get(lang), "size": "xs", "color": "#888888"},
+        {"type": "text", "text": facility.name, "weight": "bold", "size": "md", "wrap": True},
+        {"type": "text", "text": places_text(content, lang, places), "weight": "bold", "size": "xl", "margin": "md",
+         "color": "#06C755" if places > 0 else "#999999"},
+        {"type": "text", "text": " / ".join(detail), "size": "xs", "color": "#888888", "wrap": True},
+    ]
+    if distance is not None:
+        body.append({"type": "text", "text": say("distance", distance=distance_text(distance)), "size": "sm",
+                     "color": "#555555"})
+    where = f"{ward.name.get(lang) if ward else facility.ward} {facility.address}"
+    body.append({"type": "text", "text": where, "size": "sm", "color": "#555555", "wrap": True, "margin": "md"})
+    if facility.hours:
+        body.append({"type": "text", "text": facility.hours, "size": "xs", "color": "#888888"})
+    buttons: list[Tap] = []
+    phone = re.sub(r"[^0-9+]", "", unicodedata.normalize("NFKC", facility.phone))
+    if phone:
+        buttons.append(Link(words.labels["call"].get(lang), f"tel:{phone}"))
+    buttons.append(Link(words.labels["map"].get(lang),
+                        f"https://www.google.com/maps/search/?api=1&query={facility.lat},{facility.lon}"))
+    if follow is not None:
+        label = words.labels["follow"].get(lang)
+        buttons.append(Tap(label, f"action=childcare.follow&f={facility.id}&cohort={follow}", label))
+    else:
+        label = words.labels["unfollow"].get(lang)
+        buttons.append(Tap(label, f"action=childcare.unfollow&f={facility.id}", label))
+    footer = [{"type": "button", "style": "primary" if i == 0 else "secondary", "height": "sm",
+               **({"color": "#06C755"} if i == 0 else {}), "action": tap.action()} for i, tap in enumerate(buttons)]
+    return {"type": "bubble", "size": "kilo",
+            "body": {"type": "box", "layout": "vertical", "spacing": "xs", "contents": body},
+            "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": footer}}
+
+
+# -- starting a search --------------------------------------------------------------------------
+AGE_TYPED = re.compile(r"([0-5])\s*(?:歳|さい|才|-?year|yo\b|class)")
+
+
+def typed_age(text: str) -> int | None:
+    found = AGE_TYPED.search(unicodedata.normalize("NFKC", text or "").casefold())
+    return int(found.group(1)) if found else None
+
+
+@intent.entry
+def find_places(reply, content, lang, resident, conversation, session, text):
+    """From what is registered or typed ("北区 1歳児の保育園"): search, or ask what is missing."""
+    search = Search(reply, content, lang, resident, conversation, session)
+    ward = profile.find(content["settings"].districts, text).id if text and profile.find(
+        content["settings"].districts, text) else None
+    age = typed_age(text)
+    if age is not None:
+        return search.where_next(cc.cohort_for(age, search.on), ward)
+    children = [(c.birth_month, cc.child_class(c.birth_month, search.on)) for c in resident.children]
+    classes = [(month, age) for month, age in children if age is not None and age <= 5]
+    if len(classes) == 1:
+        return search.where_next(cc.cohort(classes[0][0]), ward)
+    if len(classes) > 1:
+        return search.ask_child(classes)
+    search.ask_age()
+
+
+@intent.postback("childcare.age")
+def ask_other_age(reply, content, lang, resident, conversation, session):
+    Search(reply, content, lang, resident, conversation, session).ask_age()
+
+
+@intent.postback("childcare.where")
+def where_again(reply, content, lang, resident, conversation, session, params):
+    """「ほかの区」 under results: the same class, somewhere else."""
+    search = Search(reply, content, lang, resident, conversation, session)
+    cohort = params.get("cohort", "")
+    if not re.fullmatch(r"\d{4}", cohort):
+        return search.ask_age()
+    search.ask_where(int(cohort))
+
+
+@intent.postback("childcare.ward")
+def ward_results(reply, content, lang, resident, conversation, session, params):
+    """A neighbouring ward's chip: the same class, in that ward."""
+    search = Search(reply, content, lang, resident, conversation, session)
+    cohort = params.get("cohort", "")
+    if not re.fullmatch(r"\d{4}", cohort) or not content["settings"].district(params.get("ward")):
+        return search.ask_age()
+    search.show_ward(int(cohort), params["ward"])
+
+
+# -- the conversation -----------------------------------------------------------------------------
+def answer(reply, content, lang, resident, conversation, session, event, params, text, location):
+    search = Search(reply, content, lang, resident, conversation, session)
+    state = conversation.state
+    got = conv.answer(event, params, text) if location is None else Answer("location", location, "")
+    if got.verb == "quit" or search.means("quit", got):
+        conversation.end()
+        return reply(search.say("quit"), quick=[menu_chip(content, lang)])
+    cohort = conversation.data.get("cohort")
+    if got.verb == "location" and cohort is not None:
+        try:
+            return search.show_near(cohort, float(got.params["latitude"]), float(got.params["longitude"]))
+        except (KeyError, ValueError):
+            pass
+    if state == "child":
+        if got.verb == "child" and re.fullmatch(r"\d{4}", got.params.get("cohort", "")):
+            return search.where_next(int(got.params["cohort"]))
+        return search.ask_age() if not got.verb and take_age(search, got) else unclear(search, state)
+    if state == "age":
+        return take_age(search, got) or unclear(search, state)
+    if state == "where" and cohort is not None:
+        if got.verb == "ward" and content["settings"].district(got.params.get("id")):
+            return search.show_ward(cohort, got.params["id"])
+        chosen = profile.find(content["settings"].districts, got.text) if not got.verb else None
+        if chosen is not None:
+            return search.show_ward(cohort, chosen.id)
+        return unclear(search, state)
+    unclear(search, state)
+
+
+def take_age(search: Search, got: Answer) -> bool:
+    """A class chip, "1歳児", or a birth month ("2024年5月"): then on to where. False if none."""
+    if got.verb == "age" and got.params.get("n", "").isdigit() and int(got.params["n"]) in cc.AGE_CLASSES:
+        search.where_next(cc.cohort_for(int(got.params["n"]), search.on))
+        return True
+    if got.verb:
+        return False
+    month = profile.parse_month(got.text)
+    if month is not None:
+        age = cc.child_class(month, search.on)
+        if age is not None and age > 5:
+            search.conversation.end()
+            search.reply(search.say("too_old"), quick=[menu_chip(search.content, search.lang)])
+            return True
+        if age is not None:
+            search.where_next(cc.cohort(month))
+            return True
+        return False
+    age = typed_age(got.text)
+    if age is None and unicodedata.normalize("NFKC", got.text).strip() in {str(n) for n in cc.AGE_CLASSES}:
+        age = int(unicodedata.normalize("NFKC", got.text).strip())
+    if age is None:
+        return False
+    search.where_next(cc.cohort_for(age, search.on))
+    return True
+
+
+def unclear(search: Search, state: str | None) -> None:
+    search.note("not_understood")
+    if state == "where" and search.conversation.data.get("cohort") is not None:
+        return search.ask_where(search.conversation.data["cohort"])
+    if state == "results":  # only a location is an answer here; anything else was routed elsewhere
+        return search.ask_where(search.conversation.data["cohort"])
+    search.ask_age()
+
+
+conv.state("child")(answer)
+conv.state("age")(answer)
+conv.state("where", kinds=("text", "postback", "location"))(answer)
+conv.state("results", kinds=("postback", "location"))(answer)
+
+
+# -- following a facility ---------------------------------------------------------------------------
+@intent.postback("childcare.follow")
+def follow(reply, content, lang, resident, session, now, params):
+    facility = cc.facilities_of(content).get(params.get("f", ""))
+    cohort = params.get("cohort", "")
+    if facility is None or not re.fullmatch(r"\d{4}", cohort):
+        return reply(content.text("childcare.unknown_facility", lang), quick=[menu_chip(content, lang)])
+    table = cc.vacancies_of(content)
+    age = cc.class_of(int(cohort), table.as_of)
+    new = cc.follow(session, resident, facility.id, int(cohort), now)
+    key = "childcare.followed" if new else "childcare.already_following"
+    words: ChildcareContent = content["childcare"]
+    unfollow_label = words.labels["unfollow"].get(lang)
+    reply(content.text(key, lang, name=facility.name, age=content.text("childcare.age_class", lang, age=age)),
+          quick=[Tap(unfollow_label, f"action=childcare.unfollow&f={facility.id}", unfollow_label),
+                 menu_chip(content, lang)])
+
+
+@intent.postback("childcare.unfollow")
+def unfollow(reply, content, lang, resident, session, params):
+    facility_id = params.get("f", "")
+    facility = cc.facilities_of(content).get(facility_id)
+    removed = cc.unfollow(session, resident, facility_id)
+    if not removed:
+        return reply(content.text("childcare.not_following", lang), quick=[menu_chip(content, lang)])
+    name = facility.name if facility else facility_id
+    reply(content.text("childcare.unfollowed", lang, name=name), quick=[menu_chip(content, lang)])
+
+
+@intent.postback("childcare.following")
+def following(reply, content, lang, resident, session):
+    """What the resident follows, each with a chip to stop (「設定」 links here)."""
+    follows = cc.follows_of(session, resident)
+    words: ChildcareContent = content["childcare"]
+    if not follows:
+        search = words.labels["search"].get(lang)
+        return reply(content.text("childcare.no_following", lang),
+                     quick=[Tap(search, "action=childcare", search), menu_chip(content, lang)])
+    facilities, table = cc.facilities_of(content), cc.vacancies_of(content)
+    lines, chips = [], []
+    for row in follows:
+        facility = facilities.get(row.facility_id)
+        name = facility.name if facility else row.facility_id
+        ward = content["settings"].district(facility.ward) if facility else None
+        lines.append(content.text("childcare.following_line", lang, name=name,
+                                  ward=ward.name.get(lang) if ward else "-",
+                                  age=content.text("childcare.age_class", lang, age=row.class_on(table.as_of))))
+        label = f"× {name}"
+        if not any(c.data.endswith(f"f={row.facility_id}") for c in chips):
+            chips.append(Tap(label[:20], f"action=childcare.unfollow&f={row.facility_id}", label))
+    reply(content.text("childcare.following", lang, list="\n".join(lines)), quick=[*chips[:12], menu_chip(content, lang)])
+
+
+
+
+# -- telling followers when a place opens --------------------------------------------------------------
+def announce_openings(session: Session, content: Content, now: datetime) -> list[tuple[cc.Opening, int]]:
+    """Record the current vacancy table; push to the followers of each class that opened.
+
+    Returns (opening, residents told) per opening with followers. One push per facility,
+    class and as-of date (its source key), so running this twice tells nobody twice."""
+    facilities, table = cc.facilities_of(content), cc.vacancies_of(content)
+    told = []
+    for opening in cc.record(session, table, facilities):
+        facility = facilities.get(opening.facility_id)
+        recipients = cc.followers(opening.facility_id, opening.age_class, opening.as_of)
+        count = session.scalar(select(func.count()).select_from(recipients.subquery()))
+        if not facility or not count:
+            continue
+        messages = {lang: [opening_message(content, lang, facility, opening)] for lang in LANGUAGES}
+        push_id = delivery.create_push(session, source_key=cc.source_key(opening), kind="childcare",
+                                       messages=messages, recipients=recipients, now=now)
+        if push_id is not None:
+            told.append((opening, count))
+    return told
+
+
+def opening_message(content: Content, lang: str, facility: cc.Facility, opening: cc.Opening) -> dict[str, Any]:
+    ward = content["settings"].district(facility.ward)
+    text = content.text("childcare.opening", lang, name=facility.name, ward=ward.name.get(lang) if ward else "",
+                        age=content.text("childcare.age_class", lang, age=opening.age_class),
+                        places=opening.places, as_of=date_text(content, lang, opening.as_of))
+    card = facility_bubble(content, lang, facility, opening.age_class, opening.places, opening.as_of, None, follow=None)
+    card["header"] = {"type": "box", "layout": "vertical",
+                      "contents": [{"type": "text", "text": text, "wrap": True, "size": "sm"}]}
+    return flex(text, card)
+
+
+@intent.every("*/10 * * * *")
+def vacancies_changed(session, now, content):
+    """Hand edits of childcare/vacancies.yaml are announced too, within ten minutes."""
+    announce_openings(session, content, now)

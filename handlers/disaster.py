@@ -1,0 +1,99 @@
+"""災害情報: what the disaster desk has declared, for the resident's district.
+
+Incidents are declared in /admin (bot/disaster/incidents.py). 「災害情報」 answers those
+for the resident's registered district; with none there it says so and still names what
+is active elsewhere in the city; with no district registered it shows all of them and
+suggests registering one. Training incidents are shown to testers only, marked 【訓練】.
+While any incident is active every other answer starts with a one-line notice (the
+dispatcher's banner middleware) and the rich menu is the disaster one (bot/disaster/mode.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import field_validator
+
+from bot.content.models import IntentContent, Label, NonEmpty, Strict, Text, require_keys
+from bot.disaster import incidents as inc
+from bot.disaster.shelters import HAZARDS, SHELTERS, SheltersFile, check_shelters, shelters_of
+from bot.messages import ShareLocation, Tap
+from bot.router import Intent
+
+from .menu import menu_chip
+
+
+class Template(Strict):
+    """A broadcast the desk starts from (placeholders filled with the incident's fields)."""
+
+    id: NonEmpty
+    name: NonEmpty
+    text: Text
+
+
+class DisasterContent(IntentContent):
+    hazards: dict[str, Text]
+    labels: dict[str, Label]
+    templates: list[Template]
+
+    @field_validator("hazards")
+    @classmethod
+    def _hazards(cls, hazards: dict[str, Text]) -> dict[str, Text]:
+        unknown = sorted(set(hazards) - set(HAZARDS))
+        if unknown:
+            raise ValueError(f"unknown hazards: {', '.join(unknown)} (known: {', '.join(HAZARDS)})")
+        return require_keys(hazards, frozenset(HAZARDS), "hazards")
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, labels: dict[str, Label]) -> dict[str, Label]:
+        return require_keys(labels, frozenset({"shelters", "location", "all"}), "labels")
+
+    def template(self, template_id: str) -> Template | None:
+        return next((t for t in self.templates if t.id == template_id), None)
+
+
+intent = Intent("disaster", content=DisasterContent, files={SHELTERS: SheltersFile}, checks=[check_shelters],
+                texts=["level_3", "level_4", "level_5", "banner", "banner_training", "nothing", "whole_city",
+                       "incident", "training", "elsewhere", "no_district", "open_shelters", "shelter_hint"])
+
+
+def incident_text(content, lang: str, incident: inc.Incident, tz) -> str:
+    started = incident.started_at.astimezone(tz)
+    text = content.text("disaster.incident", lang, level=incident.level,
+                        level_name=inc.level_name(content, lang, incident.level),
+                        hazard=inc.hazard_name(content, lang, incident.hazard),
+                        districts=inc.district_names(content, lang, incident.districts),
+                        status=incident.status_in(lang), started=started.strftime("%m/%d %H:%M"))
+    sites = shelters_of(content)
+    names = [s.name for i in incident.shelters if (s := sites.get(i))]
+    if names:
+        joiner = ", " if lang == "en" else "、"
+        text += "\n" + content.text("disaster.open_shelters", lang, shelters=joiner.join(names[:8])
+                                    + (" …" if len(names) > 8 else ""))
+    if incident.training:
+        text = content.text("disaster.training", lang) + "\n" + text
+    return text
+
+
+@intent.entry
+def disaster_information(reply, content, lang, resident, session, now, config):
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(config.timezone)
+    active = inc.seen_by(session, resident, now)
+    district = content["settings"].district(resident.district) if resident.district else None
+    chips: list[Tap] = [ShareLocation(content["disaster"].labels["location"].get(lang)), menu_chip(content, lang)]
+    if not active:
+        where = district.name.get(lang) if district else content.text("disaster.whole_city", lang)
+        return reply(content.text("disaster.nothing", lang, where=where), quick=chips)
+    mine = inc.concerning(active, district.id if district else None)
+    messages: list[Any] = []
+    if district is None:
+        messages.append(content.text("disaster.no_district", lang))
+    elif not mine:
+        messages.append(content.text("disaster.elsewhere", lang, district=district.name.get(lang)))
+        mine = active
+    messages += [incident_text(content, lang, incident, tz) for incident in mine[:3]]
+    messages.append(content.text("disaster.shelter_hint", lang))
+    reply(*messages[:5], quick=chips)

@@ -1,0 +1,71 @@
+"""避難所: the nearest open evacuation sites for the hazard at hand, from a shared location.
+
+A site is designated for some hazards only (bot/disaster/shelters.py), so while an
+incident is active only sites that are open AND designated for its hazard are offered;
+the nearest comes with a LINE location message (one tap opens the map). With nothing
+declared, the nearest designated sites are listed for the resident to know in advance,
+saying plainly that none is open. A location sent outside any conversation comes here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.content.models import IntentContent
+from bot.disaster import incidents as inc
+from bot.disaster.shelters import nearest, shelters_of
+from bot.messages import ShareLocation
+from bot.router import Intent
+
+from .childcare import distance_text
+from .menu import menu_chip
+
+SHOWN = 3
+
+intent = Intent("shelters", content=IntentContent, texts=[
+    "ask_location", "open_near", "none_open_near", "designated_near", "line", "open_in_district", "nothing_open",
+])
+
+
+@intent.entry
+def ask_location(reply, content, lang, resident, session, now):
+    active = inc.concerning(inc.seen_by(session, resident, now), resident.district)
+    messages: list[Any] = []
+    if active and resident.district:
+        sites = shelters_of(content)
+        names = [s.name for s in (sites.get(i) for i in sorted(inc.open_shelter_ids(active))) if s
+                 and s.district == resident.district]
+        if names:
+            joiner = ", " if lang == "en" else "、"
+            district = content["settings"].district(resident.district)
+            messages.append(content.text("shelters.open_in_district", lang, district=district.name.get(lang),
+                                         shelters=joiner.join(names)))
+    messages.append(content.text("shelters.ask_location", lang))
+    reply(*messages, quick=[ShareLocation(content["disaster"].labels["location"].get(lang)), menu_chip(content, lang)])
+
+
+@intent.on("location")
+def nearest_shelters(reply, content, lang, resident, session, now, location):
+    lat, lon = float(location["latitude"]), float(location["longitude"])
+    sites = shelters_of(content).shelters
+    active = inc.seen_by(session, resident, now)
+    if active:
+        mine = inc.concerning(active, resident.district) or active
+        hazard = mine[0].hazard
+        found = nearest(sites, lat, lon, hazard=hazard, open_ids=inc.open_shelter_ids(active), limit=SHOWN)
+        hazard_name = inc.hazard_name(content, lang, hazard)
+        if found:
+            header = content.text("shelters.open_near", lang, hazard=hazard_name)
+        else:
+            header = content.text("shelters.none_open_near", lang, hazard=hazard_name)
+            found = nearest(sites, lat, lon, hazard=hazard, limit=SHOWN)
+    else:
+        header = content.text("shelters.nothing_open", lang) + "\n" + content.text("shelters.designated_near", lang)
+        found = nearest(sites, lat, lon, limit=SHOWN)
+    lines = [content.text("shelters.line", lang, n=n, name=site.name, distance=distance_text(metres),
+                          hazards=("・" if lang != "en" else ", ").join(
+                              inc.hazard_name(content, lang, h) for h in site.hazards))
+             for n, (site, metres) in enumerate(found, start=1)]
+    cards = [{"type": "location", "title": site.name[:100], "address": site.address[:100],
+              "latitude": site.lat, "longitude": site.lon} for site, _ in found]
+    reply("\n".join([header, *lines]), *cards, quick=[menu_chip(content, lang)])
