@@ -75,6 +75,28 @@ def create_push(session: Session, *, source_key: str, kind: str, messages: Mappi
     return push_id
 
 
+LINE_BROADCAST = "line-broadcast"
+
+
+def create_line_broadcast(session: Session, *, source_key: str, messages: Sequence[dict[str, Any]], now: datetime,
+                          audience: int, urgent: bool = True) -> int | None:
+    """A push to every friend of the account through LINE's broadcast endpoint (it reaches
+    friends who never wrote to the bot too): one batch, no recipient rows; `audience` is
+    the estimate shown as its size (LINE does not say how many it reached). None when
+    `source_key` was pushed before."""
+    to_models(messages)
+    push_id = session.scalar(insert_for(session, Push).values(
+        source_key=source_key, kind=LINE_BROADCAST, urgent=urgent, messages={"*": list(messages)},
+        segment={"everyone": True}, created_at=now, recipients_total=audience, sent_count=0, failed_count=0,
+    ).on_conflict_do_nothing(index_elements=["source_key"]).returning(Push.id))
+    if push_id is None:
+        return None
+    session.add(PushBatch(push_id=push_id, language="*", batch_no=0, urgent=urgent, status="pending",
+                          recipient_count=audience, attempts=0, next_attempt_at=now))
+    session.flush()
+    return push_id
+
+
 def to_residents(line_user_ids: Sequence[str]) -> Select:
     return select(Resident.id).where(Resident.line_user_id.in_(list(line_user_ids)))
 
@@ -152,6 +174,8 @@ def claim(session: Session, now: datetime, *, quiet: bool, lease: timedelta) -> 
 def send(session: Session, messenger: Messenger, batch: PushBatch, now: datetime) -> str:
     """Send one claimed batch and record the outcome: sent, failed or pending (retry)."""
     push = session.get(Push, batch.push_id)
+    if push.kind == LINE_BROADCAST:
+        return _send_broadcast(session, messenger, batch, push, now)
     user_ids = list(session.scalars(
         select(Resident.line_user_id).join(PushRecipient, PushRecipient.resident_id == Resident.id)
         .where(PushRecipient.push_id == batch.push_id, PushRecipient.language == batch.language,
@@ -176,6 +200,23 @@ def send(session: Session, messenger: Messenger, batch: PushBatch, now: datetime
         log.error("push %s batch %s failed: %s", push.id, batch.batch_no, err)
         return _finish(session, batch, push, "failed", now, failed=len(user_ids), error=str(err))
     return _finish(session, batch, push, "sent", now, sent=len(user_ids))
+
+
+def _send_broadcast(session: Session, messenger: Messenger, batch: PushBatch, push: Push, now: datetime) -> str:
+    try:
+        messenger.broadcast(push.messages["*"], retry_key(push, batch))
+    except LineError as err:
+        if err.already_accepted:
+            return _finish(session, batch, push, "sent", now, sent=batch.recipient_count)
+        if err.retryable and batch.attempts < MAX_ATTEMPTS:
+            batch.status, batch.error = "pending", str(err)
+            batch.next_attempt_at = now + backoff(batch.attempts)
+            session.commit()
+            log.warning("broadcast %s deferred (attempt %s): %s", push.id, batch.attempts, err)
+            return "pending"
+        log.error("broadcast %s failed: %s", push.id, err)
+        return _finish(session, batch, push, "failed", now, failed=batch.recipient_count, error=str(err))
+    return _finish(session, batch, push, "sent", now, sent=batch.recipient_count)
 
 
 def _finish(session: Session, batch: PushBatch, push: Push, status: str, now: datetime, *, sent: int = 0,

@@ -7,7 +7,7 @@ from bot import models  # noqa: F401 - registers the tables on Base.metadata
 from bot import large_waste  # noqa: F401 - the large-waste booking tables
 from bot import childcare  # noqa: F401 - childcare places and follows
 from bot.admin import models as admin_models  # noqa: F401 - staff users, audit log, login attempts
-from bot.disaster import incidents  # noqa: F401 - disaster incidents
+from bot.disaster import incidents, broadcasts  # noqa: F401 - disaster incidents and broadcasts
 
 config = context.config
 target_metadata = Base.metadata

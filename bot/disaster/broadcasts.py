@@ -1,0 +1,226 @@
+"""Broadcasts from the disaster desk: composed, previewed, approved by a second person, sent once.
+
+    compose (a template of content/disaster.yaml, filled with an incident's fields, each
+    language editable) -> target (all friends, districts, or a named segment)
+    -> preview (the messages per language and how many residents) -> submit
+    -> approve by another desk user   |  or a lead sends alone, with a written reason
+    -> sent: one urgent push through the durable delivery (bot/delivery.py)
+
+Every transition is one conditional UPDATE on the broadcast's status, and the push's
+source key is the broadcast's id, so a re-submitted form, a double click or two desk
+users approving at the same moment send it once. In training mode the push goes only
+to residents flagged as testers, and every message starts with 【訓練】.
+
+"All friends" goes through LINE's broadcast endpoint (it also reaches friends who never
+wrote to the bot); districts and segments are multicasts to the residents who
+registered them, each in the language they chose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal, Sequence
+
+from sqlalchemy import JSON, Boolean, Integer, String, Text as SqlText, func, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .. import delivery, segments
+from ..content.models import LANGUAGES
+from ..content.store import Content, _Keep
+from ..db import Base, UTCDateTime
+from ..models import Resident
+from .incidents import Incident, district_names, hazard_name, level_name
+from .shelters import shelters_of
+
+Target = Literal["all", "districts", "segment"]
+TRAINING_MARK = "【訓練】"
+STATUSES = ("pending", "sent", "rejected", "cancelled")
+
+
+class Broadcast(Base):
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_key: Mapped[str] = mapped_column(String(64), unique=True)   # the compose form: re-submitted, one row
+    incident_id: Mapped[int | None] = mapped_column(Integer)
+    template: Mapped[str] = mapped_column(String(64))
+    texts: Mapped[dict[str, str]] = mapped_column(JSON)              # language -> text, as approved
+    target: Mapped[str] = mapped_column(String(16))                  # all | districts | segment
+    districts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    segment: Mapped[str | None] = mapped_column(String(64))
+    training: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    audience: Mapped[int] = mapped_column(Integer, default=0)       # the count shown at preview
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    alone_reason: Mapped[str | None] = mapped_column(SqlText)        # a lead who sent without a second person
+    push_id: Mapped[int | None] = mapped_column(Integer)
+
+
+# -- composing -------------------------------------------------------------------------------------
+def fill(content: Content, template_id: str, incident: Incident | None) -> dict[str, str]:
+    """The template's text per language, with the incident's fields filled in."""
+    template = content["disaster"].template(template_id)
+    if template is None:
+        raise ValueError(f"unknown template {template_id!r}")
+    out = {}
+    for lang in LANGUAGES:
+        values: dict[str, Any] = {}
+        if incident is not None:
+            sites = shelters_of(content)
+            joiner = ", " if lang == "en" else "、"
+            values = {"level": incident.level, "level_name": level_name(content, lang, incident.level),
+                      "hazard": hazard_name(content, lang, incident.hazard),
+                      "districts": district_names(content, lang, incident.districts),
+                      "shelters": joiner.join(s.name for i in incident.shelters if (s := sites.get(i))) or "-",
+                      "status": incident.status_in(lang)}
+        out[lang] = template.text.get(lang).format_map(_Keep(values))
+    return out
+
+
+@dataclass(frozen=True)
+class Audience:
+    target: Target
+    districts: tuple[str, ...] = ()
+    segment: str | None = None
+    training: bool = False
+
+    def check(self, content: Content) -> None:
+        known = {d.id for d in content["settings"].districts}
+        if self.target == "districts":
+            if not self.districts:
+                raise ValueError("choose at least one district")
+            unknown = [d for d in self.districts if d not in known]
+            if unknown:
+                raise ValueError(f"unknown districts: {', '.join(unknown)}")
+        elif self.target == "segment":
+            if self.segment not in content["segments"].segments:
+                raise ValueError(f"unknown segment {self.segment!r} (content/segments.yaml)")
+        elif self.target != "all":
+            raise ValueError(f"unknown target {self.target!r}")
+
+    def recipients(self, content: Content, on: date):
+        """SELECT of resident ids (training: testers only, wherever they live)."""
+        if self.training:
+            return select(Resident.id).where(Resident.following.is_(True), Resident.tester.is_(True))
+        if self.target == "districts":
+            return segments.recipients(segments.Segment(districts=list(self.districts)), on)
+        if self.target == "segment":
+            return segments.recipients(content["segments"].segments[self.segment], on)
+        return segments.recipients(segments.Segment(everyone=True), on)
+
+    def count(self, session: Session, content: Content, on: date) -> int:
+        return session.scalar(select(func.count()).select_from(self.recipients(content, on).subquery())) or 0
+
+    def via_line_broadcast(self) -> bool:
+        return self.target == "all" and not self.training
+
+
+def messages_for(texts: dict[str, str], training: bool) -> dict[str, list[dict[str, Any]]]:
+    mark = TRAINING_MARK if training else ""
+    return {lang: [{"type": "text", "text": f"{mark}{texts[lang]}"[:5000]}] for lang in LANGUAGES}
+
+
+def preview(session: Session, content: Content, texts: dict[str, str], audience: Audience, on: date) -> dict[str, Any]:
+    """What the desk sees before submitting: the messages per language, and the count."""
+    audience.check(content)
+    missing = [lang for lang in LANGUAGES if not (texts.get(lang) or "").strip()]
+    if missing:
+        raise ValueError(f"write the message in every language (missing: {', '.join(missing)})")
+    return {"messages": messages_for(texts, audience.training), "count": audience.count(session, content, on),
+            "line_broadcast": audience.via_line_broadcast()}
+
+
+def submit(session: Session, content: Content, *, form_key: str, template: str, texts: dict[str, str],
+           audience: Audience, incident_id: int | None, by: str, now: datetime, on: date) -> tuple[Broadcast, bool]:
+    """Store the broadcast for approval; (broadcast, created). The same form submitted again
+    returns the first one and creates nothing."""
+    existing = session.scalars(select(Broadcast).where(Broadcast.form_key == form_key)).first()
+    if existing is not None:
+        return existing, False
+    shown = preview(session, content, texts, audience, on)
+    row = Broadcast(form_key=form_key, incident_id=incident_id, template=template,
+                    texts={lang: texts[lang].strip() for lang in LANGUAGES}, target=audience.target,
+                    districts=list(audience.districts), segment=audience.segment, training=audience.training,
+                    status="pending", audience=shown["count"], created_by=by, created_at=now)
+    session.add(row)
+    session.flush()
+    return row, True
+
+
+class NotAllowed(Exception):
+    """The action is refused (wrong state, the author approving their own, no reason given)."""
+
+
+def audience_of(row: Broadcast) -> Audience:
+    return Audience(row.target, tuple(row.districts or ()), row.segment, row.training)
+
+
+def approve(session: Session, content: Content, row: Broadcast, *, by: str, now: datetime, on: date,
+            alone_reason: str | None = None, is_lead: bool = False) -> int | None:
+    """Send it: by a second desk user, or by a lead alone with a written reason.
+
+    Returns the push id, or None when someone else decided first (nothing sent twice)."""
+    if row.created_by == by:
+        if not is_lead:
+            raise NotAllowed("a second desk user must approve (a lead may send alone, with a reason)")
+        if not (alone_reason or "").strip():
+            raise NotAllowed("write why this is sent without a second person")
+    taken = session.execute(
+        update(Broadcast).where(Broadcast.id == row.id, Broadcast.status == "pending")
+        .values(status="sent", decided_by=by, decided_at=now,
+                alone_reason=(alone_reason or "").strip() or None if row.created_by == by else None)
+        .execution_options(synchronize_session=False))
+    if not taken.rowcount:
+        return None
+    audience = audience_of(row)
+    messages = messages_for(row.texts, row.training)
+    key = f"broadcast:{row.id}"
+    if audience.via_line_broadcast():
+        together = [m for lang in ("ja", "easy_ja", "en") for m in messages[lang]]
+        push_id = delivery.create_line_broadcast(session, source_key=key, messages=together, now=now,
+                                                 audience=audience.count(session, content, on))
+    else:
+        push_id = delivery.create_push(session, source_key=key, kind="broadcast", messages=messages,
+                                       recipients=audience.recipients(content, on), now=now, urgent=True,
+                                       segment={"target": row.target, "districts": row.districts,
+                                                "segment": row.segment, "training": row.training})
+    session.execute(update(Broadcast).where(Broadcast.id == row.id).values(push_id=push_id)
+                    .execution_options(synchronize_session=False))
+    return push_id
+
+
+def reject(session: Session, row: Broadcast, *, by: str, now: datetime, status: str = "rejected") -> bool:
+    """Reject (another desk user) or cancel (its author); False when already decided."""
+    taken = session.execute(
+        update(Broadcast).where(Broadcast.id == row.id, Broadcast.status == "pending")
+        .values(status=status, decided_by=by, decided_at=now).execution_options(synchronize_session=False))
+    return bool(taken.rowcount)
+
+
+def progress(session: Session, push_id: int | None) -> dict[str, int]:
+    """sent / failed / pending recipients of a broadcast's push, for the progress bar."""
+    from ..models import Push
+
+    push = session.get(Push, push_id) if push_id else None
+    if push is None:
+        return {"total": 0, "sent": 0, "failed": 0, "pending": 0, "percent": 0}
+    total = push.recipients_total
+    done = push.sent_count + push.failed_count
+    percent = 100 if total == 0 and _all_batches_done(session, push.id) else (100 * done // total if total else 0)
+    return {"total": total, "sent": push.sent_count, "failed": push.failed_count, "pending": max(0, total - done),
+            "percent": percent}
+
+
+def _all_batches_done(session: Session, push_id: int) -> bool:
+    from ..models import PushBatch
+
+    return not session.scalar(select(func.count()).select_from(PushBatch)
+                              .where(PushBatch.push_id == push_id, PushBatch.status.in_(("pending", "sending"))))
+
+
+def pending(session: Session) -> Sequence[Broadcast]:
+    return session.scalars(select(Broadcast).where(Broadcast.status == "pending").order_by(Broadcast.id)).all()

@@ -1,0 +1,171 @@
+"""災害情報 and 避難所: residents in and out of an incident, the nearest open shelter, and
+the disaster rich menu switched on LINE while any incident is active."""
+
+import math
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from bot import richmenu
+from bot.disaster import incidents as inc
+from bot.disaster.mode import sync_menu
+from bot.models import Resident
+from tests.conftest import quick_labels, texts
+
+CONTENT = Path(__file__).resolve().parents[2] / "content"
+SHELTERS = yaml.safe_load((CONTENT / "disaster" / "shelters.yaml").read_text(encoding="utf-8"))["shelters"]
+STATUS = {"ja": "川の水位が上がっています。", "en": "The river is rising.", "easy_ja": "かわの みずが ふえて います。"}
+
+
+def haversine(lat1, lon1, lat2, lon2):
+    """Written out again on purpose: the check must not share the code it checks."""
+    r = 6371.0088
+    a = (math.sin(math.radians(lat2 - lat1) / 2) ** 2
+         + math.cos(math.radians(lat1)) * math.cos(math.radians(lat2)) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def resident_in(chat, services, district, name="住民", tester=False):
+    person = chat.resident(name)
+    person.says("こんにちは")
+    with services.sessions() as s:
+        resident = s.scalars(select(Resident).where(Resident.line_user_id == person.user_id)).one()
+        resident.district, resident.consented_at, resident.tester = district, services.now(), tester
+        s.commit()
+    person.received()
+    return person
+
+
+def declare(services, districts, *, hazard="flood", level=4, shelters=None, training=False):
+    flood_sites = [s["id"] for s in SHELTERS if hazard in s["hazards"] and s["district"] in districts]
+    with services.sessions() as s:
+        incident = inc.declare(s, hazard=hazard, level=level, districts=districts,
+                               shelters=flood_sites if shelters is None else shelters, status=STATUS, by="desk-a",
+                               now=services.now() - timedelta(minutes=1), training=training)
+        s.commit()
+        return incident.id
+
+
+def end(services, incident_id):
+    with services.sessions() as s:
+        inc.end(s.get(inc.Incident, incident_id), services.now())
+        s.commit()
+
+
+def test_nothing_active(chat, services):
+    hanako = resident_in(chat, services, "kita")
+    [answer] = hanako.says("災害情報")
+    assert answer["text"] == "いま、北区に出ている災害情報はありません。"
+    assert answer["quickReply"]["items"][0]["action"]["type"] == "location"
+
+
+def test_an_incident_for_two_districts_in_and_out_of_them(chat, services):
+    hanako, jiro, saburo = (resident_in(chat, services, d, n) for d, n in (("kita", "花子"), ("minato", "次郎"),
+                                                                            (None, "三郎")))
+    incident = declare(services, ["kita", "chuo"])
+    info, hint = hanako.says("災害情報")
+    assert info["text"].startswith("【警戒レベル4 避難指示】洪水\n対象: 北区・中央区\n川の水位が上がっています。")
+    assert "開いている避難所: " in info["text"]
+    assert hint["text"].startswith("位置情報を送ると")
+    elsewhere, info, _ = jiro.says("災害情報")
+    assert elsewhere["text"] == "お住まいの港区には出ていませんが、市内では次の情報が出ています。"
+    assert texts(saburo.says("災害情報"))[0].startswith("お住まいの区を「設定」で登録すると")
+
+    # disaster mode: every other answer starts with the one-line notice
+    banner, menu = hanako.says("メニュー")
+    assert banner["text"] == "⚠【警戒レベル4 避難指示】北区・中央区（洪水）。くわしくは「災害情報」"
+    assert menu["type"] == "flex"
+    end(services, incident)
+    [menu] = hanako.says("メニュー")
+    assert menu["type"] == "flex"
+    assert hanako.says("災害情報")[0]["text"] == "いま、北区に出ている災害情報はありません。"
+
+
+def test_a_full_reply_gets_the_notice_on_its_first_text(chat, services):
+    from bot.dispatch import with_banner
+
+    five = [{"type": "text", "text": str(n)} for n in range(5)]
+    assert with_banner("⚠", five)[0]["text"] == "⚠\n\n0" and len(with_banner("⚠", five)) == 5
+    assert with_banner("⚠", five[:2])[0] == {"type": "text", "text": "⚠"}
+
+
+@pytest.mark.parametrize("where", [(34.735, 135.500), (34.700, 135.505), (34.6900, 135.4900)])
+def test_nearest_open_shelter_for_the_hazard_agrees_with_brute_force(chat, services, where):
+    lat, lon = where
+    hanako = resident_in(chat, services, "kita")
+    opened = [s["id"] for s in SHELTERS if s["district"] in ("kita", "chuo")][::2]  # half of them opened
+    declare(services, ["kita", "chuo"], hazard="earthquake", level=4, shelters=opened)
+    answer, *cards = hanako.sends_location(lat, lon)
+    suitable = [s for s in SHELTERS if s["id"] in opened and "earthquake" in s["hazards"]]
+    ranked = sorted(suitable, key=lambda s: (haversine(lat, lon, s["lat"], s["lon"]), s["id"]))[:3]
+    assert answer["text"].startswith("近くの開いている避難所（地震に対応）:")
+    lines = answer["text"].splitlines()[1:]
+    assert [line.split(". ", 1)[1].split("（約")[0] for line in lines] == [s["name"] for s in ranked]
+    assert [(c["type"], c["title"], c["latitude"], c["longitude"]) for c in cards] == \
+        [("location", s["name"], s["lat"], s["lon"]) for s in ranked]
+    km = haversine(lat, lon, ranked[0]["lat"], ranked[0]["lon"])
+    shown = lines[0].split("（約")[1].split("）")[0]
+    shown_km = float(shown[:-2]) if shown.endswith("km") else float(shown[:-1]) / 1000
+    assert abs(shown_km - km) <= 0.06
+
+
+def test_a_site_not_designated_for_the_hazard_is_never_offered(chat, services):
+    hanako = resident_in(chat, services, "kita")
+    not_for_floods = [s for s in SHELTERS if "flood" not in s["hazards"] and s["district"] == "kita"]
+    for_floods = [s for s in SHELTERS if "flood" in s["hazards"] and s["district"] == "kita"]
+    declare(services, ["kita"], hazard="flood", shelters=[s["id"] for s in not_for_floods + for_floods[:1]])
+    site = not_for_floods[0]
+    answer, *cards = hanako.sends_location(site["lat"], site["lon"])  # standing right at it
+    assert site["name"] not in answer["text"]
+    assert cards[0]["title"] == for_floods[0]["name"]
+
+
+def test_shelters_without_any_incident_are_the_designated_ones(chat, services):
+    taro = resident_in(chat, services, "chuo")
+    [ask] = taro.says("避難所")
+    assert ask["text"].startswith("いまいる場所の位置情報を送ってください")
+    assert ask["quickReply"]["items"][0]["action"] == {"type": "location", "label": "位置情報を送る"}
+    answer, *cards = taro.sends_location(34.695, 135.500)
+    assert answer["text"].startswith("いま開いている避難所はありません（災害情報は出ていません）。")
+    ranked = sorted(SHELTERS, key=lambda s: (haversine(34.695, 135.5, s["lat"], s["lon"]), s["id"]))
+    assert [c["title"] for c in cards] == [s["name"] for s in ranked[:3]]
+
+
+def test_training_is_seen_by_testers_only(chat, services):
+    staff = resident_in(chat, services, "kita", "職員", tester=True)
+    hanako = resident_in(chat, services, "kita", "花子")
+    declare(services, ["kita"], training=True)
+    assert hanako.says("災害情報")[0]["text"] == "いま、北区に出ている災害情報はありません。"
+    assert len(hanako.says("メニュー")) == 1  # no notice
+    assert staff.says("災害情報")[0]["text"].startswith("【訓練】これは訓練用の情報です。")
+    assert staff.says("メニュー")[0]["text"].startswith("【訓練】⚠【警戒レベル4 避難指示】北区")
+
+
+@pytest.mark.contract
+def test_disaster_mode_switches_the_rich_menu_by_alias_and_back(chat, services, line):
+    created = richmenu.sync(services.messenger, services.content.current())
+    hanako = line.add_user("花子")
+    assert line.menu_shown_to(hanako)["richMenuId"] == created["main"]
+    assert sync_menu(services) is None  # nothing to change
+    incident = declare(services, ["kita", "chuo"])
+    assert sync_menu(services) == "disaster"
+    shown = line.menu_shown_to(hanako)
+    assert shown["richMenuId"] == created["disaster"]
+    assert [a["action"]["data"] for a in shown["richMenu"]["areas"]][:2] == ["action=disaster", "action=shelters"]
+    assert sync_menu(services) is None  # already there
+    second = declare(services, ["minato"], hazard="tsunami", level=5)
+    end(services, incident)
+    assert sync_menu(services) is None  # one incident is still active
+    end(services, second)
+    assert sync_menu(services) == "main"
+    assert line.menu_shown_to(hanako)["richMenuId"] == created["main"]
+
+
+@pytest.mark.contract
+def test_a_training_incident_does_not_switch_the_menu_for_everyone(chat, services, line):
+    richmenu.sync(services.messenger, services.content.current())
+    declare(services, ["kita"], training=True)
+    assert sync_menu(services) is None
