@@ -11,8 +11,9 @@ def test_menu_by_keyword_shows_every_service_as_a_button(chat):
     [menu] = hanako.says("メニュー")
     assert menu["type"] == "flex"
     buttons = menu["contents"]["footer"]["contents"]
-    assert [b["action"]["data"] for b in buttons] == ["action=help", "action=large_waste", "action=contact", "action=language",
-                                                             "action=settings"]
+    assert [b["action"]["data"] for b in buttons] == [
+        "action=help", "action=large_waste", "action=childcare", "action=disaster", "action=shelters", "action=contact",
+        "action=language", "action=settings"]
 
 
 def test_help_in_the_way_people_type_it(chat):
@@ -69,10 +70,11 @@ def test_sticker_gets_please_use_text_or_the_menu(chat):
     assert "スタンプ" in answer["text"]
 
 
-def test_location_without_a_location_service_is_acknowledged(chat):
+def test_a_location_out_of_the_blue_gets_the_nearest_evacuation_sites(chat):
     taro = chat.resident()
-    [answer] = taro.sends_location(34.5733, 135.4830)
-    assert "位置情報" in answer["text"]
+    answer, *cards = taro.sends_location(34.5733, 135.4830)
+    assert answer["text"].startswith("いま開いている避難所はありません")
+    assert [c["type"] for c in cards] == ["location"] * 3
 
 
 def test_follow_greets_and_block_forgets_the_resident(chat, services):
