@@ -23,7 +23,6 @@ same bytes (the sample content is checked that way against its CSV files).
 from __future__ import annotations
 
 import math
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -36,7 +35,8 @@ from pydantic import ValidationError
 
 from ..childcare import AGE_CLASSES, FacilitiesFile, Facility, VacanciesFile
 from .csvfiles import CsvError, CsvTable, Report, clean, decode, normalize_header, read_csv
-from .five374 import ImportFailed, _Dumper, _first_error, write
+from .five374 import ImportFailed, _first_error
+from .yamlout import ContentDumper, write_file as _write_file
 
 __all__ = ["ImportFailed", "import_facilities", "import_vacancies", "parse_ages", "classify", "parse_as_of",
            "parse_places", "render_facilities", "render_vacancies", "load_wards", "load_facilities",
@@ -565,7 +565,7 @@ class _FlowMap(dict):
     """A short mapping written on one line: {0: 0, 1: 2}."""
 
 
-class _ChildcareDumper(_Dumper):
+class _ChildcareDumper(ContentDumper):
     pass
 
 
@@ -622,8 +622,7 @@ def _check(model, text: str) -> None:
 def write_file(text: str, out: Path) -> None:
     """Written whole or not at all (a temporary file renamed over the old one), readable
     by the bot's processes (the temporary file is created owner-only)."""
-    write({Path(out).name: text}, Path(out).parent)
-    os.chmod(out, 0o644)
+    _write_file(text, Path(out))
 
 
 # -- whole files, for the command --------------------------------------------------------------

@@ -28,9 +28,7 @@ written to temporary files and renamed over the old ones.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -42,6 +40,7 @@ from pydantic import ValidationError
 
 from ..garbage.models import AreasFile, CalendarFile, CategoriesFile, DayRule, Area, Category, Item, ItemsFile
 from .csvfiles import CsvError, CsvTable, Report, clean, clean_text, read_csv
+from .yamlout import ContentDumper, write_together
 
 FILES = ("description.csv", "area_days.csv", "target.csv", "center.csv", "remarks.csv")
 OUTPUTS = ("categories.yaml", "items.yaml", "areas.yaml", "calendar.yaml")
@@ -558,16 +557,6 @@ def _first_error(exc: ValidationError) -> str:
 
 
 # -- writing ------------------------------------------------------------------------------------
-class _Dumper(yaml.SafeDumper):
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        return super().increase_indent(flow, False)  # list items indented under their key
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
-
-
-_Dumper.add_representer(str, _represent_str)
 
 MODELS = {"categories.yaml": CategoriesFile, "items.yaml": ItemsFile, "areas.yaml": AreasFile,
           "calendar.yaml": CalendarFile}
@@ -587,7 +576,7 @@ def render(conv: Conversion, source: str, today: date) -> dict[str, str]:
                   "# Re-importing replaces this file; see the import's output for the rows it left out."]
         if name in ("areas.yaml", "items.yaml"):
             header += legend
-        body = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False,
+        body = yaml.dump(data, Dumper=ContentDumper, allow_unicode=True, sort_keys=False, default_flow_style=False,
                          width=10_000, indent=2)
         texts[name] = "\n".join(header) + "\n" + body
     _check(texts)
@@ -608,25 +597,6 @@ def _check(texts: dict[str, str]) -> None:
         raise ImportFailed(f"the converted data refer to unknown ids: {', '.join(wrong)}")
 
 
-def write(texts: dict[str, str], out_dir: Path) -> None:
-    """Write all files or none: temporary files first, then renamed over the old ones."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    temps: dict[str, str] = {}
-    try:
-        for name, text in texts.items():
-            handle, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out)
-            temps[name] = temp
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
-                file.write(text)
-        for name, temp in temps.items():
-            os.replace(temp, out / name)
-    finally:
-        for temp in temps.values():
-            if os.path.exists(temp):
-                os.unlink(temp)
-
-
 def import_5374(src_dir: Path, out_dir: Path | None, today: date | None = None) -> Conversion:
     """Read, convert, validate and (when out_dir is given) write. Raises ImportFailed when
     there is nothing usable; the conversion's report lists every problem either way."""
@@ -637,5 +607,5 @@ def import_5374(src_dir: Path, out_dir: Path | None, today: date | None = None) 
         exc.conversion = conv
         raise
     if out_dir is not None:
-        write(texts, Path(out_dir))
+        write_together(texts, Path(out_dir))
     return conv

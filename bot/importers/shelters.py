@@ -37,9 +37,7 @@ against SheltersFile; then it is written to a temporary file renamed over the ol
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +48,7 @@ from pydantic import ValidationError
 
 from ..disaster.shelters import HAZARDS, Shelter, SheltersFile
 from .csvfiles import CsvTable, Report, Row, clean, clean_text, read_csv
+from .yamlout import ContentDumper, write_file
 
 SKIPPED = "row skipped"   # every message about a row left out ends so (the summary counts them)
 
@@ -387,26 +386,17 @@ def summary(shelters: list[dict], report: Report) -> str:
 
 
 # -- writing --------------------------------------------------------------------------------------
-class _Dumper(yaml.SafeDumper):
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        return super().increase_indent(flow, False)  # list items indented under their key
-
-
-_Dumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
-    "tag:yaml.org,2002:str", value, style="|" if "\n" in value else None))
-
-
 def render(shelters: list[dict], source: str) -> str:
     """The text of shelters.yaml, checked by loading it back through SheltersFile.
     `source` is named in the header comment: give the file's name, not a path, so that
     re-importing the same file writes the same text."""
     legend = ", ".join(f"{hazard} {ja}" for hazard, ja in HAZARDS.items())
-    header = [f"# 指定緊急避難場所 (designated emergency evacuation sites), written by `citybot import shelters`",
+    header = ["# 指定緊急避難場所 (designated emergency evacuation sites), written by `citybot import shelters`",
               f"# from {source}. Re-importing replaces this file; see the import's output for the rows it left out.",
               "# A site is only safe for the hazards it is designated for:",
               f"#   {legend}",
               "# district: a district id of settings.yaml; also_shelter: also a 指定避難所 (a place to stay)."]
-    body = yaml.dump({"shelters": shelters}, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+    body = yaml.dump({"shelters": shelters}, Dumper=ContentDumper, allow_unicode=True, sort_keys=False,
                      default_flow_style=None, width=10_000, indent=2)
     text = "\n".join(header) + "\n" + body
     try:
@@ -417,14 +407,5 @@ def render(shelters: list[dict], source: str) -> str:
 
 
 def write(text: str, path: Path) -> None:
-    """Write through a temporary file renamed over the old one: never half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
-            file.write(text)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    """Written whole or not at all, readable by every process."""
+    write_file(text, path)
