@@ -255,6 +255,7 @@ def demo(ctx: click.Context, host: str, port: int, fake_port: int) -> None:
     app = create_app(config)
     svc = app.extensions["citybot"]
     menus = rm.sync(svc.messenger, svc.content.current())
+    staff = _demo_staff(svc)
     from .scheduler import Clock
     from .worker import Worker
 
@@ -267,6 +268,7 @@ def demo(ctx: click.Context, host: str, port: int, fake_port: int) -> None:
     click.echo(f"fake LINE platform: {fake.url}  (rich menus: {', '.join(menus)})")
     click.echo(f"webhook:            {url}/callback")
     click.echo(f"simulator:          {url}/simulator/")
+    click.echo(f"staff web UI:       {url}/admin/  (demo accounts {', '.join(staff)}; password {DEMO_PASSWORD})")
     click.echo("Open the simulator URL in a browser; Ctrl-C stops everything.")
     sys.stdout.flush()
     try:
@@ -279,6 +281,29 @@ def demo(ctx: click.Context, host: str, port: int, fake_port: int) -> None:
         server.shutdown()
         svc.close()
         fake.stop()
+
+
+DEMO_PASSWORD = "citybot-demo"
+DEMO_STAFF = {"desk-a": "desk", "desk-b": "desk", "editor": "editor", "viewer": "viewer", "admin": "admin"}
+
+
+def _demo_staff(svc) -> list[str]:
+    """Staff accounts to try /admin with on a demo machine (never in production)."""
+    from sqlalchemy import select
+
+    from .admin.auth import hash_password
+    from .admin.models import StaffUser
+
+    if svc.config.env == "production":
+        return []
+    with svc.sessions() as session:
+        existing = set(session.scalars(select(StaffUser.name)))
+        for name, role in DEMO_STAFF.items():
+            if name not in existing:
+                session.add(StaffUser(name=name, role=role, password_hash=hash_password(DEMO_PASSWORD),
+                                      disabled=False, created_at=svc.now()))
+        session.commit()
+    return list(DEMO_STAFF)
 
 
 def _free_port(host: str, preferred: int) -> int:

@@ -107,6 +107,9 @@ class Config:
     unfollow_grace_hours: float = setting("UNFOLLOW_GRACE_HOURS", 0.0,
                                           "keep a blocking resident's data this long in case they come "
                                           "back; 0 deletes at once")
+    tester_code: str = setting("TESTER_CODE", "",
+                               "staff phones become testers (they get training broadcasts, 【訓練】) by "
+                               "sending 「訓練登録 CODE」 in the chat; empty turns this off")
     log_level: str = setting("LOG_LEVEL", "INFO", "logging level")
     openapi_dir: str = setting("LINE_OPENAPI_DIR", str(PROJECT_ROOT / "bot" / "fakeline" / "openapi"),
                                "LINE's OpenAPI specs the fake platform validates against")

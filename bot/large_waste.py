@@ -349,17 +349,25 @@ def due_on(session: Session, day: date) -> list[LargeWasteBooking]:
 EXPORT_COLUMNS = ("number", "area", "date", "place", "items", "total_fee", "status")
 
 
-def export_rows(session: Session, day: date, area: str | None = None) -> list[dict[str, Any]]:
-    """A day's bookings for the collection crews: no resident ids, no LINE user ids."""
+def bookings_on(session: Session, day: date, area: str | None = None) -> list[LargeWasteBooking]:
+    """A day's bookings (cancelled ones too), by area and number: what the crews' list
+    and the staff page (/admin/bookings) show."""
     query = select(LargeWasteBooking).where(LargeWasteBooking.date == day)
     if area:
         query = query.where(LargeWasteBooking.area == area)
-    rows = []
-    for b in session.scalars(query.order_by(LargeWasteBooking.area, LargeWasteBooking.number)):
-        rows.append({"number": b.number, "area": b.area, "date": b.date.isoformat(), "place": b.place,
-                     "items": "; ".join(f"{i['name']} x{i['quantity']}" for i in b.items),
-                     "total_fee": b.total_fee, "status": b.status})
-    return rows
+    return list(session.scalars(query.order_by(LargeWasteBooking.area, LargeWasteBooking.number)))
+
+
+def export_row(b: LargeWasteBooking) -> dict[str, Any]:
+    """One booking as the export writes it: no resident ids, no LINE user ids."""
+    return {"number": b.number, "area": b.area, "date": b.date.isoformat(), "place": b.place,
+            "items": "; ".join(f"{i['name']} x{i['quantity']}" for i in b.items),
+            "total_fee": b.total_fee, "status": b.status}
+
+
+def export_rows(session: Session, day: date, area: str | None = None) -> list[dict[str, Any]]:
+    """A day's bookings for the collection crews: no resident ids, no LINE user ids."""
+    return [export_row(b) for b in bookings_on(session, day, area)]
 
 
 def write_csv(rows: list[dict[str, Any]], out) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import parse_qsl
 
 from rapidfuzz import fuzz, process
@@ -255,14 +255,10 @@ class Router:
         hit = index.exact.get(norm)
         if hit:
             return self._entry(hit[0], "keyword", keyword=hit[1])
-        contained: dict[str, str] = {}
-        for key in index.longest_first:  # an intent's own keywords first: they say what the message is about
-            if key in norm:
-                contained.setdefault(*index.exact[key])
+        # an intent's own keywords first: they say what the message is about
+        contained = _named_in(norm, index.longest_first, index.exact)
         if not contained:
-            for key in index.vocabulary_longest_first:
-                if key in norm:
-                    contained.setdefault(*index.exact[key])
+            contained = _named_in(norm, index.vocabulary_longest_first, index.exact)
         if len(contained) == 1:
             intent, keyword = next(iter(contained.items()))
             return self._entry(intent, "keyword", keyword=keyword)
@@ -397,6 +393,24 @@ def _walk(data: Any, loc: tuple = ()) -> Iterable[tuple[tuple, Any]]:
     elif isinstance(data, list):
         for index, value in enumerate(data):
             yield from _walk(value, loc + (index,))
+
+
+def _named_in(norm: str, keys_longest_first: Sequence[str], exact: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+    """intent -> keyword for the keywords the text contains. A keyword found only inside a
+    longer one already found does not count: 「訓練登録」 names one thing, not also 「登録」."""
+    found: dict[str, str] = {}
+    taken: list[tuple[int, int]] = []
+    for key in keys_longest_first:
+        start = norm.find(key)
+        spans = []
+        while start != -1:
+            spans.append((start, start + len(key)))
+            start = norm.find(key, start + 1)
+        free = [(a, b) for a, b in spans if not any(x <= a and b <= y for x, y in taken)]
+        if free:
+            taken.extend(free)
+            found.setdefault(*exact[key])
+    return found
 
 
 def check_parameters(handler: Handler, allowed: frozenset[str] = INJECTABLE) -> tuple[str, ...]:

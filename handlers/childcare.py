@@ -48,6 +48,8 @@ SHOWN = 10  # bubbles in one carousel (LINE allows 12)
 
 
 class ChildcareContent(IntentContent):
+    """content/childcare.yaml: what the search says, the facility types' names, how to apply."""
+
     apply_url: NonEmpty
     types: dict[str, Text]
     labels: dict[str, Label]
@@ -295,8 +297,8 @@ def typed_age(text: str) -> int | None:
 def find_places(reply, content, lang, resident, conversation, session, text):
     """From what is registered or typed ("北区 1歳児の保育園"): search, or ask what is missing."""
     search = Search(reply, content, lang, resident, conversation, session)
-    ward = profile.find(content["settings"].districts, text).id if text and profile.find(
-        content["settings"].districts, text) else None
+    named = profile.find(content["settings"].districts, text) if text else None
+    ward = named.id if named else None
     age = typed_age(text)
     if age is not None:
         return search.where_next(cc.cohort_for(age, search.on), ward)

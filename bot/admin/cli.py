@@ -33,24 +33,28 @@ def register_user_commands(main_group: click.Group) -> None:
     @click.argument("name")
     @click.option("--role", required=True, type=role_choice, help=roles_help)
     @click.option("--password-stdin", is_flag=True, help="read the password from the first line of stdin")
+    @click.option("--lead", is_flag=True, help="a lead (責任者): may send a disaster broadcast alone, with a reason "
+                                               "(desk or admin only)")
     @click.pass_context
-    def add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
+    def add(ctx: click.Context, name: str, role: str, password_stdin: bool, lead: bool) -> None:
         """Add a staff account (the password is asked for, hidden)."""
         from .auth import check_new_name, hash_password
         from .models import StaffUser
 
         name = _checked(check_new_name, name, "NAME")
+        if lead:
+            _check_lead_role(role)
         password = _read_password(password_stdin)
 
         def run(session: Session, at: datetime) -> None:
             if session.scalar(select(StaffUser.id).where(StaffUser.name == name)) is not None:
                 raise click.ClickException(f"there is already a staff account {name!r}")
             session.add(StaffUser(name=name, password_hash=hash_password(password), role=role, disabled=False,
-                                  created_at=at))
-            _audit(session, at, "user.add", name, {"role": role})
+                                  lead=lead, created_at=at))
+            _audit(session, at, "user.add", name, {"role": role, **({"lead": True} if lead else {})})
 
         _with_session(ctx, run)
-        click.echo(f"added {name} ({role})")
+        click.echo(f"added {name} ({role}{', lead' if lead else ''})")
 
     @users_group.command("list")
     @click.pass_context
@@ -65,7 +69,7 @@ def register_user_commands(main_group: click.Group) -> None:
             for user in rows:
                 last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
                 click.echo(f"{user.name:24} {user.role:8} {'disabled' if user.disabled else 'active':9} "
-                           f"last login {last}")
+                           f"{'lead' if user.lead else '-':5} last login {last}")
 
         _with_session(ctx, run)
 
@@ -84,6 +88,25 @@ def register_user_commands(main_group: click.Group) -> None:
 
         _with_session(ctx, run)
         click.echo(f"{name}: {role}")
+
+    @users_group.command("set-lead")
+    @click.argument("name")
+    @click.argument("state", type=click.Choice(["on", "off"]))
+    @click.pass_context
+    def set_lead(ctx: click.Context, name: str, state: str) -> None:
+        """Make a desk or admin account a lead (責任者: may send a broadcast alone, with a reason), or not."""
+        lead = state == "on"
+
+        def run(session: Session, at: datetime) -> None:
+            user = _user(session, name)
+            if lead:
+                _check_lead_role(user.role)
+            if user.lead != lead:
+                user.lead = lead
+                _audit(session, at, "user.lead", user.name, {"lead": lead})
+
+        _with_session(ctx, run)
+        click.echo(f"{name}: lead {state}")
 
     @users_group.command("disable")
     @click.argument("name")
@@ -127,6 +150,13 @@ def _set_disabled(ctx: click.Context, name: str, disabled: bool) -> None:
 
     _with_session(ctx, run)
     click.echo(f"{name}: {'disabled' if disabled else 'enabled'}")
+
+
+def _check_lead_role(role: str) -> None:
+    from .roles import allowed
+
+    if not allowed(role, ("approve",)):
+        raise click.ClickException(f"a lead sends broadcasts: only desk or admin accounts can be one, not {role}")
 
 
 def _checked(check: Callable[[str], str], value: str, hint: str) -> str:

@@ -28,6 +28,7 @@ class StaffUser(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     disabled: Mapped[bool] = mapped_column(default=False)
+    lead: Mapped[bool] = mapped_column(default=False)  # 責任者: may send a broadcast alone, with a written reason
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

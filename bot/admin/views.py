@@ -1,4 +1,4 @@
-"""The first pages: the dashboard, the audit log, staff accounts (admins only).
+"""The first pages: the audit log, staff accounts (admins only); the dashboard is in overview.py.
 
 Login is required by bot.admin's guard for all of them; `@requires` adds the role check.
 """
@@ -14,16 +14,10 @@ from wtforms import SelectChoice, SelectField, SubmitField
 from . import bp, db, nav_item
 from .audit import audit, entries
 from .models import StaffUser
-from .roles import PERMISSION_LABELS, ROLE_LABELS, ROLES, permissions_of, requires
+from .roles import ROLE_LABELS, ROLES, requires
 
 nav_item("操作記録", "admin.audit_log", "audit", "ログイン・ログアウトや各操作の記録を確認します。")
 nav_item("職員アカウント", "admin.users", "manage_users", "職員の役割の変更、アカウントの停止・再開を行います。")
-
-
-@bp.get("/")
-def dashboard():
-    mine = permissions_of(current_user.role)
-    return render_template("admin/dashboard.html", permissions=[p for p in PERMISSION_LABELS if p in mine])
 
 
 @bp.get("/audit")

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from .. import delivery, segments
 from ..content.models import LANGUAGES
 from ..content.store import Content, _Keep
-from ..db import Base, UTCDateTime
+from ..db import Base, UTCDateTime, insert_for
 from ..models import Resident
 from .incidents import Incident, district_names, hazard_name, level_name
 from .shelters import shelters_of
@@ -137,18 +137,21 @@ def preview(session: Session, content: Content, texts: dict[str, str], audience:
 def submit(session: Session, content: Content, *, form_key: str, template: str, texts: dict[str, str],
            audience: Audience, incident_id: int | None, by: str, now: datetime, on: date) -> tuple[Broadcast, bool]:
     """Store the broadcast for approval; (broadcast, created). The same form submitted again
-    returns the first one and creates nothing."""
+    returns the first one and creates nothing, also when the two arrive at the same moment
+    (INSERT ... ON CONFLICT DO NOTHING on the unique form_key, not a check then an insert)."""
     existing = session.scalars(select(Broadcast).where(Broadcast.form_key == form_key)).first()
     if existing is not None:
         return existing, False
     shown = preview(session, content, texts, audience, on)
-    row = Broadcast(form_key=form_key, incident_id=incident_id, template=template,
-                    texts={lang: texts[lang].strip() for lang in LANGUAGES}, target=audience.target,
-                    districts=list(audience.districts), segment=audience.segment, training=audience.training,
-                    status="pending", audience=shown["count"], created_by=by, created_at=now)
-    session.add(row)
-    session.flush()
-    return row, True
+    row_id = session.scalar(insert_for(session, Broadcast).values(
+        form_key=form_key, incident_id=incident_id, template=template,
+        texts={lang: texts[lang].strip() for lang in LANGUAGES}, target=audience.target,
+        districts=list(audience.districts), segment=audience.segment, training=audience.training,
+        status="pending", audience=shown["count"], created_by=by, created_at=now,
+    ).on_conflict_do_nothing(index_elements=["form_key"]).returning(Broadcast.id))
+    if row_id is None:  # the same form, stored by a request that got there first
+        return session.scalars(select(Broadcast).where(Broadcast.form_key == form_key)).one(), False
+    return session.get(Broadcast, row_id), True
 
 
 class NotAllowed(Exception):

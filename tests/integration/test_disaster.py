@@ -169,3 +169,26 @@ def test_a_training_incident_does_not_switch_the_menu_for_everyone(chat, service
     richmenu.sync(services.messenger, services.content.current())
     declare(services, ["kita"], training=True)
     assert sync_menu(services) is None
+
+
+def test_staff_become_testers_with_the_code_only(chat, services):
+    """A city that set TESTER_CODE; and one that did not (the test's default)."""
+    from bot import create_app
+    from bot.bootstrap import bootstrap
+    from tests.conftest import Chat
+
+    svc = bootstrap(services.config.with_(tester_code="1234-5678"), now=services.now)
+    try:
+        staff_chat = Chat(create_app(services=svc).test_client(), svc, chat.line)
+        staff = staff_chat.resident("職員")
+        assert staff.says("訓練登録 0000")[0]["text"].startswith("コードが違います")
+        assert staff.says("訓練登録 １２３４-５６７８")[0]["text"].startswith("訓練の送信先に登録しました")
+        with svc.sessions() as s:
+            assert s.scalars(select(Resident.tester).where(Resident.line_user_id == staff.user_id)).one() is True
+        assert staff.says("訓練解除")[0]["text"] == "訓練の送信先から外しました。"
+        with svc.sessions() as s:
+            assert s.scalars(select(Resident.tester).where(Resident.line_user_id == staff.user_id)).one() is False
+    finally:
+        svc.close()
+    nobody = chat.resident("住民")
+    assert nobody.says("訓練登録 1234-5678")[0]["text"] == "訓練の登録は、いまは受け付けていません。"

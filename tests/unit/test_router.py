@@ -50,6 +50,16 @@ def test_two_intents_named_in_one_message_are_offered_not_guessed(router, conten
     assert m.how == "fallback" and set(m.suggestions) == {"menu", "help"}
 
 
+def test_a_keyword_inside_a_longer_one_is_not_a_second_intent():
+    from bot.router import _named_in
+
+    exact = {"訓練登録": ("testers", "訓練登録"), "登録": ("settings", "登録"), "メニュー": ("menu", "メニュー")}
+    keys = sorted(exact, key=len, reverse=True)
+    assert _named_in("訓練登録1234", keys, exact) == {"testers": "訓練登録"}
+    assert _named_in("訓練登録して登録も", keys, exact) == {"testers": "訓練登録", "settings": "登録"}
+    assert _named_in("メニューと登録", keys, exact) == {"menu": "メニュー", "settings": "登録"}
+
+
 def test_active_conversation_comes_first_and_other_taps_pass_through():
     intent = Intent("booking", content=None)
     conv = intent.conversation(Conversation("booking", "booking"))

@@ -1,0 +1,250 @@
+"""What is going on: the dashboard, pushes and their progress, a day's large-waste bookings.
+
+All of it is for every staff role (`view`) and none of it shows personal data: residents
+are only counted (GROUP BY in the database, never loaded), pushes are shown by their
+counts, bookings by number, area, place and items (as `citybot bookings export` writes
+them, no LINE user ids).
+
+`/admin/pushes/<id>/progress` answers JSON ({total, sent, failed, pending, percent,
+done}) for static/progress.js, which any page can use to show a live progress bar:
+
+    <div data-progress-url="{{ url_for('admin.push_progress', push_id=id) }}">
+      <progress max="100" value="{{ p.percent }}">{{ p.percent }}%</progress>
+      <span data-progress-field="percent">{{ p.percent }}</span>%
+    </div>
+    {% block scripts %}<script src="{{ url_for('admin.static', filename='progress.js') }}" defer></script>{% endblock %}
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, jsonify, render_template, request
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import delivery
+from .. import large_waste as lw
+from ..models import Push, PushBatch, Resident
+from ..profile import areas as garbage_areas
+from . import bp, db, nav_item, now, services
+from .audit import audit
+from .roles import PERMISSION_LABELS, permissions_of, requires
+
+nav_item("配信状況", "admin.pushes", "view", "お知らせやリマインダーの配信の進み具合（送信済み・失敗・未送信）を確認します。")
+nav_item("粗大ごみ予約", "admin.bookings", "view", "収集日ごとの粗大ごみの予約を一覧し、収集担当用のCSVを出力します。")
+
+LANGUAGE_LABELS = {"ja": "日本語", "en": "English", "easy_ja": "やさしい日本語"}
+KIND_LABELS = {
+    "notice": "お知らせ",
+    "reminder": "リマインダー",
+    "handler": "個別の返信",
+    "broadcast": "一斉配信",
+    delivery.LINE_BROADCAST: "全友だちへの配信",
+    "childcare": "保育施設の空き",
+}
+STATUS_LABELS = {"booked": "予約済み", "cancelled": "取消"}
+WEEKDAYS_JA = "月火水木金土日"
+IN_FLIGHT = ("pending", "sending")
+USER_ID = re.compile(r"U[0-9a-f]{32}")  # a LINE user id: never on a staff page, whatever a key holds
+SEARCH_DAYS = 120                        # how far the previous/next collection day links look
+
+
+def _masked(value: Any) -> str:
+    return USER_ID.sub("U…", "" if value is None else str(value))
+
+
+bp.add_app_template_filter(_masked, "masked")
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(services().config.timezone)
+
+
+def _today() -> date:
+    return now().astimezone(_tz()).date()
+
+
+def day_label(day: date) -> str:
+    """2026-12-15 -> 12月15日(火)"""
+    return f"{day.month}月{day.day}日({WEEKDAYS_JA[day.weekday()]})"
+
+
+bp.add_app_template_filter(day_label, "day_label")
+
+
+# -- progress of one push ----------------------------------------------------------------------------
+def progress(row: dict[str, Any]) -> dict[str, Any]:
+    """{total, sent, failed, pending, percent, done} from a row of delivery.status.
+
+    Done when no batch is waiting or being sent; the percent counts recipients handled
+    (sent or failed) and says 100 only when done."""
+    total, sent, failed = row["recipients"], row["sent"], row["failed"]
+    done = sum(row["batches"][s] for s in IN_FLIGHT) == 0
+    if done:
+        percent = 100
+    elif total <= 0:
+        percent = 0
+    else:
+        percent = min(99, (sent + failed) * 100 // total)
+    return {"total": total, "sent": sent, "failed": failed, "pending": 0 if done else max(row["pending"], 0),
+            "percent": percent, "done": done}
+
+
+def _with_progress(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "created": datetime.fromisoformat(row["created_at"]), "progress": progress(row),
+            "kind_label": KIND_LABELS.get(row["kind"], row["kind"])}
+
+
+def _push_or_404(push_id: int) -> dict[str, Any]:
+    rows = delivery.status(db(), push_id)
+    if not rows:
+        abort(404)
+    return _with_progress(rows[0])
+
+
+# -- the dashboard ------------------------------------------------------------------------------------
+def residents_by_district(content: Any) -> list[dict[str, Any]]:
+    """Following residents per district: every district of settings.yaml (0 too), then
+    ids content no longer has, then 未登録."""
+    counts = dict(db().execute(select(Resident.district, func.count()).where(Resident.following.is_(True))
+                               .group_by(Resident.district)).all())
+    rows = [{"name": d.name.ja, "count": counts.pop(d.id, 0)} for d in content["settings"].districts]
+    unregistered = counts.pop(None, 0)
+    rows += [{"name": f"{district}（設定にない区）", "count": n} for district, n in sorted(counts.items())]
+    rows.append({"name": "未登録", "count": unregistered})
+    return rows
+
+
+def residents_by_language() -> list[dict[str, Any]]:
+    counts = dict(db().execute(select(Resident.language, func.count()).where(Resident.following.is_(True))
+                               .group_by(Resident.language)).all())
+    rows = [{"name": label, "count": counts.pop(lang, 0)} for lang, label in LANGUAGE_LABELS.items()]
+    rows += [{"name": lang or "（なし）", "count": n} for lang, n in sorted(counts.items(), key=lambda kv: str(kv[0]))]
+    return rows
+
+
+def pushes_in_flight(limit: int = 10) -> list[dict[str, Any]]:
+    ids = db().scalars(select(PushBatch.push_id).where(PushBatch.status.in_(IN_FLIGHT))
+                       .group_by(PushBatch.push_id).order_by(PushBatch.push_id.desc()).limit(limit)).all()
+    return [_push_or_404(push_id) for push_id in ids]
+
+
+def content_status() -> dict[str, Any]:
+    store = services().content
+    store.current()  # looks for changed files when it is time (as /healthz does)
+    return {**store.status(), "loaded": store.loaded_at}
+
+
+@bp.get("/")
+def dashboard():
+    mine = permissions_of(current_user.role)
+    content = services().content.current()
+    by_district = residents_by_district(content)
+    return render_template("admin/dashboard.html", permissions=[p for p in PERMISSION_LABELS if p in mine],
+                           by_district=by_district, by_language=residents_by_language(),
+                           followers=sum(r["count"] for r in by_district),
+                           in_flight=pushes_in_flight(), content_status=content_status())
+
+
+# -- pushes -------------------------------------------------------------------------------------------
+@bp.get("/pushes")
+@requires("view")
+def pushes():
+    rows = [_with_progress(row) for row in delivery.status(db(), limit=50)]
+    return render_template("admin/pushes.html", pushes=rows)
+
+
+@bp.get("/pushes/<int:push_id>")
+@requires("view")
+def push(push_id: int):
+    row = _push_or_404(push_id)
+    preview = None
+    if row["kind"] != "handler":  # a reply to one resident may hold their booking: not shown
+        messages = db().get(Push, push_id).messages or {}
+        first = (messages.get("ja") or messages.get("*") or [None])[0]
+        if isinstance(first, dict):
+            preview = first.get("text") or first.get("altText")
+    return render_template("admin/push.html", push=row, preview=preview)
+
+
+@bp.get("/pushes/<int:push_id>/progress")
+@requires("view")
+def push_progress(push_id: int):
+    rows = delivery.status(db(), push_id)
+    if not rows:
+        return jsonify(error="not found"), 404
+    return jsonify(progress(rows[0]))
+
+
+# -- large-waste bookings by day --------------------------------------------------------------------
+def _parse_day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _collection_day(rules: lw.RulesFile, area: str | None, day: date) -> bool:
+    wanted = [area] if area else list(rules.days)
+    return any(rules.is_collection_day(a, day) for a in wanted)
+
+
+def _step(rules: lw.RulesFile, area: str | None, day: date, step: int) -> date | None:
+    """The collection day before (step -1) or after (+1) `day`, for the area or any area."""
+    for n in range(1, SEARCH_DAYS + 1):
+        other = day + timedelta(days=step * n)
+        if _collection_day(rules, area, other):
+            return other
+    return None
+
+
+@bp.get("/bookings")
+@requires("view")
+def bookings():
+    content = services().content.current()
+    rules = lw.rules_of(content)
+    area = request.args.get("area") or None
+    asked = request.args.get("date")
+    day = _parse_day(asked)
+    error = None
+    if day is None:
+        if asked:
+            error = f"日付「{asked}」を読み取れません。YYYY-MM-DD の形で選んでください。"
+        today = _today()
+        day = today if _collection_day(rules, area, today) else (_step(rules, area, today, +1) or today)
+    known = garbage_areas(content)
+    names = {a.id: a.name.ja for a in known.all}
+    rows = [{"booking": b, "area_name": names.get(b.area, b.area), "status_label": STATUS_LABELS.get(b.status, b.status)}
+            for b in lw.bookings_on(db(), day, area)]
+    booked = [r["booking"] for r in rows if r["booking"].status == "booked"]
+    return render_template(
+        "admin/bookings.html", rows=rows, day=day, area=area, error=error,
+        area_choices=[(a, names.get(a, a)) for a in rules.days],
+        previous=_step(rules, area, day, -1), next=_step(rules, area, day, +1),
+        is_collection_day=_collection_day(rules, area, day),
+        summary={"count": len(booked), "pieces": sum(int(i["quantity"]) for b in booked for i in b.items),
+                 "fees": sum(b.total_fee for b in booked)})
+
+
+@bp.get("/bookings.csv")
+@requires("view")
+def bookings_csv():
+    day = _parse_day(request.args.get("date"))
+    if day is None:
+        abort(400)
+    area = request.args.get("area") or None
+    rows = lw.export_rows(db(), day, area)
+    out = io.StringIO()
+    lw.write_csv(rows, out)
+    audit("bookings.export", f"date:{day}", {"area": area or "all", "rows": len(rows)})
+    db().commit()
+    suffix = re.sub(r"[^A-Za-z0-9_-]", "", area or "")
+    filename = f"large-waste-{day.isoformat()}{'-' + suffix if suffix else ''}.csv"
+    # UTF-8 with a BOM: Excel (what the crews open it with) reads Japanese correctly then
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
