@@ -109,5 +109,15 @@ def test_resident_chats_with_the_demo_bot_in_a_browser(demo):
         expect(areas).to_have_count(6, timeout=15000)
         areas.nth(4).click()  # 問い合わせ先
         expect(bot.last).to_contain_text("06-0000-0000", timeout=15000)
+
+        box.fill("保育園の空き")  # a parent with nothing registered: class, then ward, then the carousel
+        box.press("Enter")
+        expect(bot.last).to_contain_text("何歳児クラス", timeout=15000)
+        page.get_by_test_id("quick-reply").filter(has_text="1歳児").click()
+        expect(bot.last).to_contain_text("どの区で探しますか", timeout=15000)
+        page.get_by_test_id("quick-reply").filter(has_text="北区").click()
+        expect(bot.last).to_contain_text("申し込みは", timeout=15000)
+        expect(page.get_by_text("北区で1歳児クラスに空きのある施設は")).to_be_visible(timeout=15000)
+        expect(page.get_by_text("空きが出たら知らせる").first).to_be_visible()
         page.screenshot(path=os.environ.get("CITYBOT_DEMO_SCREENSHOT", "/tmp/citybot-demo.png"), full_page=True)
         browser.close()
