@@ -36,8 +36,8 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import (BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, SubmitField,
-                     TextAreaField)
+from wtforms import (BooleanField, HiddenField, RadioField, SelectChoice, SelectField, SelectMultipleField,
+                     SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -45,7 +45,7 @@ from ..content.models import LANGUAGES
 from ..content.store import Content
 from ..disaster import broadcasts as bc
 from ..disaster import incidents as inc
-from ..disaster.mode import sync_menu
+from ..disaster.mode import MenuNotOnLine, sync_menu
 from ..disaster.shelters import HAZARDS, shelters_of
 from ..messenger import LineError
 from . import bp, db, nav_item, now, services
@@ -66,12 +66,6 @@ RECENT_ENDED = 20
 RECENT_BROADCASTS = 20
 ENDED_INCIDENTS_FOR_COMPOSE = timedelta(hours=24)  # 解除のお知らせ is composed after the end
 
-# broadcasts.NotAllowed speaks English (it is the backend's); staff read Japanese.
-NOT_ALLOWED_JA = {
-    "a second desk user must approve (a lead may send alone, with a reason)":
-        "自分が作成した配信は、別の窓口担当の承認が必要です（責任者は理由を書いて単独で送信できます）。",
-    "write why this is sent without a second person": "単独で送信する理由を書いてください。",
-}
 ALREADY_DECIDED = "この配信は、すでに他の職員が判断しています（送信・差し戻し・取り消しのいずれか）。今回の操作では何も送信していません。"
 
 
@@ -135,11 +129,20 @@ def _switch_menu() -> None:
         flash(f"LINEのリッチメニューを切り替えられませんでした（{err}）。1分ごとの自動処理でもう一度試します。",
               "warning")
         return
+    except MenuNotOnLine:
+        flash("災害用のリッチメニューがLINEに登録されていません。運用担当に `citybot richmenu sync` を依頼してください。",
+              "warning")
+        return
     if switched:
         menus = content()["richmenu"]
         disaster = menus.disaster_menu
         flash("LINEのリッチメニューを災害用に切り替えました。" if disaster is not None and switched == disaster.alias
               else "LINEのリッチメニューを通常のものに戻しました。", "info")
+
+
+def _lines(text: str | None) -> str:
+    """A browser posts a textarea's line breaks as CRLF; residents get plain newlines."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n")
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -162,10 +165,11 @@ class IncidentChangeForm(FlaskForm):
     hazard_id: str | None = None  # set by the view for a change (the hazard of an incident is fixed)
 
     def setup(self, content_: Content) -> "IncidentChangeForm":
-        self.level.choices = [(level, f"レベル{level} {inc.level_name(content_, 'ja', level)}") for level in inc.LEVELS]
-        self.districts.choices = [(d.id, d.name.get("ja")) for d in content_["settings"].districts]
+        self.level.choices = [SelectChoice(level, f"レベル{level} {inc.level_name(content_, 'ja', level)}")
+                              for level in inc.LEVELS]
+        self.districts.choices = [SelectChoice(d.id, d.name.get("ja")) for d in content_["settings"].districts]
         self.sites = shelters_of(content_)
-        self.shelters.choices = [(s.id, s.name) for s in self.sites.shelters]
+        self.shelters.choices = [SelectChoice(s.id, s.name) for s in self.sites.shelters]
         self.hazard_names = {h: inc.hazard_name(content_, "ja", h) for h in HAZARDS}
         return self
 
@@ -182,7 +186,7 @@ class IncidentChangeForm(FlaskForm):
                                   f"{self.hazard_names[hazard]}に対応する避難所だけを開設できます。")
 
     def status(self) -> dict[str, str]:
-        return {lang: getattr(self, f"status_{lang}").data.strip() for lang in LANGUAGES}
+        return {lang: _lines(getattr(self, f"status_{lang}").data).strip() for lang in LANGUAGES}
 
     def shelter_groups(self, content_: Content) -> list[dict[str, Any]]:
         """Sites grouped by district (settings order), each with whether it suits the chosen hazard."""
@@ -211,7 +215,7 @@ class IncidentForm(IncidentChangeForm):
 
     def setup(self, content_: Content) -> "IncidentForm":
         super().setup(content_)
-        self.hazard.choices = [(h, self.hazard_names[h]) for h in HAZARDS]
+        self.hazard.choices = [SelectChoice(h, self.hazard_names[h]) for h in HAZARDS]
         return self
 
     def chosen_hazard(self) -> str | None:
@@ -357,18 +361,19 @@ class ComposeForm(FlaskForm):
     text_en = TextAreaField("English（英語）", validators=[DataRequired("英語の文面を書いてください。"), Length(max=4900)])
     text_easy_ja = TextAreaField("やさしい日本語", validators=[DataRequired("やさしい日本語の文面を書いてください。"),
                                                                Length(max=4900)])
-    target = RadioField("配信先", choices=list(TARGET_LABELS.items()), default="districts",
+    target = RadioField("配信先", choices=[SelectChoice(k, v) for k, v in TARGET_LABELS.items()], default="districts",
                         validators=[DataRequired("配信先を選んでください。")])
     districts = MultiCheckboxField("区")      # no Optional(): it would skip validate_districts
-    segment = SelectField("グループ（content/segments.yaml）")
+    segment = SelectField("グループ（content/segments.yaml）", default="")
     training = BooleanField("訓練（テスト用の住民だけに、文頭に【訓練】をつけて送ります）")
     checked = HiddenField()  # the digest of what the preview showed
     preview = SubmitField("内容を確認する")
     submit = SubmitField("承認を依頼する")
 
     def setup(self, content_: Content) -> "ComposeForm":
-        self.districts.choices = [(d.id, d.name.get("ja")) for d in content_["settings"].districts]
-        self.segment.choices = [("", "選んでください")] + [(name, name) for name in content_["segments"].segments]
+        self.districts.choices = [SelectChoice(d.id, d.name.get("ja")) for d in content_["settings"].districts]
+        self.segment.choices = [SelectChoice("", "選んでください")] + [SelectChoice(name, name) for name in
+                                                                   content_["segments"].segments]
         self.template_ids = [t.id for t in content_["disaster"].templates]
         return self
 
@@ -385,7 +390,7 @@ class ComposeForm(FlaskForm):
             raise ValidationError("配信するグループを選んでください。")
 
     def texts(self) -> dict[str, str]:
-        return {lang: getattr(self, f"text_{lang}").data or "" for lang in LANGUAGES}
+        return {lang: _lines(getattr(self, f"text_{lang}").data) for lang in LANGUAGES}
 
     def audience(self) -> bc.Audience:
         target = self.target.data
@@ -450,6 +455,10 @@ def broadcast_new():
 
     form = ComposeForm().setup(content_)
     if not form.validate_on_submit():
+        return _compose_page(form, 400)
+    if form.incident_id() and db().get(inc.Incident, form.incident_id()) is None:
+        flash("その災害・避難情報はありません。テンプレートと災害・避難情報を選び直してください。", "error")
+        form.incident.data = ""
         return _compose_page(form, 400)
     audience, texts = form.audience(), form.texts()
     try:
@@ -553,7 +562,7 @@ def broadcast_approve(broadcast_id: int):
     try:
         push_id = bc.approve(db(), content(), row, by=current_user.name, now=now(), on=today())
     except bc.NotAllowed as exc:
-        return _refused(row, NOT_ALLOWED_JA.get(str(exc), f"この操作はできません: {exc}"))
+        return _refused(row, str(exc))
     return _decided(row, push_id, "broadcast.approve", {}, "承認しました。送信を始めます。")
 
 
@@ -571,7 +580,7 @@ def broadcast_approve_alone(broadcast_id: int):
         push_id = bc.approve(db(), content(), row, by=current_user.name, now=now(), on=today(),
                              alone_reason=reason, is_lead=bool(current_user.lead))
     except bc.NotAllowed as exc:
-        return _refused(row, NOT_ALLOWED_JA.get(str(exc), f"この操作はできません: {exc}"), alone_form=form)
+        return _refused(row, str(exc), alone_form=form)
     return _decided(row, push_id, "broadcast.approve_alone", {"reason": reason},
                     "責任者として単独で送信しました。理由は操作記録に残ります。")
 

@@ -65,7 +65,7 @@ def fill(content: Content, template_id: str, incident: Incident | None) -> dict[
     """The template's text per language, with the incident's fields filled in."""
     template = content["disaster"].template(template_id)
     if template is None:
-        raise ValueError(f"unknown template {template_id!r}")
+        raise ValueError(f"テンプレート {template_id!r} はありません（content/disaster.yaml）")
     out = {}
     for lang in LANGUAGES:
         values: dict[str, Any] = {}
@@ -92,15 +92,15 @@ class Audience:
         known = {d.id for d in content["settings"].districts}
         if self.target == "districts":
             if not self.districts:
-                raise ValueError("choose at least one district")
+                raise ValueError("区を1つ以上選んでください")
             unknown = [d for d in self.districts if d not in known]
             if unknown:
-                raise ValueError(f"unknown districts: {', '.join(unknown)}")
+                raise ValueError(f"登録されていない区です: {'、'.join(unknown)}")
         elif self.target == "segment":
             if self.segment not in content["segments"].segments:
-                raise ValueError(f"unknown segment {self.segment!r} (content/segments.yaml)")
+                raise ValueError(f"グループ {self.segment!r} はありません（content/segments.yaml）")
         elif self.target != "all":
-            raise ValueError(f"unknown target {self.target!r}")
+            raise ValueError(f"送信先 {self.target!r} は選べません")
 
     def recipients(self, content: Content, on: date):
         """SELECT of resident ids (training: testers only, wherever they live)."""
@@ -119,9 +119,16 @@ class Audience:
         return self.target == "all" and not self.training
 
 
+MAX_TEXT = 5000  # LINE counts UTF-16 code units
+
+
 def messages_for(texts: dict[str, str], training: bool) -> dict[str, list[dict[str, Any]]]:
     mark = TRAINING_MARK if training else ""
-    return {lang: [{"type": "text", "text": f"{mark}{texts[lang]}"[:5000]}] for lang in LANGUAGES}
+    return {lang: [{"type": "text", "text": f"{mark}{texts[lang]}"}] for lang in LANGUAGES}
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def preview(session: Session, content: Content, texts: dict[str, str], audience: Audience, on: date) -> dict[str, Any]:
@@ -129,8 +136,12 @@ def preview(session: Session, content: Content, texts: dict[str, str], audience:
     audience.check(content)
     missing = [lang for lang in LANGUAGES if not (texts.get(lang) or "").strip()]
     if missing:
-        raise ValueError(f"write the message in every language (missing: {', '.join(missing)})")
-    return {"messages": messages_for(texts, audience.training), "count": audience.count(session, content, on),
+        raise ValueError(f"すべての言語で本文を書いてください（未入力: {'、'.join(missing)}）")
+    messages = messages_for(texts, audience.training)
+    long = [lang for lang, [message] in messages.items() if _utf16_len(message["text"]) > MAX_TEXT]
+    if long:
+        raise ValueError(f"本文が長すぎます（LINEは{MAX_TEXT}文字まで）: {'、'.join(long)}")
+    return {"messages": messages, "count": audience.count(session, content, on),
             "line_broadcast": audience.via_line_broadcast()}
 
 
@@ -155,7 +166,8 @@ def submit(session: Session, content: Content, *, form_key: str, template: str, 
 
 
 class NotAllowed(Exception):
-    """The action is refused (wrong state, the author approving their own, no reason given)."""
+    """The action is refused (the author approving their own, no reason given); the
+    message is for the staff member, in Japanese like the rest of /admin."""
 
 
 def audience_of(row: Broadcast) -> Audience:
@@ -169,9 +181,9 @@ def approve(session: Session, content: Content, row: Broadcast, *, by: str, now:
     Returns the push id, or None when someone else decided first (nothing sent twice)."""
     if row.created_by == by:
         if not is_lead:
-            raise NotAllowed("a second desk user must approve (a lead may send alone, with a reason)")
+            raise NotAllowed("自分が作成した配信は、別の窓口担当の承認が必要です（責任者は理由を書いて単独で送信できます）。")
         if not (alone_reason or "").strip():
-            raise NotAllowed("write why this is sent without a second person")
+            raise NotAllowed("単独で送信する理由を書いてください。")
     taken = session.execute(
         update(Broadcast).where(Broadcast.id == row.id, Broadcast.status == "pending")
         .values(status="sent", decided_by=by, decided_at=now,
@@ -210,12 +222,13 @@ def progress(session: Session, push_id: int | None) -> dict[str, int]:
 
     push = session.get(Push, push_id) if push_id else None
     if push is None:
-        return {"total": 0, "sent": 0, "failed": 0, "pending": 0, "percent": 0}
+        return {"total": 0, "sent": 0, "failed": 0, "pending": 0, "percent": 0, "done": False}
     total = push.recipients_total
     done = push.sent_count + push.failed_count
-    percent = 100 if total == 0 and _all_batches_done(session, push.id) else (100 * done // total if total else 0)
+    finished = _all_batches_done(session, push.id)
+    percent = 100 if total == 0 and finished else (100 * done // total if total else 0)
     return {"total": total, "sent": push.sent_count, "failed": push.failed_count, "pending": max(0, total - done),
-            "percent": percent}
+            "percent": percent, "done": finished and percent >= 100}
 
 
 def _all_batches_done(session: Session, push_id: int) -> bool:

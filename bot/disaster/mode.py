@@ -18,6 +18,10 @@ from .incidents import active
 log = logging.getLogger(__name__)
 
 
+class MenuNotOnLine(LookupError):
+    """The alias the mode wants was never synced to LINE (`citybot richmenu sync`)."""
+
+
 def wanted_alias(services: Any) -> str | None:
     content = services.content.current()
     if "richmenu" not in content.documents:
@@ -31,15 +35,14 @@ def wanted_alias(services: Any) -> str | None:
 
 def sync_menu(services: Any) -> str | None:
     """Make the default rich menu the one the current mode wants; the alias switched to,
-    or None when nothing changed (or the menus were never synced to LINE)."""
+    or None when it already was. MenuNotOnLine when the menus were never synced."""
     alias = wanted_alias(services)
     if alias is None:
         return None
     messenger = services.messenger
     target = messenger.rich_menu_aliases().get(alias)
     if target is None:
-        log.warning("rich menu alias %r is not on LINE: run `citybot richmenu sync`", alias)
-        return None
+        raise MenuNotOnLine(f"rich menu alias {alias!r} is not on LINE: run `citybot richmenu sync`")
     if messenger.default_rich_menu() == target:
         return None
     messenger.set_default_rich_menu(target)

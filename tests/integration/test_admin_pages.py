@@ -190,7 +190,7 @@ def test_a_push_in_flight_shows_its_progress_until_it_is_all_sent(chat, services
     send_due(services, clock)
     assert client.get(f"/admin/pushes/{push_id}/progress").get_json() == \
         {"total": 3, "sent": 3, "failed": 0, "pending": 0, "percent": 100, "done": True}
-    assert [len(line.messages_for(p.user_id)) for p in people] == [1, 1, 1]
+    assert [[m["text"] for m in p.received()] for p in people] == [["断水のお知らせ"]] * 3
     assert "no-pushes-in-flight" in get(client, "/admin/")
     detail = get(client, f"/admin/pushes/{push_id}")
     assert text_of(detail, "progress-percent") == "100" and 'data-progress-done="true"' in detail

@@ -62,7 +62,7 @@ def test_two_districts_approved_by_a_second_desk_user_reach_exactly_them_once(ch
     assert english.received()[0]["text"].startswith("[Evacuation order] Alert level 4")
     assert minato.received() == []
     with services.sessions() as s:
-        assert bc.progress(s, push_id) == {"total": 3, "sent": 3, "failed": 0, "pending": 0, "percent": 100}
+        assert bc.progress(s, push_id) == {"total": 3, "sent": 3, "failed": 0, "pending": 0, "percent": 100, "done": True}
         push = s.get(Push, push_id)
         assert push.urgent and push.source_key == f"broadcast:{broadcast}"
 
@@ -120,9 +120,12 @@ def test_preview_counts_and_refuses_what_is_incomplete(chat, services, incident)
         texts = bc.fill(content, "update", s.get(inc.Incident, incident))
         shown = bc.preview(s, content, texts, bc.Audience("districts", ("kita",)), services.now().date())
         assert shown["count"] == 1 and set(shown["messages"]) == {"ja", "en", "easy_ja"}
-        with pytest.raises(ValueError, match="every language"):
+        with pytest.raises(ValueError, match="すべての言語"):
             bc.preview(s, content, {**texts, "en": " "}, bc.Audience("districts", ("kita",)), services.now().date())
-        with pytest.raises(ValueError, match="unknown districts"):
+        with pytest.raises(ValueError, match="登録されていない区"):
             bc.preview(s, content, texts, bc.Audience("districts", ("atlantis",)), services.now().date())
+        with pytest.raises(ValueError, match="長すぎます"):
+            bc.preview(s, content, {**texts, "ja": "🌊" * 2600}, bc.Audience("districts", ("kita",)),
+                       services.now().date())  # 2600 characters, 5200 UTF-16 units
         assert bc.preview(s, content, texts, bc.Audience("segment", segment=next(iter(content["segments"].segments))),
                           services.now().date())["count"] >= 0

@@ -192,3 +192,11 @@ def test_staff_become_testers_with_the_code_only(chat, services):
         svc.close()
     nobody = chat.resident("住民")
     assert nobody.says("訓練登録 1234-5678")[0]["text"] == "訓練の登録は、いまは受け付けていません。"
+
+
+def test_a_menu_never_synced_to_line_is_reported_not_ignored(chat, services):
+    from bot.disaster.mode import MenuNotOnLine
+
+    declare(services, ["kita"])
+    with pytest.raises(MenuNotOnLine, match="citybot richmenu sync"):
+        sync_menu(services)

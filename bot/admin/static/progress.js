@@ -15,7 +15,7 @@
  * URL and: sets the value of each <progress> inside (or the element itself, if it is a
  * <progress>) to `percent`; sets the text of each [data-progress-field="NAME"] to that
  * field of the answer; sets data-progress-done="true" on the element when `done`, shows
- * [data-progress-when-done] elements and stops. An element already marked
+ * [data-progress-when-done] elements, hides [data-progress-while-running] ones and stops. An element already marked
  * data-progress-done="true" by the server is not polled. The element receives the events
  * "progress:update" and "progress:done" (detail: the answer) for anything page-specific.
  * Errors (network, 5xx) are retried with a slower pace; a lost login or a 404 stops it.
@@ -30,7 +30,9 @@
     var bars = el.tagName === "PROGRESS" ? [el] : Array.prototype.slice.call(el.querySelectorAll("progress"));
     bars.forEach(function (bar) {
       bar.value = Number(data.percent) || 0;
-      bar.textContent = (Number(data.percent) || 0) + "%";
+      if (bar.textContent.trim() !== "") {
+        bar.textContent = bar.value + "%"; // the fallback text, for browsers without <progress>
+      }
     });
     Array.prototype.forEach.call(el.querySelectorAll("[data-progress-field]"), function (node) {
       var name = node.getAttribute("data-progress-field");
@@ -44,6 +46,9 @@
       el.setAttribute("data-progress-done", "true");
       Array.prototype.forEach.call(el.querySelectorAll("[data-progress-when-done]"), function (node) {
         node.hidden = false;
+      });
+      Array.prototype.forEach.call(el.querySelectorAll("[data-progress-while-running]"), function (node) {
+        node.hidden = true;
       });
       el.dispatchEvent(new CustomEvent("progress:done", { detail: data, bubbles: true }));
     }
