@@ -363,10 +363,10 @@ def test_a_second_desk_user_approves_and_exactly_the_districts_get_it_once(chat,
     assert chuo.received() == [message] and minato.received() == []
     assert deliver(services, clock) == 0 and kita.received() == [] and chuo.received() == []
     assert ito.get(f"{url}/progress").get_json() == {"total": 2, "sent": 2, "failed": 0, "pending": 0,
-                                                     "percent": 100, "status": "sent"}
+                                                     "percent": 100, "done": True, "status": "sent"}
     done = ito.get(url).get_data(as_text=True)
     assert text_of(done, "progress-percent") == "100%" and text_of(done, "progress-done") == "送信完了"
-    assert "desk.js" in done and "<script>" not in done
+    assert "progress.js" in done and "<script>" not in done
     assert [(a[0], a[1]) for a in audits(services, "broadcast.")] == [("sato", "broadcast.submit"),
                                                                       ("kato", "broadcast.approve")]
 
