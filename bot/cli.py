@@ -301,7 +301,7 @@ def _demo_staff(svc) -> list[str]:
         for name, role in DEMO_STAFF.items():
             if name not in existing:
                 session.add(StaffUser(name=name, role=role, password_hash=hash_password(DEMO_PASSWORD),
-                                      disabled=False, created_at=svc.now()))
+                                      disabled=False, lead=name == "desk-a", created_at=svc.now()))
         session.commit()
     return list(DEMO_STAFF)
 
