@@ -28,12 +28,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Sequence
 
-from pydantic import field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import childcare as cc, delivery, profile
-from bot.content.models import LANGUAGES, IntentContent, Keywords, Label, NonEmpty, Text, require_keys
+from bot.content.models import LANGUAGES, IntentContent, Keywords, Label, NonEmpty, Text, keys_required
 from bot.content.store import Content
 from bot.conversation import Answer, Conversation, ConversationControl, Phrasebook
 from bot.messages import Link, ShareLocation, Tap, flex
@@ -55,20 +54,9 @@ class ChildcareContent(IntentContent):
     labels: dict[str, Label]
     commands: dict[str, Keywords]
 
-    @field_validator("types")
-    @classmethod
-    def _types(cls, types: dict[str, Text]) -> dict[str, Text]:
-        return require_keys(types, frozenset(cc.FacilityType.__args__), "types")
-
-    @field_validator("labels")
-    @classmethod
-    def _labels(cls, labels: dict[str, Label]) -> dict[str, Label]:
-        return require_keys(labels, REQUIRED_LABELS, "labels")
-
-    @field_validator("commands")
-    @classmethod
-    def _commands(cls, commands: dict[str, Keywords]) -> dict[str, Keywords]:
-        return require_keys(commands, frozenset({"quit"}), "commands")
+    _types = keys_required("types", cc.FacilityType.__args__)
+    _labels = keys_required("labels", REQUIRED_LABELS)
+    _commands = keys_required("commands", {"quit"})
 
     def means(self, command: str, typed: str) -> bool:
         return self.commands[command].matches(typed)

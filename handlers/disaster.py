@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import field_validator
 
-from bot.content.models import IntentContent, Label, NonEmpty, Strict, Text, require_keys
+from bot.content.models import IntentContent, Label, NonEmpty, Strict, Text, keys_required, require_keys
 from bot.disaster import incidents as inc
 from bot.disaster.shelters import HAZARDS, SHELTERS, SheltersFile, check_shelters, shelters_of
 from bot.messages import ShareLocation, Tap
@@ -44,10 +44,7 @@ class DisasterContent(IntentContent):
             raise ValueError(f"unknown hazards: {', '.join(unknown)} (known: {', '.join(HAZARDS)})")
         return require_keys(hazards, frozenset(HAZARDS), "hazards")
 
-    @field_validator("labels")
-    @classmethod
-    def _labels(cls, labels: dict[str, Label]) -> dict[str, Label]:
-        return require_keys(labels, frozenset({"shelters", "location", "all"}), "labels")
+    _labels = keys_required("labels", {"shelters", "location", "all"})
 
     def template(self, template_id: str) -> Template | None:
         return next((t for t in self.templates if t.id == template_id), None)

@@ -28,12 +28,11 @@ from typing import Any, Callable
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from pydantic import field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import delivery, large_waste as lw, profile
-from bot.content.models import IntentContent, Keywords, Label, NonEmpty, require_keys
+from bot.content.models import IntentContent, Keywords, Label, NonEmpty, keys_required
 from bot.content.store import Content
 from bot.conversation import Answer, Conversation, ConversationControl, Phrasebook
 from bot.garbage.book import GarbageBook, book_for
@@ -57,15 +56,8 @@ class LargeWasteContent(IntentContent):
     labels: dict[str, Label]
     commands: dict[str, Keywords]
 
-    @field_validator("labels")
-    @classmethod
-    def _labels(cls, labels: dict[str, Label]) -> dict[str, Label]:
-        return require_keys(labels, REQUIRED_LABELS, "labels")
-
-    @field_validator("commands")
-    @classmethod
-    def _commands(cls, commands: dict[str, Keywords]) -> dict[str, Keywords]:
-        return require_keys(commands, REQUIRED_COMMANDS, "commands")
+    _labels = keys_required("labels", REQUIRED_LABELS)
+    _commands = keys_required("commands", REQUIRED_COMMANDS)
 
     def means(self, command: str, typed: str) -> bool:
         return self.commands[command].matches(typed)

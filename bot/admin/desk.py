@@ -29,7 +29,7 @@ import json
 import logging
 import uuid
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
@@ -226,11 +226,18 @@ class ConfirmForm(FlaskForm):
     """A button only (the CSRF token is the form)."""
 
 
-def _incident(incident_id: int) -> inc.Incident:
-    incident = db().get(inc.Incident, incident_id)
-    if incident is None:
+T = TypeVar("T")
+
+
+def _found(model: type[T], row_id: int) -> T:
+    row = db().get(model, row_id)
+    if row is None:
         abort(404)
-    return incident
+    return row
+
+
+def _incident(incident_id: int) -> inc.Incident:
+    return _found(inc.Incident, incident_id)
 
 
 @bp.get("/incidents")
@@ -501,10 +508,7 @@ class RejectForm(FlaskForm):
 
 
 def _broadcast(broadcast_id: int) -> bc.Broadcast:
-    row = db().get(bc.Broadcast, broadcast_id)
-    if row is None:
-        abort(404)
-    return row
+    return _found(bc.Broadcast, broadcast_id)
 
 
 @bp.get("/broadcasts")

@@ -8,7 +8,7 @@ see them with a line number, instead of as a 400 from LINE on a Sunday night.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -24,6 +24,17 @@ def require_keys(mapping: dict, required: frozenset[str] | set[str], what: str) 
     if missing:
         raise ValueError(f"missing {what}: {', '.join(missing)}")
     return mapping
+
+
+def keys_required(field: str, required: Iterable[str]) -> Any:
+    """A field validator: the mapping `field` holds at least these keys (the ones the
+    handler reads by name), so a missing one is a content error with its line, not a
+    KeyError in front of a resident.
+
+        _labels = keys_required("labels", {"call", "map"})
+    """
+    keys = frozenset(required)
+    return field_validator(field)(classmethod(lambda cls, value: require_keys(value, keys, field)))
 
 
 class Strict(BaseModel):
