@@ -52,7 +52,7 @@ class DisasterContent(IntentContent):
 
 intent = Intent("disaster", content=DisasterContent, files={SHELTERS: SheltersFile}, checks=[check_shelters],
                 texts=["level_3", "level_4", "level_5", "banner", "banner_training", "nothing", "whole_city",
-                       "incident", "training", "elsewhere", "no_district", "open_shelters", "shelter_hint"])
+                       "incident", "training", "training_mark", "elsewhere", "no_district", "open_shelters", "shelter_hint"])
 
 
 def incident_text(content, lang: str, incident: inc.Incident, tz) -> str:
@@ -74,9 +74,11 @@ def incident_text(content, lang: str, incident: inc.Incident, tz) -> str:
 
 
 @intent.entry
-def disaster_information(reply, content, lang, resident, session, now, config):
+def disaster_information(reply, content, lang, resident, session, now, config, conversation):
     from zoneinfo import ZoneInfo
 
+    if conversation.active is not None:  # its location chip is for shelters, not an earlier question
+        conversation.end()
     tz = ZoneInfo(config.timezone)
     active = inc.seen_by(session, resident, now)
     district = content["settings"].district(resident.district) if resident.district else None

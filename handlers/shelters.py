@@ -28,7 +28,9 @@ intent = Intent("shelters", content=IntentContent, texts=[
 
 
 @intent.entry
-def ask_location(reply, content, lang, resident, session, now):
+def ask_location(reply, content, lang, resident, session, now, conversation):
+    if conversation.active is not None:  # the location asked for now is for shelters, not an earlier question
+        conversation.end()
     active = inc.concerning(inc.seen_by(session, resident, now), resident.district)
     messages: list[Any] = []
     if active and resident.district:

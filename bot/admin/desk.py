@@ -469,7 +469,7 @@ def broadcast_new():
         return _compose_page(form, 400)
     audience, texts = form.audience(), form.texts()
     try:
-        shown = bc.preview(db(), content_, texts, audience, today())
+        shown = bc.preview(db(), content_, texts, audience, today(), incident_id=form.incident_id())
     except ValueError as exc:
         flash(f"この内容では配信できません: {exc}", "error")
         return _compose_page(form, 400)
@@ -521,7 +521,7 @@ def broadcasts():
 def _detail(row: bc.Broadcast, status: int = 200, alone_form: AloneForm | None = None):
     mine = row.created_by == current_user.name
     return _render("admin/broadcasts_detail.html", status, row=row, mine=mine,
-                   messages=bc.messages_for(row.texts, row.training),
+                   messages=bc.messages_for(content(), row.texts, row.training),
                    line_broadcast=bc.audience_of(row).via_line_broadcast(),
                    incident=db().get(inc.Incident, row.incident_id) if row.incident_id else None,
                    progress=bc.progress(db(), row.push_id) if row.status == "sent" else None,

@@ -34,7 +34,6 @@ from .incidents import Incident, district_names, hazard_name, level_name
 from .shelters import shelters_of
 
 Target = Literal["all", "districts", "segment"]
-TRAINING_MARK = "【訓練】"
 STATUSES = ("pending", "sent", "rejected", "cancelled")
 
 
@@ -122,22 +121,33 @@ class Audience:
 MAX_TEXT = 5000  # LINE counts UTF-16 code units
 
 
-def messages_for(texts: dict[str, str], training: bool) -> dict[str, list[dict[str, Any]]]:
-    mark = TRAINING_MARK if training else ""
-    return {lang: [{"type": "text", "text": f"{mark}{texts[lang]}"}] for lang in LANGUAGES}
+def messages_for(content: Content, texts: dict[str, str], training: bool) -> dict[str, list[dict[str, Any]]]:
+    """One text message per language; in training mode each starts with the language's
+    drill mark (【訓練】, [DRILL], 【くんれん】: content/disaster.yaml)."""
+    def mark(lang: str) -> str:
+        if not training:
+            return ""
+        word = content.text("disaster.training_mark", lang)
+        return word + (" " if word[-1:].isascii() else "")  # "[DRILL] Evacuate", "【訓練】避難"
+    return {lang: [{"type": "text", "text": f"{mark(lang)}{texts[lang]}"}] for lang in LANGUAGES}
 
 
 def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def preview(session: Session, content: Content, texts: dict[str, str], audience: Audience, on: date) -> dict[str, Any]:
-    """What the desk sees before submitting: the messages per language, and the count."""
+def preview(session: Session, content: Content, texts: dict[str, str], audience: Audience, on: date,
+            incident_id: int | None = None) -> dict[str, Any]:
+    """What the desk sees before submitting: the messages per language, and the count.
+    A drill's incident can only be sent as a drill (never to everyone as a real order)."""
+    incident = session.get(Incident, incident_id) if incident_id is not None else None
+    if incident is not None and incident.training and not audience.training:
+        raise ValueError("訓練の災害情報からは、訓練モード（テスター宛て・【訓練】付き）でしか配信できません")
     audience.check(content)
     missing = [lang for lang in LANGUAGES if not (texts.get(lang) or "").strip()]
     if missing:
         raise ValueError(f"すべての言語で本文を書いてください（未入力: {'、'.join(missing)}）")
-    messages = messages_for(texts, audience.training)
+    messages = messages_for(content, texts, audience.training)
     long = [lang for lang, [message] in messages.items() if _utf16_len(message["text"]) > MAX_TEXT]
     if long:
         raise ValueError(f"本文が長すぎます（LINEは{MAX_TEXT}文字まで）: {'、'.join(long)}")
@@ -153,7 +163,7 @@ def submit(session: Session, content: Content, *, form_key: str, template: str, 
     existing = session.scalars(select(Broadcast).where(Broadcast.form_key == form_key)).first()
     if existing is not None:
         return existing, False
-    shown = preview(session, content, texts, audience, on)
+    shown = preview(session, content, texts, audience, on, incident_id=incident_id)
     row_id = session.scalar(insert_for(session, Broadcast).values(
         form_key=form_key, incident_id=incident_id, template=template,
         texts={lang: texts[lang].strip() for lang in LANGUAGES}, target=audience.target,
@@ -192,7 +202,7 @@ def approve(session: Session, content: Content, row: Broadcast, *, by: str, now:
     if not taken.rowcount:
         return None
     audience = audience_of(row)
-    messages = messages_for(row.texts, row.training)
+    messages = messages_for(content, row.texts, row.training)
     key = f"broadcast:{row.id}"
     if audience.via_line_broadcast():
         together = [m for lang in ("ja", "easy_ja", "en") for m in messages[lang]]

@@ -323,7 +323,8 @@ def test_a_training_preview_shows_the_mark_and_counts_testers(chat, desk, servic
     sato = desk("sato")
     page, _ = previewed(sato, compose(sato, target=["districts"], districts=["kita"], training=["y"]))
     assert text_of(page, "preview-count") == "1"
-    assert all(text_of(page, f"preview-{lang}").startswith("【訓練】") for lang in ("ja", "en", "easy_ja"))
+    starts = [text_of(page, f"preview-{lang}") for lang in ("ja", "en", "easy_ja")]
+    assert starts[0].startswith("【訓練】") and starts[1].startswith("[DRILL] ") and starts[2].startswith("【くんれん】")
 
 
 def test_a_second_desk_user_approves_and_exactly_the_districts_get_it_once(chat, desk, services, clock):

@@ -129,3 +129,26 @@ def test_preview_counts_and_refuses_what_is_incomplete(chat, services, incident)
                        services.now().date())  # 2600 characters, 5200 UTF-16 units
         assert bc.preview(s, content, texts, bc.Audience("segment", segment=next(iter(content["segments"].segments))),
                           services.now().date())["count"] >= 0
+
+
+def test_a_drill_incident_can_only_be_sent_as_a_drill(chat, services, clock):
+    staff = resident_in(chat, services, "kita", "職員", tester=True)
+    kita = resident_in(chat, services, "kita")
+    with services.sessions() as s:
+        drill = inc.declare(s, hazard="earthquake", level=4, districts=["kita"], shelters=[], status=STATUS,
+                            by="desk-a", now=services.now(), training=True).id
+        s.commit()
+    with pytest.raises(ValueError, match="訓練モード"):
+        submit(services, drill, bc.Audience("all"))
+    broadcast, _ = submit(services, drill, bc.Audience("all", training=True), form_key="drill")
+    approve(services, broadcast, "desk-b")
+    send_all(services, clock)
+    assert kita.received() == []
+    [ja] = staff.received()
+    assert ja["text"].startswith("【訓練】【避難指示】")
+
+
+def test_the_drill_mark_is_in_each_language(services):
+    messages = bc.messages_for(services.content.current(), {"ja": "避難", "en": "Evacuate", "easy_ja": "にげて"}, True)
+    assert [messages[lang][0]["text"] for lang in ("ja", "en", "easy_ja")] == ["【訓練】避難", "[DRILL] Evacuate",
+                                                                                "【くんれん】にげて"]

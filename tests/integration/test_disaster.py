@@ -200,3 +200,14 @@ def test_a_menu_never_synced_to_line_is_reported_not_ignored(chat, services):
     declare(services, ["kita"])
     with pytest.raises(MenuNotOnLine, match="citybot richmenu sync"):
         sync_menu(services)
+
+
+@pytest.mark.parametrize("ask", ["避難所", "action=shelters", "災害情報"])
+def test_asking_for_shelters_after_a_nursery_search_gets_shelters(chat, services, ask):
+    hanako = resident_in(chat, services, "kita")
+    [question] = hanako.says("保育園の空き")
+    hanako.taps("action=childcare.ask.age&n=1")  # then the ward is known: nurseries with places
+    hanako.taps(ask) if ask.startswith("action=") else hanako.says(ask)
+    answer, *cards = hanako.sends_location(34.735, 135.500)
+    assert answer["text"].startswith("いま開いている避難所はありません")
+    assert cards and all(c["type"] == "location" for c in cards)
