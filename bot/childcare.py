@@ -295,8 +295,9 @@ class Opening:
 
 def record(session: Session, table: VacanciesFile, facilities: FacilitiesFile) -> list[Opening]:
     """Bring `childcare_places` up to `table`; the (facility, class) pairs that went from
-    0 places to more than 0. An older table than the one recorded changes nothing, and a
-    pair seen for the first time is not an opening (nobody could have been waiting).
+    0 places to more than 0. An older table than the one recorded changes nothing, a
+    facility the table does not list is left as it was, and a pair seen for the first
+    time is not an opening (nobody could have been waiting).
 
     Each change is a conditional UPDATE on the row as it was read, so when two processes
     record the same table at once only one of them reports the opening."""
@@ -304,6 +305,8 @@ def record(session: Session, table: VacanciesFile, facilities: FacilitiesFile) -
             for row in session.scalars(select(ChildcarePlaces))}
     openings: list[Opening] = []
     for facility in facilities.facilities:
+        if facility.id not in table.places:
+            continue  # not in this table: unknown, neither full nor open
         for age in facility.ages:
             places = table.places_for(facility.id, age)
             row = seen.get((facility.id, age))

@@ -127,16 +127,21 @@ def register_import_commands(main_group: click.Group) -> None:
                   help="default: childcare/facilities.yaml of the content folder")
     @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
                   help="the table's date (YYYY-MM-DD), when the file has none or has a wrong one")
+    @click.option("--partial", is_flag=True,
+                  help="the file lists some facilities only: keep the current places of the others")
+    @click.option("--force", is_flag=True, help="replace the current table even with an older one")
     @click.option("--dry-run", is_flag=True, help="convert and report, write nothing, tell nobody")
     @click.pass_context
     def import_vacancies(ctx: click.Context, csv_file: Path, out: Path | None, facilities_path: Path | None,
-                         as_of, dry_run: bool) -> None:
+                         as_of, partial: bool, force: bool, dry_run: bool) -> None:
         """A nursery vacancy table: Yokohama's 受入可能数 layout (a title line with the date,
         a column per class: numbers, -, ◎ ○ △ ×) or facility_id,age,places[,as_of].
 
         Facilities are matched by 施設番号 (the facility id) or name. Rows left out are printed
         as file:line: message on stderr. Once written, the residents following a facility
-        that now has places are told. Exit 1 when nothing usable (nothing written)."""
+        that now has places are told. A table must list every facility (else --partial) and
+        not be older than the current one (else --force). Exit 1 when nothing usable or
+        refused (nothing written)."""
         from . import childcare
 
         content_dir = _content_dir(ctx)
@@ -154,7 +159,8 @@ def register_import_commands(main_group: click.Group) -> None:
         try:
             known = childcare.load_facilities(facilities_path or content_dir / "childcare" / "facilities.yaml")
             result = childcare.vacancies_from_file(csv_file, list(known.facilities), None if dry_run else out,
-                                                   as_of=day)
+                                                   as_of=day, previous=childcare.load_vacancies(out),
+                                                   partial=partial, force=force)
         except childcare.ImportFailed as exc:
             _fail(exc, (csv_file.name,))
         except OSError as exc:

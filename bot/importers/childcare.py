@@ -414,7 +414,7 @@ def import_vacancies(data: bytes, name: str, facilities: list[FacilityLike], rep
         report.add(name, None, f"the file says {file_date.isoformat()}: --as-of {as_of.isoformat()} used")
     missing = [f.name for f in facilities if f.id not in places]
     if places and missing:
-        report.add(name, None, f"{len(missing)} facilities are not in the table (no places assumed): "
+        report.add(name, None, f"{len(missing)} facilities are not in the table: "
                                f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
     return as_of or file_date, places
 
@@ -634,6 +634,14 @@ def load_facilities(path: Path) -> FacilitiesFile:
                            f"`citybot import childcare`): {exc}") from None
 
 
+def load_vacancies(path: Path) -> VacanciesFile | None:
+    """The current table, if there is a readable one (a broken file is simply replaced)."""
+    try:
+        return VacanciesFile.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValidationError):
+        return None
+
+
 @dataclass
 class Result:
     report: Report
@@ -660,13 +668,38 @@ def facilities_from_file(src: Path, wards: list[tuple[str, list[str]]], out: Pat
 
 
 def vacancies_from_file(src: Path, facilities: list[FacilityLike], out: Path | None, *, as_of: date | None = None,
-                        report: Report | None = None) -> Result:
-    """Import a vacancy table; write vacancies.yaml to `out` (None: a dry run)."""
+                        report: Report | None = None, previous: VacanciesFile | None = None, partial: bool = False,
+                        force: bool = False) -> Result:
+    """Import a vacancy table; write vacancies.yaml to `out` (None: a dry run).
+
+    A table replaces the whole previous one, so it must list every facility (a facility
+    left out would look full to residents, and its places coming back next month would
+    look like an opening): refused unless `partial`, which keeps the previous places of
+    the facilities it does not list. A table older than `previous` is refused unless
+    `force` (residents would see last month's places)."""
     report = report if report is not None else Report()
     day, places = import_vacancies(Path(src).read_bytes(), Path(src).name, facilities, report, as_of=as_of)
     with_places = sum(1 for classes in places.values() if any(classes.values()))
     summary = (f"{len(places)} facilities ({with_places} with places), as of "
                f"{day.isoformat() if day else '?'}, {len(report)} problems")
+    try:
+        render_vacancies(day, places, Path(src).name)  # no date, nothing usable: said first
+    except ImportFailed as exc:
+        exc.conversion = Result(report, "", summary)
+        raise
+    missing = [f for f in facilities if f.id not in places]
+    if previous is not None and day is not None and day < previous.as_of and not force:
+        raise ImportFailed(f"the table is as of {day.isoformat()}, older than the current one "
+                           f"({previous.as_of.isoformat()}): nothing written (--force replaces it anyway)",
+                           Result(report, "", summary))
+    if places and missing and not partial:
+        raise ImportFailed(f"{len(missing)} of {len(facilities)} facilities are not in the table "
+                           f"({', '.join(f.name for f in missing[:3])}{' ...' if len(missing) > 3 else ''}): a table "
+                           "lists every facility, 0 where full; --partial keeps their current places",
+                           Result(report, "", summary))
+    if partial and previous is not None:
+        places = {**{f.id: dict(previous.places[f.id]) for f in missing if f.id in previous.places}, **places}
+        summary += f"; {sum(1 for f in missing if f.id in previous.places)} kept from the current table"
     try:
         text = render_vacancies(day, places, Path(src).name)
     except ImportFailed as exc:

@@ -254,8 +254,8 @@ def import_vacancies(city, monkeypatch):
     return run_import
 
 
-def run_import(csv_path):
-    result = CliRunner().invoke(cli_main, ["import", "vacancies", str(csv_path)], catch_exceptions=False)
+def run_import(csv_path, *options):
+    result = CliRunner().invoke(cli_main, ["import", "vacancies", str(csv_path), *options], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -307,7 +307,7 @@ def test_a_place_that_was_already_open_is_no_news(city, clock, tmp_path, import_
     more = tmp_path / "more.csv"
     more.write_text(f"facility_id,age,places,as_of\n{facility['id']},3,{places(facility['id'], 3) + 1},"
                     f"{AS_OF + timedelta(days=30)}\n", encoding="utf-8")
-    assert "nobody to tell" in import_vacancies(more)
+    assert "nobody to tell" in import_vacancies(more, "--partial")
     assert deliver(services, clock) == 0
 
 
@@ -349,3 +349,39 @@ def test_english_answers(chat, services):
     intro, carousel, apply = tom.says(ward)
     assert "Age 3" in intro["text"] and "as of" in apply["text"]
     assert "Alert me when open" in buttons(bubbles(carousel)[0])
+
+
+def test_a_partial_table_is_refused_and_an_older_one_too(city, clock, tmp_path, import_vacancies):
+    content_dir, services, chat = city
+    before = (content_dir / "childcare" / "vacancies.yaml").read_text(encoding="utf-8")
+    one = FACILITIES[0]
+    partial = tmp_path / "one.csv"
+    partial.write_text(f"facility_id,age,places,as_of\n{one['id']},{one['ages'][0]},1,{AS_OF + timedelta(days=30)}\n",
+                       encoding="utf-8")
+    result = CliRunner().invoke(cli_main, ["import", "vacancies", str(partial)])
+    assert result.exit_code == 1 and "47 of 48 facilities are not in the table" in result.output + result.stderr
+    older = tmp_path / "older.csv"
+    older.write_text("facility_id,age,places,as_of\n" + "".join(
+        f"{f['id']},{age},0,{AS_OF - timedelta(days=30)}\n" for f in FACILITIES for age in f["ages"]), encoding="utf-8")
+    result = CliRunner().invoke(cli_main, ["import", "vacancies", str(older)])
+    assert result.exit_code == 1 and "older than the current one" in result.output + result.stderr
+    assert (content_dir / "childcare" / "vacancies.yaml").read_text(encoding="utf-8") == before  # nothing written
+
+    # --partial keeps the others as they are; none of them becomes an "opening" later
+    import_vacancies_partial = CliRunner().invoke(cli_main, ["import", "vacancies", str(partial), "--partial"])
+    assert import_vacancies_partial.exit_code == 0, import_vacancies_partial.output
+    kept = yaml.safe_load((content_dir / "childcare" / "vacancies.yaml").read_text(encoding="utf-8"))
+    assert len(kept["places"]) == len(VACANCIES["places"])
+    assert kept["places"][FACILITIES[1]["id"]] == VACANCIES["places"][FACILITIES[1]["id"]]
+
+
+def test_a_facility_missing_from_a_table_is_unknown_not_full(services):
+    from bot.childcare import FacilitiesFile, VacanciesFile, record
+
+    facilities = FacilitiesFile.model_validate({"facilities": FACILITIES[:2]})
+    a, b = FACILITIES[0]["id"], FACILITIES[1]["id"]
+    full = {age: 0 for age in FACILITIES[0]["ages"]}
+    with services.sessions() as s:
+        record(s, VacanciesFile(as_of=date(2026, 11, 1), places={a: full, b: {1: 2}}), facilities)
+        assert record(s, VacanciesFile(as_of=date(2026, 12, 1), places={a: full}), facilities) == []  # b left out
+        assert record(s, VacanciesFile(as_of=date(2027, 1, 1), places={a: full, b: {1: 2}}), facilities) == []

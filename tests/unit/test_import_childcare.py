@@ -276,7 +276,7 @@ def test_yokohama_layout():
         "ukeire.csv:5: 施設番号 X999 'しらない保育園' is not in facilities.yaml: row skipped",
         "ukeire.csv:7: ひかり小規模保育園 is listed twice (line 6 kept): row skipped",
         "ukeire.csv:8: 東雲保育園 1歳児: '若干' is not a number of places (a number, -, ◎ ○ △ ×, or 3(0)): left out",
-        "ukeire.csv: 1 facilities are not in the table (no places assumed): 家庭的保育室こぐま"]
+        "ukeire.csv: 1 facilities are not in the table: 家庭的保育室こぐま"]
 
 
 def test_yokohama_layout_class_not_taken_is_left_out_and_title_without_date():
@@ -532,7 +532,7 @@ def test_vacancies_command_without_the_sync_module(cli, content, monkeypatch, tm
     monkeypatch.setitem(sys.modules, "bot.childcare_sync", None)   # import fails as before it existed
     src = tmp_path / "export.csv"
     src.write_text("facility_id,age,places\n271009001,1,2\n271009999,1,1\n", encoding="utf-8")
-    result = cli("import", "vacancies", str(src), "--as-of", "2026-12-01",
+    result = cli("import", "vacancies", str(src), "--as-of", "2026-12-01", "--partial",
                  "--facilities", str(CONTENT / "childcare" / "facilities.yaml"))
     assert result.exit_code == 0, result.output
     assert "export.csv:3: 施設番号 271009999 is not in facilities.yaml: row skipped" in result.stderr
