@@ -40,9 +40,10 @@ from bot.models import Resident
 from bot.router import Intent
 
 from .menu import menu_chip
+from .settings import named_intent
 
 REQUIRED_LABELS = frozenset({"call", "map", "web", "follow", "unfollow", "location", "other_ward", "other_age",
-                             "following", "search", "quit"})
+                             "following", "search", "quit", "agree", "disagree"})
 SHOWN = 10  # bubbles in one carousel (LINE allows 12)
 
 
@@ -69,7 +70,7 @@ intent = Intent("childcare", content=ChildcareContent,
                     "found_near", "none_ward", "none_near", "neighbours", "neighbour_count", "how_to_apply",
                     "places", "full", "as_of", "distance", "date", "followed", "already_following", "unfollowed",
                     "not_following", "following", "following_line", "no_following", "opening", "unknown_facility",
-                    "not_understood", "quit", "expired"])
+                    "not_understood", "quit", "expired", "paused", "follow_consent"])
 conv = intent.conversation(Conversation("childcare", "childcare", timeout=timedelta(minutes=30),
                                         action_prefix="childcare.ask.", expired_text="childcare.expired"))
 
@@ -125,7 +126,12 @@ class Search(Phrasebook):
             self.conversation.start(conv.name, "age")
         chips = [Tap(self.age_text(age), f"action=childcare.ask.age&n={age}", self.age_text(age))
                  for age in cc.AGE_CLASSES]
-        self.reply(*self.notes, self.say("ask_age", fy=cc.fiscal_year(self.on)), quick=[*chips, self.quit_chip()])
+        fy = cc.fiscal_year(self.on)
+        zero_from = date(fy - 1, 4, 2)  # born after 1 April of the year before: 0 on 1 April
+        self.reply(*self.notes, self.say("ask_age", fy=fy, zero_from=date_text(self.content, "ja", zero_from),
+                                         zero_from_en=date_text(self.content, "en", zero_from),
+                                         zero_from_easy=date_text(self.content, "easy_ja", zero_from)),
+                   quick=[*chips, self.quit_chip()])
 
     def ask_where(self, cohort: int) -> None:
         if self.conversation.active is None or self.conversation.active.conversation != conv.name:
@@ -332,6 +338,14 @@ def answer(reply, content, lang, resident, conversation, session, event, params,
     if got.verb == "quit" or search.means("quit", got):
         conversation.end()
         return reply(search.say("quit"), quick=[menu_chip(content, lang)])
+    other = None if got.verb else named_intent(content, got.text)
+    if other == intent.name:  # 「保育園の空き」 again: start over
+        conversation.end()
+        return find_places(reply, content, lang, resident, conversation, session, got.text)
+    if other:  # another service named word for word: stop here and offer it
+        conversation.end()
+        label = content.intents()[other].label.get(lang)
+        return reply(search.say("paused", name=label), quick=[Tap(label, f"action={other}", label)])
     cohort = conversation.data.get("cohort")
     if got.verb == "location" and cohort is not None:
         try:
@@ -403,11 +417,18 @@ def follow(reply, content, lang, resident, session, now, params):
     cohort = params.get("cohort", "")
     if facility is None or not re.fullmatch(r"\d{4}", cohort):
         return reply(content.text("childcare.unknown_facility", lang), quick=[menu_chip(content, lang)])
+    words: ChildcareContent = content["childcare"]
+    if resident.consented_at is None:  # nothing is kept before they agree
+        if params.get("agree") != "yes":
+            yes, no = words.labels["agree"].get(lang), words.labels["disagree"].get(lang)
+            return reply(content.text("childcare.follow_consent", lang, name=facility.name),
+                         quick=[Tap(yes, f"action=childcare.follow&f={facility.id}&cohort={cohort}&agree=yes", yes),
+                                Tap(no, "action=menu", no)])
+        resident.consented_at = now
     table = cc.vacancies_of(content)
     age = cc.class_of(int(cohort), table.as_of)
     new = cc.follow(session, resident, facility.id, int(cohort), now)
     key = "childcare.followed" if new else "childcare.already_following"
-    words: ChildcareContent = content["childcare"]
     unfollow_label = words.labels["unfollow"].get(lang)
     reply(content.text(key, lang, name=facility.name, age=content.text("childcare.age_class", lang, age=age)),
           quick=[Tap(unfollow_label, f"action=childcare.unfollow&f={facility.id}", unfollow_label),

@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Callable, Sequence
 
 
-from bot import profile
+from bot import childcare, profile
 from bot.content.models import LANGUAGES
 from bot.content.store import Content
 from bot.conversation import Answer, Conversation, ConversationControl, Phrasebook
@@ -333,11 +333,11 @@ def named_intent(content: Content, text: str) -> str | None:
 
 # -- entry, consent, changing one thing --------------------------------------------------------
 @intent.entry
-def open_settings(reply, content, lang, resident, conversation, now):
+def open_settings(reply, content, lang, resident, conversation, now, session):
     """Consent first; then the registration if nothing is registered yet, else the summary."""
     if resident.consented_at is None:
         return reply(consent_text(content, lang), quick=consent_chips(content, lang))
-    if profile.is_empty(resident):
+    if profile.is_empty(resident) and not childcare.follows_of(session, resident):
         return Flow(reply, content, lang, resident, conversation, now).start("register", ORDER[0])
     if conversation.active is not None and conversation.active.conversation == conv.name:
         conversation.end()
@@ -361,19 +361,19 @@ def answer_consent(reply, content, lang, resident, conversation, now, params):
 
 
 @intent.postback("settings.edit")
-def change_one(reply, content, lang, resident, conversation, now, params):
+def change_one(reply, content, lang, resident, conversation, now, params, session):
     if resident.consented_at is None or params.get("field") not in ORDER:
-        return open_settings(reply, content, lang, resident, conversation, now)
+        return open_settings(reply, content, lang, resident, conversation, now, session)
     Flow(reply, content, lang, resident, conversation, now).start("edit", params["field"])
 
 
 @intent.postback("settings.language")
-def choose_language(reply, content, lang, resident, conversation, now, params):
+def choose_language(reply, content, lang, resident, conversation, now, params, session):
     """A language chosen from the greeting: the consent question again, in that language."""
     if params.get("lang") in LANGUAGES:
         resident.language = lang = params["lang"]
     reply(content.text("language.changed", lang))
-    open_settings(reply, content, lang, resident, conversation, now)
+    open_settings(reply, content, lang, resident, conversation, now, session)
 
 
 # -- what is said ----------------------------------------------------------------------------

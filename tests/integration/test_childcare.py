@@ -115,7 +115,9 @@ def test_registered_ward_and_child_give_the_places_at_once(chat, services):
 def test_asked_for_age_and_ward_when_nothing_is_registered(chat, services):
     taro = chat.resident("父 太郎")
     [ask] = taro.says("保育園")
-    assert ask["text"].startswith("お子さんは何歳児クラスですか？")
+    fy = cc.fiscal_year(AS_OF)
+    assert ask["text"].startswith(f"お子さんは何歳児クラスですか？ クラスは{fy}年4月1日の年齢で決まります"
+                                  f"（{fy - 1}年4月2日以降に生まれたお子さんは0歳児クラス）")
     assert quick_labels(ask)[:6] == ["0歳児", "1歳児", "2歳児", "3歳児", "4歳児", "5歳児"]
     [ask] = tap(taro, ask, "2歳児")
     assert ask["text"].startswith("2歳児クラスの空きを、どの区で探しますか？")
@@ -385,3 +387,30 @@ def test_a_facility_missing_from_a_table_is_unknown_not_full(services):
         record(s, VacanciesFile(as_of=date(2026, 11, 1), places={a: full, b: {1: 2}}), facilities)
         assert record(s, VacanciesFile(as_of=date(2026, 12, 1), places={a: full}), facilities) == []  # b left out
         assert record(s, VacanciesFile(as_of=date(2027, 1, 1), places={a: full, b: {1: 2}}), facilities) == []
+
+
+def test_another_service_named_mid_search_is_offered_and_the_search_stops(chat, services):
+    taro = chat.resident("父 太郎")
+    taro.says("保育園の空き")
+    [paused] = taro.says("粗大ごみ")
+    assert paused["text"] == "保育園の空き探しはいったんやめました。「粗大ごみ」はこのボタンからどうぞ。"
+    assert quick_data(paused) == ["action=large_waste"]
+    [again] = taro.says("ペットボトル")  # no longer held by the search
+    assert again["text"].startswith("「ペットボトル」は")
+
+
+def test_following_asks_for_consent_first_and_settings_then_shows_it(chat, services):
+    facility = full_facility(1)
+    cohort = cc.fiscal_year(AS_OF) - 1
+    taro = chat.resident("父 太郎")  # never registered, never agreed to anything
+    [ask] = taro.taps(f"action=childcare.follow&f={facility['id']}&cohort={cohort}")
+    assert ask["text"].startswith(f"「{facility['name']}」に空きが出たらお知らせするために、あなたのLINEの利用者ID")
+    with services.sessions() as s:
+        assert s.scalars(select(cc.ChildcareFollow)).all() == []  # nothing kept before they agree
+    [done] = tap(taro, ask, "はい、お知らせを受け取る")
+    assert done["text"].startswith(f"「{facility['name']}」の1歳児クラスに空きが出たら、お知らせします。")
+    [summary] = taro.says("設定")  # the summary (with the list of nurseries), not the registration questions
+    assert summary["type"] == "flex"
+    settings_buttons = {b["action"]["label"]: b["action"]["data"] for b in summary["contents"]["footer"]["contents"]}
+    [listing] = taro.taps(settings_buttons["保育園の空きのお知らせ"])
+    assert facility["name"] in listing["text"]
