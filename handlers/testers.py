@@ -28,7 +28,7 @@ def tester(reply, content, lang, resident, config, text):
         return reply(content.text("testers.left", lang), quick=quick)
     if not config.tester_code:
         return reply(content.text("testers.closed", lang), quick=quick)
-    code = re.sub(r"^\s*(訓練登録|くんれん\s*とうろく|tester|drill)\s*", "", typed, flags=re.IGNORECASE).strip()
+    code = re.sub(r"^\s*(訓練の?登録|くんれん\s*とうろく|drill\s+register)\s*", "", typed, flags=re.IGNORECASE).strip()
     if not code:
         return reply(content.text("testers.how", lang), quick=quick)
     if not hmac.compare_digest(code.encode(), config.tester_code.encode()):

@@ -100,7 +100,9 @@ def banner(content: Content, lang: str, incidents: Sequence[Incident]) -> str:
 
 
 def banner_middleware(ctx: Any, call_next: Callable[[], None]) -> None:
-    """Disaster mode: a notice line before every answer (except the disaster answers themselves)."""
+    """Disaster mode: a notice line before every answer (except the disaster answers themselves),
+    in the resident's language as it is after the answer (they may just have changed it)."""
+    before = ctx.resident.language if ctx.resident is not None else None
     call_next()
     if ctx.resident is None or ctx.match is None or ctx.match.intent in ("disaster", "shelters"):
         return
@@ -108,7 +110,8 @@ def banner_middleware(ctx: Any, call_next: Callable[[], None]) -> None:
         return
     incidents = seen_by(ctx.session, ctx.resident, ctx.now)
     if incidents:
-        ctx.banner = banner(ctx.content, ctx.lang, incidents)
+        changed = ctx.resident.language != before
+        ctx.banner = banner(ctx.content, ctx.resident.language if changed else ctx.lang, incidents)
 
 
 # -- what the desk does (/admin/incidents; each call is audited by the caller) ----------------------

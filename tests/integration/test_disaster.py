@@ -211,3 +211,24 @@ def test_asking_for_shelters_after_a_nursery_search_gets_shelters(chat, services
     answer, *cards = hanako.sends_location(34.735, 135.500)
     assert answer["text"].startswith("いま開いている避難所はありません")
     assert cards and all(c["type"] == "location" for c in cards)
+
+
+def test_the_notice_speaks_the_language_just_chosen(chat, services):
+    hanako = resident_in(chat, services, "kita")
+    declare(services, ["kita"])
+    banner, changed = hanako.taps("action=language.set&lang=en")
+    assert banner["text"].startswith("⚠ [Alert level 4: Evacuation order] Kita Ward (Flood).")
+    assert changed["text"].startswith("From now on")
+
+
+def test_english_drill_registration(chat, services):
+    from bot import create_app
+    from bot.bootstrap import bootstrap
+    from tests.conftest import Chat
+
+    svc = bootstrap(services.config.with_(tester_code="1234"), now=services.now)
+    try:
+        staff = Chat(create_app(services=svc).test_client(), svc, chat.line).resident("staff")
+        assert staff.says("drill register 1234")[0]["text"].startswith("訓練の送信先に登録しました")
+    finally:
+        svc.close()
