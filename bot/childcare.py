@@ -18,7 +18,6 @@ two processes syncing at once, tell nobody twice.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,6 +31,7 @@ from .content.models import NonEmpty, Strict
 from .content.store import Content
 from .content.yamlfile import Problem, YamlDocument
 from .db import Base, UTCDateTime, insert_for
+from .geo import distance_m
 from .models import Resident
 
 FACILITIES = "childcare/facilities"
@@ -177,18 +177,6 @@ def child_class(birth_month: int, on: date) -> int | None:
 def cohort_for(age: int, on: date) -> int:
     """The cohort of a child said to be in class `age` on `on` (class 0: born before April 1)."""
     return fiscal_year(on) - age
-
-
-# -- distance -------------------------------------------------------------------------------------
-EARTH_RADIUS_M = 6_371_008.8
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance in metres: plenty for "which is nearest" in a city."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
 @dataclass(frozen=True)

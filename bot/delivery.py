@@ -296,3 +296,30 @@ def status(session: Session, push_id: int | None = None, limit: int = 20) -> lis
                                                                          PushBatch.status == "failed").limit(3))),
         })
     return rows
+
+
+IN_FLIGHT = ("pending", "sending")
+
+
+def progress_of(row: dict[str, Any]) -> dict[str, Any]:
+    """{total, sent, failed, pending, percent, done} from a row of `status`, for progress bars.
+
+    Done when no batch is waiting or being sent; the percent counts recipients handled
+    (sent or failed) and says 100 only when done."""
+    total, sent, failed = row["recipients"], row["sent"], row["failed"]
+    done = sum(row["batches"][s] for s in IN_FLIGHT) == 0
+    if done:
+        percent = 100
+    elif total <= 0:
+        percent = 0
+    else:
+        percent = min(99, (sent + failed) * 100 // total)
+    return {"total": total, "sent": sent, "failed": failed, "pending": 0 if done else max(row["pending"], 0),
+            "percent": percent, "done": done}
+
+
+def progress(session: Session, push_id: int | None) -> dict[str, Any]:
+    rows = status(session, push_id) if push_id is not None else []
+    if not rows:
+        return {"total": 0, "sent": 0, "failed": 0, "pending": 0, "percent": 0, "done": False}
+    return progress_of(rows[0])

@@ -118,6 +118,18 @@ class Clock:
                 stored = push_id
         return stored
 
+    def run_now(self, name: str, now: datetime) -> Any:
+        """Run one recurring job once, out of schedule (a command that cannot wait for the
+        next occurrence); what the job returns."""
+        job = self.services.router.jobs[name]
+        dependencies = {"session": None, "now": now, "occurrence": now, "config": self.config,
+                        "content": self.services.content.current()}
+        with self.services.sessions() as session:
+            dependencies["session"] = session
+            result = job.job(**{key: dependencies[key] for key in self.services.router.parameters(job.job)})
+            session.commit()
+        return result
+
     def run_job(self, job: Recurring, now: datetime) -> None:
         """Run the job for every occurrence within the grace; jobs make their pushes with
         keys naming the occurrence, so running one twice adds nothing."""

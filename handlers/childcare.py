@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from bot import childcare as cc, delivery, profile
 from bot.content.models import LANGUAGES, IntentContent, Keywords, Label, NonEmpty, Text, keys_required
 from bot.content.store import Content
+from bot.geo import distance_text
 from bot.conversation import Answer, Conversation, ConversationControl, Phrasebook
 from bot.messages import Link, ShareLocation, Tap, flex
 from bot.models import Resident
@@ -229,12 +230,6 @@ def places_text(content: Content, lang: str, places: int) -> str:
 def child_label(search: Search, birth_month: int, age: int) -> str:
     year, month = profile.month_of(birth_month)
     return search.say("child_choice", year=year, month=month, mm=f"{month:02d}", age=age)
-
-
-def distance_text(metres: float) -> str:
-    if metres < 1000:
-        return f"{max(10, round(metres / 10) * 10)}m"
-    return f"{metres / 1000:.1f}km"
 
 
 def facility_bubble(content: Content, lang: str, facility: cc.Facility, age: int, places: int, as_of: date,
@@ -507,5 +502,6 @@ def opening_message(content: Content, lang: str, facility: cc.Facility, opening:
 
 @intent.every("*/10 * * * *")
 def vacancies_changed(session, now, content):
-    """Hand edits of childcare/vacancies.yaml are announced too, within ten minutes."""
-    announce_openings(session, content, now)
+    """Hand edits of childcare/vacancies.yaml are announced too, within ten minutes (and
+    `citybot import vacancies` runs this at once, bot/childcare_sync.py)."""
+    return announce_openings(session, content, now)

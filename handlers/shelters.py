@@ -14,10 +14,10 @@ from typing import Any
 from bot.content.models import IntentContent
 from bot.disaster import incidents as inc
 from bot.disaster.shelters import nearest, shelters_of
+from bot.geo import distance_text
 from bot.messages import ShareLocation
 from bot.router import Intent
 
-from .childcare import distance_text
 from .menu import menu_chip
 
 SHOWN = 3

@@ -49,7 +49,6 @@ KIND_LABELS = {
 }
 STATUS_LABELS = {"booked": "予約済み", "cancelled": "取消"}
 WEEKDAYS_JA = "月火水木金土日"
-IN_FLIGHT = ("pending", "sending")
 USER_ID = re.compile(r"U[0-9a-f]{32}")  # a LINE user id: never on a staff page, whatever a key holds
 SEARCH_DAYS = 120                        # how far the previous/next collection day links look
 
@@ -78,25 +77,8 @@ bp.add_app_template_filter(day_label, "day_label")
 
 
 # -- progress of one push ----------------------------------------------------------------------------
-def progress(row: dict[str, Any]) -> dict[str, Any]:
-    """{total, sent, failed, pending, percent, done} from a row of delivery.status.
-
-    Done when no batch is waiting or being sent; the percent counts recipients handled
-    (sent or failed) and says 100 only when done."""
-    total, sent, failed = row["recipients"], row["sent"], row["failed"]
-    done = sum(row["batches"][s] for s in IN_FLIGHT) == 0
-    if done:
-        percent = 100
-    elif total <= 0:
-        percent = 0
-    else:
-        percent = min(99, (sent + failed) * 100 // total)
-    return {"total": total, "sent": sent, "failed": failed, "pending": 0 if done else max(row["pending"], 0),
-            "percent": percent, "done": done}
-
-
 def _with_progress(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "created": datetime.fromisoformat(row["created_at"]), "progress": progress(row),
+    return {**row, "created": datetime.fromisoformat(row["created_at"]), "progress": delivery.progress_of(row),
             "kind_label": KIND_LABELS.get(row["kind"], row["kind"])}
 
 
@@ -129,7 +111,7 @@ def residents_by_language() -> list[dict[str, Any]]:
 
 
 def pushes_in_flight(limit: int = 10) -> list[dict[str, Any]]:
-    ids = db().scalars(select(PushBatch.push_id).where(PushBatch.status.in_(IN_FLIGHT))
+    ids = db().scalars(select(PushBatch.push_id).where(PushBatch.status.in_(delivery.IN_FLIGHT))
                        .group_by(PushBatch.push_id).order_by(PushBatch.push_id.desc()).limit(limit)).all()
     return [_push_or_404(push_id) for push_id in ids]
 
@@ -178,7 +160,7 @@ def push_progress(push_id: int):
     rows = delivery.status(db(), push_id)
     if not rows:
         return jsonify(error="not found"), 404
-    return jsonify(progress(rows[0]))
+    return jsonify(delivery.progress_of(rows[0]))
 
 
 # -- large-waste bookings by day --------------------------------------------------------------------

@@ -226,26 +226,9 @@ def reject(session: Session, row: Broadcast, *, by: str, now: datetime, status: 
     return bool(taken.rowcount)
 
 
-def progress(session: Session, push_id: int | None) -> dict[str, int]:
+def progress(session: Session, push_id: int | None) -> dict[str, Any]:
     """sent / failed / pending recipients of a broadcast's push, for the progress bar."""
-    from ..models import Push
-
-    push = session.get(Push, push_id) if push_id else None
-    if push is None:
-        return {"total": 0, "sent": 0, "failed": 0, "pending": 0, "percent": 0, "done": False}
-    total = push.recipients_total
-    done = push.sent_count + push.failed_count
-    finished = _all_batches_done(session, push.id)
-    percent = 100 if total == 0 and finished else (100 * done // total if total else 0)
-    return {"total": total, "sent": push.sent_count, "failed": push.failed_count, "pending": max(0, total - done),
-            "percent": percent, "done": finished and percent >= 100}
-
-
-def _all_batches_done(session: Session, push_id: int) -> bool:
-    from ..models import PushBatch
-
-    return not session.scalar(select(func.count()).select_from(PushBatch)
-                              .where(PushBatch.push_id == push_id, PushBatch.status.in_(("pending", "sending"))))
+    return delivery.progress(session, push_id)
 
 
 def pending(session: Session) -> Sequence[Broadcast]:

@@ -19,7 +19,7 @@ from typing import Annotated, Iterable, Literal, Mapping, get_args
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from ..childcare import distance_m
+from ..geo import distance_m
 from ..content.models import NonEmpty, Strict
 from ..content.store import Content
 from ..content.yamlfile import Problem, YamlDocument

@@ -37,4 +37,6 @@ def test_a_class_said_in_one_year_moves_up_the_next():
 
 def test_haversine_against_a_known_distance():
     # Tokyo Station to Osaka Station is about 403 km in a straight line
-    assert cc.distance_m(35.6812, 139.7671, 34.7025, 135.4959) == pytest.approx(403_000, rel=0.01)
+    from bot.geo import distance_m
+
+    assert distance_m(35.6812, 139.7671, 34.7025, 135.4959) == pytest.approx(403_000, rel=0.01)

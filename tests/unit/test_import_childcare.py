@@ -15,7 +15,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from bot.childcare import FacilitiesFile, VacanciesFile, distance_m
+from bot.childcare import FacilitiesFile, VacanciesFile
+from bot.geo import distance_m
 from bot.config import Config
 from bot.importers import register_import_commands
 from bot.importers.childcare import (ImportFailed, classify, import_facilities, import_vacancies, load_wards,

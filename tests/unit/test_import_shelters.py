@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 from pydantic import ValidationError
 
-from bot.childcare import distance_m
+from bot.geo import distance_m
 from bot.cli import main
 from bot.content.store import Content
 from bot.content.yamlfile import load_yaml
