@@ -67,6 +67,11 @@ class ShareLocation(Tap):
         return {"type": "location", "label": self.label[:20]}
 
 
+def listing(items: Iterable[str], lang: str, *, names: bool = False) -> str:
+    """Items as a resident reads a list: 「A、B」 (「A・B」 for short names in a row), "A, B"."""
+    return (", " if lang == "en" else "・" if names else "、").join(items)
+
+
 def taps(choices: Iterable[Choice], lang: str) -> list[Tap]:
     return [Tap(c.label.get(lang), c.postback, (c.display or c.label).get(lang)) for c in choices]
 

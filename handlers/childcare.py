@@ -36,7 +36,7 @@ from bot.content.models import LANGUAGES, IntentContent, Keywords, Label, NonEmp
 from bot.content.store import Content
 from bot.geo import distance_text
 from bot.conversation import Answer, Conversation, ConversationControl, Phrasebook
-from bot.messages import Link, ShareLocation, Tap, flex
+from bot.messages import Link, ShareLocation, Tap, flex, listing
 from bot.models import Resident
 from bot.router import Intent
 
@@ -173,8 +173,8 @@ class Search(Phrasebook):
         counts = [(other, len(cc.search(self.content, age, wards=[other])))
                   for other in (district.neighbours if district else [])]
         if counts:
-            listed = separator(self.lang).join(self.say("neighbour_count", ward=self.ward_name(w), count=n)
-                                               for w, n in counts)
+            listed = listing((self.say("neighbour_count", ward=self.ward_name(w), count=n) for w, n in counts),
+                             self.lang)
             text += "\n" + self.say("neighbours", wards=listed)
             for other, count in counts:
                 label = self.say("neighbour_count", ward=self.ward_name(other), count=count)
@@ -212,10 +212,6 @@ class Search(Phrasebook):
                    for hit in found]
         alt = "\n".join(f"{hit.facility.name}: {places_text(self.content, self.lang, hit.places)}" for hit in found)
         return flex(alt, {"type": "carousel", "contents": bubbles})
-
-
-def separator(lang: str) -> str:
-    return ", " if lang == "en" else "、"
 
 
 def date_text(content: Content, lang: str, day: date) -> str:

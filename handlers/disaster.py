@@ -18,6 +18,7 @@ from bot.content.models import IntentContent, Label, NonEmpty, Strict, Text, key
 from bot.disaster import incidents as inc
 from bot.disaster.shelters import HAZARDS, SHELTERS, SheltersFile, check_shelters, shelters_of
 from bot.messages import ShareLocation, Tap
+from bot.messages import listing
 from bot.router import Intent
 
 from .menu import menu_chip
@@ -65,8 +66,7 @@ def incident_text(content, lang: str, incident: inc.Incident, tz) -> str:
     sites = shelters_of(content)
     names = [s.name for i in incident.shelters if (s := sites.get(i))]
     if names:
-        joiner = ", " if lang == "en" else "、"
-        text += "\n" + content.text("disaster.open_shelters", lang, shelters=joiner.join(names[:8])
+        text += "\n" + content.text("disaster.open_shelters", lang, shelters=listing(names[:8], lang)
                                     + (" …" if len(names) > 8 else ""))
     if incident.training:
         text = content.text("disaster.training", lang) + "\n" + text

@@ -26,6 +26,7 @@ from bot.garbage.book import FILES, GarbageBook, book_for, check_garbage
 from bot.garbage.models import Category, Item
 from bot.lookup import normalize
 from bot.messages import Tap, taps
+from bot.messages import listing
 from bot.models import Resident, ResidentTopic
 from bot.router import Intent
 
@@ -209,8 +210,7 @@ def dates_line(content, book, lang, resident, category: Category, first: date, c
     if not dates:
         return content.text("garbage.no_dates", lang, area=area.name.get(lang))
     return content.text("garbage.next_dates", lang, area=area.name.get(lang),
-                        dates="、".join(format_date(content, lang, d) for d in dates) if lang != "en"
-                        else ", ".join(format_date(content, lang, d) for d in dates))
+                        dates=listing((format_date(content, lang, d) for d in dates), lang))
 
 
 def day_answer(content, book, lang, resident, day: date, when: str) -> list[dict]:
@@ -229,8 +229,8 @@ def day_answer(content, book, lang, resident, day: date, when: str) -> list[dict
         body = content.text("garbage.day_break", lang, reason=reason, **values)
     else:
         collected = book.collected_on(area.id, day)
-        joiner = ", " if lang == "en" else "・"
-        body = content.text("garbage.day_collection", lang, categories=joiner.join(c.name.get(lang) for c in collected),
+        body = content.text("garbage.day_collection", lang,
+                            categories=listing((c.name.get(lang) for c in collected), lang, names=True),
                             **values) if collected else content.text("garbage.day_none", lang, **values)
     return [text_message(body, quick=taps(content["garbage"].choices, lang))]
 
@@ -270,11 +270,10 @@ def remind(session, occurrence, content, config):
         area = book.areas[area_id]
         messages = {}
         for lang in ("ja", "en", "easy_ja"):
-            joiner = ", " if lang == "en" else "・"
             key = "garbage.reminder_evening" if evening else "garbage.reminder_morning"
             messages[lang] = [{"type": "text", "text": content.text(
                 key, lang, date=format_date(content, lang, day), area=area.name.get(lang),
-                categories=joiner.join(c.name.get(lang) for c in collected))}]
+                categories=listing((c.name.get(lang) for c in collected), lang, names=True))}]
         recipients = (select(Resident.id).join(ResidentTopic, ResidentTopic.resident_id == Resident.id)
                       .where(ResidentTopic.topic == "garbage", Resident.reminder_time == slot,
                              Resident.garbage_area == area_id))

@@ -28,7 +28,7 @@ from bot.content.models import LANGUAGES
 from bot.content.store import Content
 from bot.conversation import Answer, Conversation, ConversationControl, Phrasebook
 from bot.lookup import normalize
-from bot.messages import MAX_QUICK_REPLIES, DatePick, Tap, bubble, flex
+from bot.messages import MAX_QUICK_REPLIES, DatePick, Tap, bubble, flex, listing
 from bot.models import Resident, ResidentChild, ResidentTopic
 from bot.profile import ChoosableT, SettingsContent
 from bot.router import Intent
@@ -158,7 +158,7 @@ def ask_children(flow: Flow) -> tuple[str, list[Tap], list[Tap]]:
     for child in children:
         label = "✕ " + child_text(flow.content, flow.lang, child.birth_month, "child_short")
         options.append(Tap(label, f"action=settings.drop&step=children&month={child.birth_month}", label))
-    listed = separator(flow.lang).join(child_text(flow.content, flow.lang, c.birth_month) for c in children)
+    listed = listing((child_text(flow.content, flow.lang, c.birth_month) for c in children), flow.lang)
     return flow.say("ask_more_children", children=listed), options, []
 
 
@@ -392,10 +392,6 @@ def settings_chip(content: Content, lang: str) -> Tap:
     return Tap(label, "action=settings", label)
 
 
-def separator(lang: str) -> str:
-    return ", " if lang == "en" else "、"
-
-
 def child_text(content: Content, lang: str, birth_month: int, key: str = "child") -> str:
     year, month = profile.month_of(birth_month)
     return content.text(f"settings.{key}", lang, year=year, month=month, mm=f"{month:02d}")
@@ -421,8 +417,8 @@ def summary_message(content: Content, lang: str, resident: Resident) -> dict[str
         language=say(f"language_{resident.language if resident.language in LANGUAGES else 'ja'}"),
         district=district.name.get(lang) if district else say("not_set"),
         area=area.name.get(lang) if area else say("not_set"),
-        children=separator(lang).join(child_text(content, lang, c.birth_month) for c in children) or say("none"),
-        topics=separator(lang).join(t.name.get(lang) for t in settings.topics if t.id in chosen) or say("none"),
+        children=listing((child_text(content, lang, c.birth_month) for c in children), lang) or say("none"),
+        topics=listing((t.name.get(lang) for t in settings.topics if t.id in chosen), lang) or say("none"),
         reminder=resident.reminder_time or say("not_set"),
     )
     buttons = [chip(f"change_{name}", f"action=settings.edit&field={name}") for name in ORDER]

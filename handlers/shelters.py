@@ -16,6 +16,7 @@ from bot.disaster import incidents as inc
 from bot.disaster.shelters import nearest, shelters_of
 from bot.geo import distance_text
 from bot.messages import ShareLocation
+from bot.messages import listing
 from bot.router import Intent
 
 from .menu import menu_chip
@@ -38,10 +39,9 @@ def ask_location(reply, content, lang, resident, session, now, conversation):
         names = [s.name for s in (sites.get(i) for i in sorted(inc.open_shelter_ids(active))) if s
                  and s.district == resident.district]
         if names:
-            joiner = ", " if lang == "en" else "、"
             district = content["settings"].district(resident.district)
             messages.append(content.text("shelters.open_in_district", lang, district=district.name.get(lang),
-                                         shelters=joiner.join(names)))
+                                         shelters=listing(names, lang)))
     messages.append(content.text("shelters.ask_location", lang))
     reply(*messages, quick=[ShareLocation(content["disaster"].labels["location"].get(lang)), menu_chip(content, lang)])
 
@@ -65,8 +65,8 @@ def nearest_shelters(reply, content, lang, resident, session, now, location):
         header = content.text("shelters.nothing_open", lang) + "\n" + content.text("shelters.designated_near", lang)
         found = nearest(sites, lat, lon, limit=SHOWN)
     lines = [content.text("shelters.line", lang, n=n, name=site.name, distance=distance_text(metres),
-                          hazards=("・" if lang != "en" else ", ").join(
-                              inc.hazard_name(content, lang, h) for h in site.hazards))
+                          hazards=listing((inc.hazard_name(content, lang, h) for h in site.hazards), lang,
+                                           names=True))
              for n, (site, metres) in enumerate(found, start=1)]
     cards = [{"type": "location", "title": site.name[:100], "address": site.address[:100],
               "latitude": site.lat, "longitude": site.lon} for site, _ in found]

@@ -29,6 +29,7 @@ from .. import delivery, segments
 from ..content.models import LANGUAGES
 from ..content.store import Content, _Keep
 from ..db import Base, UTCDateTime, insert_for
+from ..messages import listing
 from ..models import Resident
 from .incidents import Incident, district_names, hazard_name, level_name
 from .shelters import shelters_of
@@ -70,11 +71,10 @@ def fill(content: Content, template_id: str, incident: Incident | None) -> dict[
         values: dict[str, Any] = {}
         if incident is not None:
             sites = shelters_of(content)
-            joiner = ", " if lang == "en" else "、"
             values = {"level": incident.level, "level_name": level_name(content, lang, incident.level),
                       "hazard": hazard_name(content, lang, incident.hazard),
                       "districts": district_names(content, lang, incident.districts),
-                      "shelters": joiner.join(s.name for i in incident.shelters if (s := sites.get(i))) or "-",
+                      "shelters": listing((s.name for i in incident.shelters if (s := sites.get(i))), lang) or "-",
                       "status": incident.status_in(lang)}
         out[lang] = template.text.get(lang).format_map(_Keep(values))
     return out

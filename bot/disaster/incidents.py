@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..content.store import Content
 from ..db import Base, UTCDateTime
+from ..messages import listing
 from ..models import Resident
 
 LEVELS = (3, 4, 5)
@@ -86,8 +87,7 @@ def hazard_name(content: Content, lang: str, hazard: str) -> str:
 
 def district_names(content: Content, lang: str, districts: Sequence[str]) -> str:
     settings = content["settings"]
-    joiner = ", " if lang == "en" else "・"
-    return joiner.join(d.name.get(lang) if (d := settings.district(i)) else i for i in districts)
+    return listing((d.name.get(lang) if (d := settings.district(i)) else i for i in districts), lang, names=True)
 
 
 def banner(content: Content, lang: str, incidents: Sequence[Incident]) -> str:
