@@ -271,6 +271,9 @@ def incident_new():
             db().commit()
             flash(f"{'【訓練】' if incident.training else ''}{Words(content_).level(incident.level)}（"
                   f"{Words(content_).hazard(incident.hazard)}）を発令しました。", "info")
+            if not incident.shelters:
+                flash("開設した避難所が選ばれていません。住民には「開いている避難所はありません」と案内されます。"
+                      "避難所を開設したら、この画面の「変更」から追加してください。", "warning")
             _switch_menu()
             return redirect(url_for("admin.incident", incident_id=incident.id))
     status = 400 if request.method == "POST" else 200

@@ -201,6 +201,7 @@ def test_an_incident_declared_changed_and_ended_through_the_forms(desk, services
     assert line.menu_shown_to(hanako)["richMenuId"] == created["disaster"]  # switched right away
     page = sato.get(response.location).get_data(as_text=True)
     assert "リッチメニューを災害用に切り替えました" in page and "発令中" in page
+    assert "開設した避難所が選ばれていません" not in page
     listing = sato.get("/admin/incidents").get_data(as_text=True)
     assert "警戒レベル4 避難指示" in listing and "北区・中央区" in listing
 
@@ -488,3 +489,11 @@ def test_leads_are_made_on_the_command_line_and_shown_on_the_users_page(cli, des
         ("user.lead", "staff:yamada", {"lead": False, "via": "cli"})]
     page = desk("sato", role="admin").get("/admin/users").get_data(as_text=True)
     assert text_of(page, "lead-kato") == "責任者" and text_of(page, "lead-yamada") == "—"
+
+
+def test_an_incident_without_open_sites_warns_the_desk(desk, services):
+    sato = desk("sato")
+    declared = post_form(sato, "/admin/incidents/new", incident_form(shelters=[]),
+                         csrf_token=csrf(sato, "/admin/incidents/new"))
+    assert declared.status_code == 302
+    assert "開設した避難所が選ばれていません" in sato.get(declared.location).get_data(as_text=True)
