@@ -68,8 +68,11 @@ class Intent:
     def __init__(self, name: str, *, content: type[IntentContent] | None = IntentContent,
                  texts: Iterable[str] = (), vocabulary: Callable[[Content], Iterable[str]] | None = None,
                  vocabulary_accept: float = 72.0, files: dict[str, type] | None = None,
-                 checks: Iterable[Callable[..., Iterable[Problem]]] = ()):
+                 checks: Iterable[Callable[..., Iterable[Problem]]] = (), interrupts: bool = False):
         self.name = name
+        # a message naming this intent is answered by it even in the middle of another
+        # conversation (disaster information, shelters: never "please answer the question")
+        self.interrupts = interrupts
         self.content_model = content
         self.texts = tuple(texts)
         self.files = dict(files or {})  # more content files the intent reads ("garbage/items": ItemsFile)
@@ -220,7 +223,7 @@ class Router:
 
     # -- matching -----------------------------------------------------------------------
     def match(self, incoming: Incoming, content: Content, conversation: Any = None) -> Match:
-        if conversation is not None:
+        if conversation is not None and not self._interrupting(incoming, content):
             found = self._match_conversation(incoming, conversation)
             if found:
                 return found
@@ -235,6 +238,19 @@ class Router:
         if route:
             return Match(route.handler, route.intent, "event", detail=incoming.kind)
         return self._fallback(detail=f"no handler for {incoming.kind} events")
+
+    def _interrupting(self, incoming: Incoming, content: Content) -> bool:
+        """A typed message naming an intent that may interrupt conversations (its own keywords)."""
+        interrupting = [name for name, intent in self.intents.items() if intent.interrupts and name in self.entries]
+        if incoming.kind != "text" or not interrupting or content is None:
+            return False
+        norm = normalize(incoming.text)
+        documents = content.intents()
+        for name in interrupting:
+            if name in documents:
+                if any(len(key) >= 2 and key in norm for key in map(normalize, documents[name].keywords.all())):
+                    return True
+        return False
 
     def _match_conversation(self, incoming: Incoming, state: Any) -> Match | None:
         conv = self.conversations.get(state.conversation)

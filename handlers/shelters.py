@@ -23,7 +23,7 @@ from .menu import menu_chip
 
 SHOWN = 3
 
-intent = Intent("shelters", content=IntentContent, texts=[
+intent = Intent("shelters", content=IntentContent, interrupts=True, texts=[
     "ask_location", "open_near", "none_open_near", "designated_near", "line", "open_in_district", "nothing_open",
 ])
 

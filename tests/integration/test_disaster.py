@@ -232,3 +232,16 @@ def test_english_drill_registration(chat, services):
         assert staff.says("drill register 1234")[0]["text"].startswith("訓練の送信先に登録しました")
     finally:
         svc.close()
+
+
+@pytest.mark.parametrize("typed", ["避難所", "近くの避難所はどこ"])
+def test_asking_for_a_shelter_in_the_middle_of_a_question_is_answered(chat, services, typed):
+    taro = chat.resident("父 太郎")
+    taro.says("保育園の空き")
+    [where] = taro.taps("action=childcare.ask.age&n=1")
+    assert "どの区で" in where["text"]
+    [ask] = taro.says(typed)  # not "please choose a ward": shelters come first
+    assert ask["text"].startswith("いまいる場所の位置情報を送ってください")
+    answer, *cards = taro.sends_location(34.735, 135.500)
+    assert answer["text"].startswith("いま開いている避難所はありません") and cards
+

@@ -8,6 +8,7 @@ from bot.bootstrap import build_router, content_schema
 from bot.config import Config
 from bot.content.store import load_content
 from bot.conversation import Conversation
+from bot.content.models import Keywords
 from bot.router import Incoming, Intent, RouteConflict, Router
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
@@ -129,3 +130,42 @@ def test_item_names_do_not_hijack_everyday_sentences(router, content):
     assert route(router, content, "電話").intent == "contact"
     assert route(router, content, "割れたお皿").intent == "garbage"
     assert route(router, content, "おいしい").how == "fallback"
+
+
+def test_an_interrupting_intent_is_answered_even_during_a_conversation(content):
+    booking = Intent("booking", content=None)
+    conv = booking.conversation(Conversation("booking", "booking"))
+
+    @conv.state("ask_date")
+    def ask_date(reply):
+        pass
+
+    shelters = Intent("shelters", interrupts=True)
+
+    @shelters.entry
+    def ask_location(reply):
+        pass
+
+    @booking.on("fallback")
+    def fallback(reply):
+        pass
+
+    r = Router()
+    r.include(booking)
+    r.include(shelters)
+
+    class State:
+        conversation, state = "booking", "ask_date"
+
+    class Doc:
+        keywords = Keywords(ja=["避難所"])
+        label = None
+
+    class Content:
+        version = "x"
+
+        def intents(self):
+            return {"shelters": Doc()}
+
+    assert r.match(Incoming("text", text="近くの避難所は？"), Content(), State()).handler is ask_location
+    assert r.match(Incoming("text", text="12月3日"), Content(), State()).handler is ask_date
