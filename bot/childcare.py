@@ -316,6 +316,14 @@ def record(session: Session, table: VacanciesFile, facilities: FacilitiesFile) -
     return openings
 
 
+def forget_newer(session: Session, as_of: date) -> int:
+    """Staff replaced a table with an older one on purpose (`--force`: the newer one was a
+    mistake): what was seen after `as_of` no longer holds back the comparison."""
+    result = session.execute(update(ChildcarePlaces).where(ChildcarePlaces.as_of > as_of).values(as_of=as_of)
+                             .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
 def source_key(opening: Opening) -> str:
     return f"childcare:opening:{opening.facility_id}:{opening.age_class}:{opening.as_of.isoformat()}"
 

@@ -158,9 +158,10 @@ def register_import_commands(main_group: click.Group) -> None:
                 click.echo(f"before this import: {earlier}")
         try:
             known = childcare.load_facilities(facilities_path or content_dir / "childcare" / "facilities.yaml")
+            previous = childcare.load_vacancies(out)
             result = childcare.vacancies_from_file(csv_file, list(known.facilities), None if dry_run else out,
-                                                   as_of=day, previous=childcare.load_vacancies(out),
-                                                   partial=partial, force=force)
+                                                   as_of=day, previous=previous, partial=partial, force=force,
+                                                   today=_today(ctx))
         except childcare.ImportFailed as exc:
             _fail(exc, (csv_file.name,))
         except OSError as exc:
@@ -174,8 +175,10 @@ def register_import_commands(main_group: click.Group) -> None:
         if not in_content:
             click.echo("not the content folder's vacancies.yaml: nobody told", err=True)
             return
+        written = childcare.load_vacancies(out)
+        rewind = written.as_of if written and previous and written.as_of < previous.as_of else None
         try:
-            told = notify_after_import(config)
+            told = notify_after_import(config, rewind_to=rewind)
         except Exception as exc:  # the file is written; say so, and fail loudly for scripts
             click.echo(f"telling residents failed: {exc}", err=True)
             sys.exit(1)
@@ -194,7 +197,14 @@ def _content_dir(ctx: click.Context) -> Path:
     return Path(config.content_dir)
 
 
-def notify_after_import(config) -> str | None:
+def _today(ctx: click.Context):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(_config_of(ctx).timezone)).date()
+
+
+def notify_after_import(config, rewind_to=None) -> str | None:
     """Tell the residents waiting for a facility that now has places (bot.childcare_sync);
     None when that module is not there."""
     try:
@@ -202,7 +212,7 @@ def notify_after_import(config) -> str | None:
     except ImportError as exc:
         click.echo(f"residents not told: {exc}", err=True)
         return None
-    return sync_vacancies_now(config)
+    return sync_vacancies_now(config, rewind_to=rewind_to) if rewind_to else sync_vacancies_now(config)
 
 
 def _config_of(ctx: click.Context):

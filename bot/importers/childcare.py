@@ -26,7 +26,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Protocol
 
@@ -634,6 +634,9 @@ def load_facilities(path: Path) -> FacilitiesFile:
                            f"`citybot import childcare`): {exc}") from None
 
 
+FUTURE_DAYS = 62  # a table is published at most a month or two ahead of its date
+
+
 def load_vacancies(path: Path) -> VacanciesFile | None:
     """The current table, if there is a readable one (a broken file is simply replaced)."""
     try:
@@ -669,7 +672,7 @@ def facilities_from_file(src: Path, wards: list[tuple[str, list[str]]], out: Pat
 
 def vacancies_from_file(src: Path, facilities: list[FacilityLike], out: Path | None, *, as_of: date | None = None,
                         report: Report | None = None, previous: VacanciesFile | None = None, partial: bool = False,
-                        force: bool = False) -> Result:
+                        force: bool = False, today: date | None = None) -> Result:
     """Import a vacancy table; write vacancies.yaml to `out` (None: a dry run).
 
     A table replaces the whole previous one, so it must list every facility (a facility
@@ -688,6 +691,9 @@ def vacancies_from_file(src: Path, facilities: list[FacilityLike], out: Path | N
         exc.conversion = Result(report, "", summary)
         raise
     missing = [f for f in facilities if f.id not in places]
+    if today is not None and day is not None and day > today + timedelta(days=FUTURE_DAYS) and not force:
+        raise ImportFailed(f"the table is as of {day.isoformat()}, more than {FUTURE_DAYS} days ahead (a typo?): "
+                           "nothing written (--force takes it anyway)", Result(report, "", summary))
     if previous is not None and day is not None and day < previous.as_of and not force:
         raise ImportFailed(f"the table is as of {day.isoformat()}, older than the current one "
                            f"({previous.as_of.isoformat()}): nothing written (--force replaces it anyway)",
@@ -698,8 +704,11 @@ def vacancies_from_file(src: Path, facilities: list[FacilityLike], out: Path | N
                            "lists every facility, 0 where full; --partial keeps their current places",
                            Result(report, "", summary))
     if partial and previous is not None:
-        places = {**{f.id: dict(previous.places[f.id]) for f in missing if f.id in previous.places}, **places}
-        summary += f"; {sum(1 for f in missing if f.id in previous.places)} kept from the current table"
+        kept = {f.id: dict(previous.places[f.id]) for f in missing if f.id in previous.places}
+        places = {**kept, **places}
+        if kept and day is not None and previous.as_of < day:
+            day = previous.as_of  # the table is only as new as its oldest figures
+        summary += f"; {len(kept)} kept from the current table (as of {previous.as_of.isoformat()})"
     try:
         text = render_vacancies(day, places, Path(src).name)
     except ImportFailed as exc:

@@ -374,6 +374,7 @@ def test_a_partial_table_is_refused_and_an_older_one_too(city, clock, tmp_path, 
     assert import_vacancies_partial.exit_code == 0, import_vacancies_partial.output
     kept = yaml.safe_load((content_dir / "childcare" / "vacancies.yaml").read_text(encoding="utf-8"))
     assert len(kept["places"]) == len(VACANCIES["places"])
+    assert kept["as_of"] == AS_OF  # only as new as its oldest figures
     assert kept["places"][FACILITIES[1]["id"]] == VACANCIES["places"][FACILITIES[1]["id"]]
 
 
@@ -414,3 +415,25 @@ def test_following_asks_for_consent_first_and_settings_then_shows_it(chat, servi
     settings_buttons = {b["action"]["label"]: b["action"]["data"] for b in summary["contents"]["footer"]["contents"]}
     [listing] = taro.taps(settings_buttons["保育園の空きのお知らせ"])
     assert facility["name"] in listing["text"]
+
+
+def test_a_mistyped_future_table_is_refused_and_forcing_an_older_one_back_still_tells(city, clock, tmp_path,
+                                                                                    import_vacancies):
+    content_dir, services, chat = city
+    facility = full_facility(1)
+    hanako = parent(chat, services, district=facility["ward"], born=[born_in_class(1)])
+    hanako.taps(f"action=childcare.follow&f={facility['id']}&cohort={cc.fiscal_year(AS_OF) - 1}")
+
+    def table(path, day, opened=False):
+        path.write_text("facility_id,age,places,as_of\n" + "".join(
+            f"{f['id']},{age},{2 if opened and (f['id'], age) == (facility['id'], 1) else places(f['id'], age)},{day}\n"
+            for f in FACILITIES for age in f["ages"]), encoding="utf-8")
+        return path
+
+    typo = table(tmp_path / "typo.csv", date(2036, 12, 1))
+    refused = CliRunner().invoke(cli_main, ["import", "vacancies", str(typo)])
+    assert refused.exit_code == 1 and "days ahead (a typo?)" in refused.output + refused.stderr
+    assert "nobody to tell" in import_vacancies(typo, "--force")  # taken on purpose after all
+    fixed = table(tmp_path / "december.csv", AS_OF + timedelta(days=30), opened=True)
+    assert "1 opening(s): 1 resident(s) to be told" in import_vacancies(fixed, "--force")
+    assert deliver(services, clock) == 1 and len(hanako.received()) == 1
