@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from bot import childcare as cc, delivery, profile
 from bot.content.models import LANGUAGES, IntentContent, Keywords, Label, NonEmpty, Text, keys_required
 from bot.content.store import Content
-from bot.geo import distance_text
+from bot.geo import distance_m, distance_text
 from bot.conversation import Answer, Conversation, ConversationControl, Phrasebook
 from bot.messages import Link, ShareLocation, Tap, flex, listing
 from bot.models import Resident
@@ -46,6 +46,7 @@ from .settings import named_intent
 REQUIRED_LABELS = frozenset({"call", "map", "web", "follow", "unfollow", "location", "other_ward", "other_age",
                              "following", "search", "quit", "agree", "disagree"})
 SHOWN = 10  # bubbles in one carousel (LINE allows 12)
+OUTSIDE_M = 20_000  # farther than this from every facility: not in the city
 
 
 class ChildcareContent(IntentContent):
@@ -71,7 +72,7 @@ intent = Intent("childcare", content=ChildcareContent,
                     "found_near", "none_ward", "none_near", "neighbours", "neighbour_count", "how_to_apply",
                     "places", "full", "as_of", "distance", "date", "followed", "already_following", "unfollowed",
                     "not_following", "following", "following_line", "no_following", "opening", "unknown_facility",
-                    "not_understood", "quit", "expired", "paused", "follow_consent"])
+                    "not_understood", "quit", "expired", "paused", "follow_consent", "outside"])
 conv = intent.conversation(Conversation("childcare", "childcare", timeout=timedelta(minutes=30),
                                         action_prefix="childcare.ask.", expired_text="childcare.expired"))
 
@@ -188,6 +189,9 @@ class Search(Phrasebook):
         found = cc.search(self.content, age, near=(lat, lon))[:SHOWN]
         chips = [self.chip("other_ward", f"action=childcare.where&cohort={cohort}"),
                  self.chip("other_age", "action=childcare.age"), menu_chip(self.content, self.lang)]
+        closest = min((distance_m(lat, lon, f.lat, f.lon) for f in cc.facilities_of(self.content).facilities))
+        if closest > OUTSIDE_M:  # a place outside the city: say so rather than list nurseries 400 km away
+            return self.reply(*self.notes, self.say("outside", distance=distance_text(closest)), quick=chips)
         if found:
             messages = [self.say("found_near", age=self.age_text(age), count=len(found)), self.carousel(found, cohort)]
         else:
@@ -230,8 +234,9 @@ def child_label(search: Search, birth_month: int, age: int) -> str:
 
 def facility_bubble(content: Content, lang: str, facility: cc.Facility, age: int, places: int, as_of: date,
                     distance: float | None, *, follow: int | None) -> dict[str, Any]:
-    """One facility: type, name, places for the class, as-of date, distance; call, map and
-    follow (with the child's cohort) or unfollow buttons."""
+    """One facility: type, name, places for the class, as-of date, distance; call and map
+    buttons, and unfollow when followed (`follow` None), else follow (with the child's
+    cohort) when it is full."""
     words: ChildcareContent = content["childcare"]
     say = lambda key, **values: content.text(f"childcare.{key}", lang, **values)  # noqa: E731
     ward = content["settings"].district(facility.ward)
@@ -256,12 +261,12 @@ def facility_bubble(content: Content, lang: str, facility: cc.Facility, age: int
         buttons.append(Link(words.labels["call"].get(lang), f"tel:{phone}"))
     buttons.append(Link(words.labels["map"].get(lang),
                         f"https://www.google.com/maps/search/?api=1&query={facility.lat},{facility.lon}"))
-    if follow is not None:
-        label = words.labels["follow"].get(lang)
-        buttons.append(Tap(label, f"action=childcare.follow&f={facility.id}&cohort={follow}", label))
-    else:
+    if follow is None:
         label = words.labels["unfollow"].get(lang)
         buttons.append(Tap(label, f"action=childcare.unfollow&f={facility.id}", label))
+    elif places <= 0:  # with places now, the thing to do is apply, not wait for an alert
+        label = words.labels["follow"].get(lang)
+        buttons.append(Tap(label, f"action=childcare.follow&f={facility.id}&cohort={follow}", label))
     footer = [{"type": "button", "style": "primary" if i == 0 else "secondary", "height": "sm",
                **({"color": "#06C755"} if i == 0 else {}), "action": tap.action()} for i, tap in enumerate(buttons)]
     return {"type": "bubble", "size": "kilo",
@@ -409,13 +414,12 @@ def follow(reply, content, lang, resident, session, now, params):
     if facility is None or not re.fullmatch(r"\d{4}", cohort):
         return reply(content.text("childcare.unknown_facility", lang), quick=[menu_chip(content, lang)])
     words: ChildcareContent = content["childcare"]
-    if resident.consented_at is None:  # nothing is kept before they agree
+    if resident.consented_at is None and not cc.follows_of(session, resident):  # nothing kept before they agree
         if params.get("agree") != "yes":
             yes, no = words.labels["agree"].get(lang), words.labels["disagree"].get(lang)
             return reply(content.text("childcare.follow_consent", lang, name=facility.name),
                          quick=[Tap(yes, f"action=childcare.follow&f={facility.id}&cohort={cohort}&agree=yes", yes),
                                 Tap(no, "action=menu", no)])
-        resident.consented_at = now
     table = cc.vacancies_of(content)
     age = cc.class_of(int(cohort), table.as_of)
     new = cc.follow(session, resident, facility.id, int(cohort), now)

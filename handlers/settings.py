@@ -335,9 +335,11 @@ def named_intent(content: Content, text: str) -> str | None:
 @intent.entry
 def open_settings(reply, content, lang, resident, conversation, now, session):
     """Consent first; then the registration if nothing is registered yet, else the summary."""
-    if resident.consented_at is None:
-        return reply(consent_text(content, lang), quick=consent_chips(content, lang))
-    if profile.is_empty(resident) and not childcare.follows_of(session, resident):
+    following = childcare.follows_of(session, resident)
+    if resident.consented_at is None:  # nursery alerts need no registration: still reachable here
+        extra = [chip_for(content, lang, "childcare_following", "action=childcare.following")] if following else []
+        return reply(consent_text(content, lang), quick=[*consent_chips(content, lang), *extra])
+    if profile.is_empty(resident) and not following:
         return Flow(reply, content, lang, resident, conversation, now).start("register", ORDER[0])
     if conversation.active is not None and conversation.active.conversation == conv.name:
         conversation.end()
@@ -385,6 +387,11 @@ def consent_chips(content: Content, lang: str) -> list[Tap]:
     labels = content["settings"].labels
     yes, no = labels["consent_yes"].get(lang), labels["consent_no"].get(lang)
     return [Tap(yes, "action=settings.consent&answer=yes", yes), Tap(no, "action=settings.consent&answer=no", no)]
+
+
+def chip_for(content: Content, lang: str, label: str, data: str) -> Tap:
+    text = content["settings"].labels[label].get(lang)
+    return Tap(text, data, text)
 
 
 def settings_chip(content: Content, lang: str) -> Tap:

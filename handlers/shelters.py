@@ -22,9 +22,11 @@ from bot.router import Intent
 from .menu import menu_chip
 
 SHOWN = 3
+OUTSIDE_M = 20_000  # farther than this from every site: not in the city
 
 intent = Intent("shelters", content=IntentContent, interrupts=True, texts=[
     "ask_location", "open_near", "none_open_near", "designated_near", "line", "open_in_district", "nothing_open",
+    "not_affected", "outside",
 ])
 
 
@@ -48,12 +50,18 @@ def ask_location(reply, content, lang, resident, session, now, conversation):
 
 @intent.on("location")
 def nearest_shelters(reply, content, lang, resident, session, now, location):
+    """The district of the place is taken as that of the nearest site (no ward polygons
+    needed): an incident elsewhere in the city is not this place's emergency."""
     lat, lon = float(location["latitude"]), float(location["longitude"])
     sites = shelters_of(content).shelters
+    [(closest, metres)] = nearest(sites, lat, lon, limit=1)
+    if metres > OUTSIDE_M:
+        return reply(content.text("shelters.outside", lang, distance=distance_text(metres)),
+                     quick=[ShareLocation(content["disaster"].labels["location"].get(lang)), menu_chip(content, lang)])
     active = inc.seen_by(session, resident, now)
-    if active:
-        mine = inc.concerning(active, resident.district) or active
-        hazard = mine[0].hazard
+    here = inc.concerning(active, closest.district) if active else []
+    if here:
+        hazard = here[0].hazard
         found = nearest(sites, lat, lon, hazard=hazard, open_ids=inc.open_shelter_ids(active), limit=SHOWN)
         hazard_name = inc.hazard_name(content, lang, hazard)
         if found:
@@ -62,7 +70,10 @@ def nearest_shelters(reply, content, lang, resident, session, now, location):
             header = content.text("shelters.none_open_near", lang, hazard=hazard_name)
             found = nearest(sites, lat, lon, hazard=hazard, limit=SHOWN)
     else:
-        header = content.text("shelters.nothing_open", lang) + "\n" + content.text("shelters.designated_near", lang)
+        district = content["settings"].district(closest.district)
+        first = content.text("shelters.not_affected", lang, district=district.name.get(lang) if district else "") \
+            if active else content.text("shelters.nothing_open", lang)
+        header = first + "\n" + content.text("shelters.designated_near", lang)
         found = nearest(sites, lat, lon, limit=SHOWN)
     lines = [content.text("shelters.line", lang, n=n, name=site.name, distance=distance_text(metres),
                           hazards=listing((inc.hazard_name(content, lang, h) for h in site.hazards), lang,

@@ -23,7 +23,7 @@ intent = Intent("testers", texts=["joined", "left", "wrong_code", "closed", "how
 def tester(reply, content, lang, resident, config, text):
     typed = unicodedata.normalize("NFKC", text or "")
     quick = [menu_chip(content, lang)]
-    if re.search(r"解除|やめ|stop|leave", typed, re.IGNORECASE):
+    if re.search(r"解除|かいじょ|やめ|stop|leave", typed, re.IGNORECASE):
         resident.tester = False
         return reply(content.text("testers.left", lang), quick=quick)
     if not config.tester_code:

@@ -118,6 +118,10 @@ def register_import_commands(main_group: click.Group) -> None:
             raise click.ClickException(f"cannot write {out}: {exc}") from None
         _print_problems(result.report, (csv_file.name,))
         click.echo(f"{result.summary}: {'dry run, nothing written' if dry_run else f'written to {out}'}")
+        vacancies = Path(out).parent / "vacancies.yaml"
+        if not dry_run and vacancies.is_file():  # the vacancy table must only name these facilities
+            for line in childcare.prune_vacancies(vacancies, childcare.load_facilities(out)):
+                click.echo(f"{vacancies}: {line}: removed", err=True)
 
     @import_group.command("vacancies")
     @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))

@@ -634,6 +634,31 @@ def load_facilities(path: Path) -> FacilitiesFile:
                            f"`citybot import childcare`): {exc}") from None
 
 
+def prune_vacancies(path: Path, facilities: FacilitiesFile) -> list[str]:
+    """Keep vacancies.yaml consistent with newly imported facilities: drop the facilities
+    that are gone and the classes they no longer take (the content would not load
+    otherwise). What was dropped, as lines to print; the file is rewritten only then."""
+    table = load_vacancies(path)
+    if table is None:
+        return []
+    known = facilities.by_id()
+    kept: dict[str, dict[int, int]] = {}
+    dropped: list[str] = []
+    for facility_id, classes in table.places.items():
+        facility = known.get(facility_id)
+        if facility is None:
+            dropped.append(f"{facility_id}: no longer a facility")
+            continue
+        kept[facility_id] = {age: n for age, n in classes.items() if age in facility.ages}
+        gone = sorted(set(classes) - set(kept[facility_id]))
+        if gone:
+            dropped.append(f"{facility.name}: class(es) {gone} no longer taken")
+    if dropped:
+        text = render_vacancies(table.as_of, kept, table.source)
+        write_file(text, path)
+    return dropped
+
+
 FUTURE_DAYS = 62  # a table is published at most a month or two ahead of its date
 
 

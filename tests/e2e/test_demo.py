@@ -118,6 +118,6 @@ def test_resident_chats_with_the_demo_bot_in_a_browser(demo):
         page.get_by_test_id("quick-reply").filter(has_text="北区").click()
         expect(bot.last).to_contain_text("申し込みは", timeout=15000)
         expect(page.get_by_text("北区で1歳児クラスに空きのある施設は")).to_be_visible(timeout=15000)
-        expect(page.get_by_text("空きが出たら知らせる").first).to_be_visible()
+        expect(page.get_by_text("電話する").first).to_be_visible()
         page.screenshot(path=os.environ.get("CITYBOT_DEMO_SCREENSHOT", "/tmp/citybot-demo.png"), full_page=True)
         browser.close()

@@ -107,7 +107,7 @@ def test_registered_ward_and_child_give_the_places_at_once(chat, services):
     actions = buttons(shown[0])
     assert actions["地図"]["uri"] == f"https://www.google.com/maps/search/?api=1&query={first['lat']},{first['lon']}"
     assert actions["電話する"]["uri"].startswith("tel:0")
-    assert actions["空きが出たら知らせる"]["data"].startswith(f"action=childcare.follow&f={first['id']}&cohort=")
+    assert "空きが出たら知らせる" not in actions  # a place is there now: apply rather than wait
     assert apply["text"].startswith(f"空き状況は{as_of_ja()}時点のもので") and "区役所の保育担当窓口" in apply["text"]
     assert "位置情報で探す" in quick_labels(apply) and "ほかの区" in quick_labels(apply)
 
@@ -350,7 +350,7 @@ def test_english_answers(chat, services):
     assert ask["text"].startswith("Where should I look for a place in the Age 3 class?")
     intro, carousel, apply = tom.says(ward)
     assert "Age 3" in intro["text"] and "as of" in apply["text"]
-    assert "Alert me when open" in buttons(bubbles(carousel)[0])
+    assert set(buttons(bubbles(carousel)[0])) == {"Call", "Map"}
 
 
 def test_a_partial_table_is_refused_and_an_older_one_too(city, clock, tmp_path, import_vacancies):
@@ -410,11 +410,12 @@ def test_following_asks_for_consent_first_and_settings_then_shows_it(chat, servi
         assert s.scalars(select(cc.ChildcareFollow)).all() == []  # nothing kept before they agree
     [done] = tap(taro, ask, "はい、お知らせを受け取る")
     assert done["text"].startswith(f"「{facility['name']}」の1歳児クラスに空きが出たら、お知らせします。")
-    [summary] = taro.says("設定")  # the summary (with the list of nurseries), not the registration questions
-    assert summary["type"] == "flex"
-    settings_buttons = {b["action"]["label"]: b["action"]["data"] for b in summary["contents"]["footer"]["contents"]}
-    [listing] = taro.taps(settings_buttons["保育園の空きのお知らせ"])
+    [consent] = taro.says("設定")  # registering is still asked for in full, and the alerts are one tap away
+    assert consent["text"].startswith("あなたに合ったお知らせ")
+    [listing] = tap(taro, consent, "保育園の空きのお知らせ")
     assert facility["name"] in listing["text"]
+    with services.sessions() as s:
+        assert s.scalars(select(Resident.consented_at).where(Resident.line_user_id == taro.user_id)).one() is None
 
 
 def test_a_mistyped_future_table_is_refused_and_forcing_an_older_one_back_still_tells(city, clock, tmp_path,
@@ -437,3 +438,27 @@ def test_a_mistyped_future_table_is_refused_and_forcing_an_older_one_back_still_
     fixed = table(tmp_path / "december.csv", AS_OF + timedelta(days=30), opened=True)
     assert "1 opening(s): 1 resident(s) to be told" in import_vacancies(fixed, "--force")
     assert deliver(services, clock) == 1 and len(hanako.received()) == 1
+
+
+def test_a_closed_facility_leaves_the_vacancy_table_too(city, tmp_path, monkeypatch):
+    content_dir, services, _ = city
+    monkeypatch.setenv("CONTENT_DIR", str(content_dir))
+    monkeypatch.setenv("CITYBOT_ENV", "test")
+    source = (Path(__file__).resolve().parents[1] / "data" / "childcare" / "sample_facilities.csv")
+    lines = source.read_bytes().decode("utf-8-sig").splitlines(keepends=True)
+    first_id = FACILITIES[0]["id"]
+    fewer = tmp_path / "fewer.csv"
+    fewer.write_text("".join(line for line in lines if f",{first_id}," not in line), encoding="utf-8")
+    result = CliRunner().invoke(cli_main, ["import", "childcare", str(fewer)])
+    assert result.exit_code == 0, result.output
+    assert f"{first_id}: no longer a facility: removed" in result.stderr
+    check = CliRunner().invoke(cli_main, ["content", "check"])
+    assert check.exit_code == 0, check.output
+
+
+def test_a_location_outside_the_city_is_said_to_be_so(chat, services):
+    taro = chat.resident("父 太郎")
+    taro.says("保育園")
+    taro.taps("action=childcare.ask.age&n=1")
+    [far] = taro.sends_location(35.681, 139.767)
+    assert far["text"].startswith("送られた場所は市の外のようです") and "ほかの区" in quick_labels(far)

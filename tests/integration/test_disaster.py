@@ -245,3 +245,13 @@ def test_asking_for_a_shelter_in_the_middle_of_a_question_is_answered(chat, serv
     answer, *cards = taro.sends_location(34.735, 135.500)
     assert answer["text"].startswith("いま開いている避難所はありません") and cards
 
+
+
+def test_a_place_outside_the_affected_districts_is_told_so_and_a_place_outside_the_city_too(chat, services):
+    hanako = resident_in(chat, services, "kita")
+    declare(services, ["kita"], hazard="flood")
+    answer, *cards = hanako.sends_location(34.735, 135.550)  # the middle of 山手区
+    assert answer["text"].startswith("この付近（山手区）には、いま避難の情報は出ていません。")
+    assert len(cards) == 3
+    [far] = hanako.sends_location(35.681, 139.767)  # Tokyo Station
+    assert far["text"].startswith("送られた場所は市の外のようです")
