@@ -15,6 +15,7 @@ validation against LINE's OpenAPI spec.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -104,14 +105,24 @@ _pg_migrated = False
 _pg_lock = threading.Lock()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """One SQLite file migrated to head per test session; each test gets a copy (the
+    migrations are still run from nothing, once, and checked by test_migrations)."""
+    folder = tmp_path_factory.mktemp("migrated")
+    path = folder / "citybot.sqlite3"
+    migrate.upgrade(Config(env="test", database_url=f"sqlite:///{path}", instance_dir=str(folder)))
+    return path
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
+def database_url(tmp_path: Path, request) -> str:
     """SQLite in a temporary folder, or the PostgreSQL at DATABASE_URL, emptied per test."""
     url = os.environ.get("DATABASE_URL")
     if not url:
-        url = f"sqlite:///{tmp_path / 'citybot.sqlite3'}"
-        migrate.upgrade(Config(env="test", database_url=url, instance_dir=str(tmp_path)))
-        return url
+        path = tmp_path / "citybot.sqlite3"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        return f"sqlite:///{path}"
     global _pg_migrated
     with _pg_lock:
         if not _pg_migrated:
