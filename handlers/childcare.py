@@ -351,7 +351,9 @@ def answer(reply, content, lang, resident, conversation, session, event, params,
     if state == "child":
         if got.verb == "child" and re.fullmatch(r"\d{4}", got.params.get("cohort", "")):
             return search.where_next(int(got.params["cohort"]))
-        return search.ask_age() if not got.verb and take_age(search, got) else unclear(search, state)
+        if not got.verb and take_age(search, got):  # a birth month or a class typed instead
+            return None
+        return unclear(search, state)
     if state == "age":
         return take_age(search, got) or unclear(search, state)
     if state == "where" and cohort is not None:

@@ -148,6 +148,10 @@ def test_two_children_are_asked_about(chat, services):
     assert labels[0].endswith("4歳児") and labels[1].endswith("0歳児") and labels[2] == "やめる"  # eldest first
     intro, *_ = tap(hanako, ask, labels[0])
     assert intro["text"].startswith("中央区で4歳児クラス")
+    [ask] = hanako.says("保育園の空き")
+    year, month = born_in_class(0)
+    typed = hanako.says(f"{year}年{month}月")  # typed instead of tapped: the answer, and nothing else
+    assert typed[0]["text"].startswith("中央区") and len(typed) <= 3 and "何歳児クラス" not in str(typed)
 
 
 # -- location ----------------------------------------------------------------------------------
