@@ -28,7 +28,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 import yaml
 from pydantic import ValidationError
@@ -595,12 +595,16 @@ def render_facilities(facilities: list[dict], source: str) -> str:
     return text
 
 
-def render_vacancies(as_of: date | None, places: dict[str, dict[int, int]], source: str) -> str:
-    """vacancies.yaml's text, checked by loading it back through VacanciesFile."""
+def _usable(as_of: date | None, places: dict[str, dict[int, int]]) -> None:
     if as_of is None:
         raise ImportFailed("no as-of date: the file has none, give it with --as-of YYYY-MM-DD")
     if not places:
         raise ImportFailed("nothing usable: no facility of the table is in facilities.yaml")
+
+
+def render_vacancies(as_of: date | None, places: dict[str, dict[int, int]], source: str) -> str:
+    """vacancies.yaml's text, checked by loading it back through VacanciesFile."""
+    _usable(as_of, places)
     header = [f"# Nursery vacancies (受入可能数) as of {as_of.isoformat()}, written by `citybot import vacancies` "
               f"from {source}.",
               "# places: facility id -> {age class: places}; a class left out has no place to offer.",
@@ -685,14 +689,7 @@ def facilities_from_file(src: Path, wards: list[tuple[str, list[str]]], out: Pat
     facilities = import_facilities(Path(src).read_bytes(), Path(src).name, wards, report)
     skipped = len({p.line for p in report if "row skipped" in p.message})
     summary = f"{len(facilities)} facilities, {skipped} rows skipped, {len(report)} problems"
-    try:
-        text = render_facilities(facilities, Path(src).name)
-    except ImportFailed as exc:
-        exc.conversion = Result(report, "", summary)
-        raise
-    if out is not None:
-        write_file(text, out)
-    return Result(report, text, summary)
+    return _written(lambda: render_facilities(facilities, Path(src).name), out, report, summary)
 
 
 def vacancies_from_file(src: Path, facilities: list[FacilityLike], out: Path | None, *, as_of: date | None = None,
@@ -710,32 +707,39 @@ def vacancies_from_file(src: Path, facilities: list[FacilityLike], out: Path | N
     with_places = sum(1 for classes in places.values() if any(classes.values()))
     summary = (f"{len(places)} facilities ({with_places} with places), as of "
                f"{day.isoformat() if day else '?'}, {len(report)} problems")
+    def refused(message: str) -> ImportFailed:
+        return ImportFailed(message, Result(report, "", summary))
+
     try:
-        render_vacancies(day, places, Path(src).name)  # no date, nothing usable: said first
+        _usable(day, places)  # no date, nothing usable: said first
     except ImportFailed as exc:
-        exc.conversion = Result(report, "", summary)
-        raise
+        raise refused(str(exc)) from None
+    assert day is not None
     missing = [f for f in facilities if f.id not in places]
-    if today is not None and day is not None and day > today + timedelta(days=FUTURE_DAYS) and not force:
-        raise ImportFailed(f"the table is as of {day.isoformat()}, more than {FUTURE_DAYS} days ahead (a typo?): "
-                           "nothing written (--force takes it anyway)", Result(report, "", summary))
-    if previous is not None and day is not None and day < previous.as_of and not force:
-        raise ImportFailed(f"the table is as of {day.isoformat()}, older than the current one "
-                           f"({previous.as_of.isoformat()}): nothing written (--force replaces it anyway)",
-                           Result(report, "", summary))
-    if places and missing and not partial:
-        raise ImportFailed(f"{len(missing)} of {len(facilities)} facilities are not in the table "
-                           f"({', '.join(f.name for f in missing[:3])}{' ...' if len(missing) > 3 else ''}): a table "
-                           "lists every facility, 0 where full; --partial keeps their current places",
-                           Result(report, "", summary))
+    if today is not None and day > today + timedelta(days=FUTURE_DAYS) and not force:
+        raise refused(f"the table is as of {day.isoformat()}, more than {FUTURE_DAYS} days ahead (a typo?): "
+                      "nothing written (--force takes it anyway)")
+    if previous is not None and day < previous.as_of and not force:
+        raise refused(f"the table is as of {day.isoformat()}, older than the current one "
+                      f"({previous.as_of.isoformat()}): nothing written (--force replaces it anyway)")
+    if missing and not partial:
+        raise refused(f"{len(missing)} of {len(facilities)} facilities are not in the table "
+                      f"({', '.join(f.name for f in missing[:3])}{' ...' if len(missing) > 3 else ''}): a table "
+                      "lists every facility, 0 where full; --partial keeps their current places")
     if partial and previous is not None:
         kept = {f.id: dict(previous.places[f.id]) for f in missing if f.id in previous.places}
         places = {**kept, **places}
-        if kept and day is not None and previous.as_of < day:
+        if kept and previous.as_of < day:
             day = previous.as_of  # the table is only as new as its oldest figures
         summary += f"; {len(kept)} kept from the current table (as of {previous.as_of.isoformat()})"
+    return _written(lambda: render_vacancies(day, places, Path(src).name), out, report, summary)
+
+
+def _written(render: Callable[[], str], out: Path | None, report: Report, summary: str) -> Result:
+    """The file's text (written to `out` unless a dry run); a result that does not
+    validate carries the report and summary, so the command can print them."""
     try:
-        text = render_vacancies(day, places, Path(src).name)
+        text = render()
     except ImportFailed as exc:
         exc.conversion = Result(report, "", summary)
         raise
