@@ -168,6 +168,16 @@ def client(app):
 
 
 @pytest.fixture
+def city(config, clock, line, tmp_path):
+    """The sample city in a folder the test may change: (content dir, services, chat)."""
+    content_dir = tmp_path / "content"
+    shutil.copytree(Path(config.content_dir), content_dir)
+    svc = bootstrap(config.with_(content_dir=str(content_dir)), now=clock)
+    yield content_dir, svc, Chat(create_app(services=svc).test_client(), svc, line)
+    svc.close()
+
+
+@pytest.fixture
 def chat(client, services, line):
     return Chat(client, services, line)
 

@@ -6,7 +6,6 @@ tests/data/childcare/ by `citybot import childcare|vacancies`).
 """
 
 import math
-import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,11 +14,10 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot import childcare as cc, create_app, delivery
-from bot.bootstrap import bootstrap
+from bot import childcare as cc, delivery
 from bot.cli import main as cli_main
 from bot.models import Resident, ResidentChild
-from tests.conftest import Chat, quick_data, quick_labels, texts
+from tests.conftest import quick_data, quick_labels
 from tests.integration.test_garbage import at
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
@@ -204,16 +202,6 @@ def test_no_places_in_a_ward_says_so_and_offers_the_neighbours(chat, services):
 
 
 # -- April 1 -------------------------------------------------------------------------------------
-@pytest.fixture
-def city(config, clock, line, tmp_path):
-    """The sample city in a folder the test may change (vacancy tables)."""
-    content_dir = tmp_path / "content"
-    shutil.copytree(CONTENT, content_dir)
-    svc = bootstrap(config.with_(content_dir=str(content_dir)), now=clock)
-    yield content_dir, svc, Chat(create_app(services=svc).test_client(), svc, line)
-    svc.close()
-
-
 def table_as_of(content_dir, day: date, changes=None):
     path = content_dir / "childcare" / "vacancies.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -5,31 +5,17 @@ worker; only the one in 北区 receives it. Then she deletes her data: no row an
 her userId any more, only the push's anonymous counts remain.
 """
 
-import shutil
 from datetime import timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
-from bot import create_app, delivery
-from bot.bootstrap import bootstrap
+from bot import delivery
 from bot.models import Push
 from bot.scheduler import Clock
-from tests.conftest import Chat, texts
+from tests.conftest import texts
 from tests.integration.test_registration import YES, pick, places_holding
 
-CONTENT = Path(__file__).resolve().parents[2] / "content"
-
-
-@pytest.fixture
-def city(config, clock, line, tmp_path):
-    content_dir = tmp_path / "content"
-    shutil.copytree(CONTENT, content_dir)
-    svc = bootstrap(config.with_(content_dir=str(content_dir)), now=clock)
-    yield content_dir, svc, Chat(create_app(services=svc).test_client(), svc, line)
-    svc.close()
 
 
 def register(person, district: str, area: str) -> None:
