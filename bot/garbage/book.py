@@ -18,6 +18,9 @@ from ..content.yamlfile import Problem, YamlDocument
 from ..lookup.dictionary import Dictionary, Found, fold, split_items
 from .models import Area, AreasFile, CalendarFile, CategoriesFile, Category, Item, ItemsFile
 
+#: More parts than this in one message is a pasted list, not a question about each.
+MAX_ITEMS_ASKED = 10
+
 FILES = {"garbage/categories": CategoriesFile, "garbage/items": ItemsFile, "garbage/areas": AreasFile,
          "garbage/calendar": CalendarFile}
 
@@ -50,11 +53,12 @@ class GarbageBook:
         return self.dictionary.find(text)
 
     def find_several(self, text: str) -> list[Item] | None:
-        """Two or more items named in one message, each clearly; None otherwise."""
+        """Two or more items named in one message, each clearly; None otherwise (also for
+        a list longer than anyone asks about at once: each part costs a dictionary pass)."""
         parts = split_items(text)
         if len(parts) < 2:
             parts = self._split_on_particles(text)
-        if len(parts) < 2:
+        if not 2 <= len(parts) <= MAX_ITEMS_ASKED:
             return None
         found = [self.dictionary.find(part) for part in parts]
         if not all(f.kind in ("exact", "fuzzy") for f in found):
@@ -65,12 +69,18 @@ class GarbageBook:
         return list(unique.values())
 
     def _split_on_particles(self, text: str) -> list[str]:
-        """「ぺっとぼとるとでんち」: try every と/や as a joint between two exact names."""
+        """「ぺっとぼとるとでんち」: try every と/や as a joint between two exact names.
+
+        Only joints with a name's length on either side can qualify, so a long message
+        costs one fold, not one per character."""
         folded = fold(text)
-        for index, char in enumerate(folded):
-            if char in "とや" and 0 < index < len(folded) - 1:
+        longest = self.dictionary.longest
+        if len(folded) > 2 * longest + 1:
+            return []
+        for index in range(max(1, len(folded) - 1 - longest), min(len(folded) - 1, longest + 1)):
+            if folded[index] in "とや":
                 left, right = folded[:index], folded[index + 1:]
-                if self.dictionary.exact(left) and self.dictionary.exact(right):
+                if self.dictionary.exact_folded(left) and self.dictionary.exact_folded(right):
                     return [left, right]
         return []
 

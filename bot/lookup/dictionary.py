@@ -84,6 +84,7 @@ class Dictionary(Generic[T]):
     _keys: list[str] = field(default_factory=list)
     _owners: list[list[tuple[int, str]]] = field(default_factory=list)
     _entries: list[T] = field(default_factory=list)
+    longest: int = 0  # the longest key: a query far longer names no entry (and costs nothing)
 
     def add(self, entry: T, names: Iterable[str]) -> None:
         index = len(self._entries)
@@ -97,19 +98,24 @@ class Dictionary(Generic[T]):
     def freeze(self) -> "Dictionary[T]":
         self._keys = list(self._exact)
         self._owners = [self._exact[k] for k in self._keys]
+        self.longest = max(map(len, self._keys), default=0)
         return self
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def exact(self, text: str) -> list[Hit[T]]:
-        owners = self._exact.get(fold(text), [])
+        return self.exact_folded(fold(text))
+
+    def exact_folded(self, key: str) -> list[Hit[T]]:
+        """`exact` for a text already folded (callers that cut one folded text into parts)."""
+        owners = self._exact.get(key, [])
         return [Hit(self._entries[i], 100.0, name) for i, name in owners]
 
     def find(self, text: str) -> Found[T]:
         query = fold(text)
-        if not query:
-            return Found("none")
+        if not query or len(query) > 2 * self.longest + 8:
+            return Found("none")  # no key is anywhere near as long: not worth a fuzzy pass
         exact = self.exact(text)
         if len(exact) == 1:
             return Found("exact", tuple(exact))
