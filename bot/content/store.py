@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from pydantic import BaseModel, ValidationError
 
+from .lastgood import LastGood
 from .models import IntentContent, Text
 from .yamlfile import Problem, YamlDocument, YamlError, load_yaml
 
@@ -198,20 +199,42 @@ def _missing_texts(doc: YamlDocument, model: BaseModel, required: frozenset[str]
 
 
 class ContentStore:
-    """The snapshot in use, reloaded when files change and only if the change is good."""
+    """The snapshot in use, reloaded when files change and only if the change is good.
+
+    With a `shelf` (a folder for local state), every good version is also copied there,
+    and a process that starts on broken files serves the last good copy instead, reporting
+    the break; only a folder that never loaded refuses to start."""
 
     def __init__(self, root: Path, schema: ContentSchema, reload_seconds: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, shelf: Path | None = None):
         self.root = Path(root)
         self.schema = schema
         self.reload_seconds = reload_seconds
         self._clock = clock
         self._lock = threading.Lock()
+        self._last_good = LastGood(shelf, self.root) if shelf is not None else None
         self._fingerprint = fingerprint(self.root) if self.root.is_dir() else ""
-        self._content = load_content(self.root, schema)  # no last good content yet: fail loudly
+        self.problems: list[Problem] = []
+        self._content = self._first_load()
         self._checked_at = clock()
         self.loaded_at = datetime.now(timezone.utc)
-        self.problems: list[Problem] = []
+
+    def _first_load(self) -> Content:
+        try:
+            content = load_content(self.root, self.schema)
+        except ContentError as exc:
+            copy = self._last_good.latest() if self._last_good else None
+            if copy is None:
+                raise  # never loaded here: nothing good to fall back on, so fail loudly
+            content = load_content(copy, self.schema)
+            self.problems = exc.problems
+            log.error("content is broken; serving the last good version %s kept in %s", content.version, copy)
+            for problem in exc.problems:
+                log.error("content not loaded: %s", problem)
+            return content
+        if self._last_good:
+            self._last_good.keep(content.version)
+        return content
 
     def current(self) -> Content:
         if self.reload_seconds > 0 and self._clock() - self._checked_at >= self.reload_seconds:
@@ -237,6 +260,8 @@ class ContentStore:
                 return False
             self._content, self.problems = content, []
             self.loaded_at = datetime.now(timezone.utc)
+            if self._last_good:
+                self._last_good.keep(content.version)
             log.info("content reloaded, version %s", content.version)
             return True
         finally:
@@ -247,5 +272,6 @@ class ContentStore:
             "version": self._content.version,
             "loaded_at": self.loaded_at.isoformat(),
             "ok": not self.problems,
+            "serving": "last good copy" if self._content.root != self.root else "content folder",
             "errors": [str(p) for p in self.problems],
         }
