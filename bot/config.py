@@ -119,6 +119,9 @@ class Config:
     admin_session_minutes: int = setting("ADMIN_SESSION_MINUTES", 30,
                                          "staff are logged out of /admin after this many minutes without a "
                                          "request")
+    admin_session_max_hours: int = setting("ADMIN_SESSION_MAX_HOURS", 12,
+                                           "staff are logged out of /admin this many hours after their login, "
+                                           "however busy (a copied session cookie dies with it)")
     admin_login_limit: int = setting("ADMIN_LOGIN_LIMIT", 5,
                                      "failed /admin logins per staff name within ADMIN_LOGIN_WINDOW_MINUTES; "
                                      "then that name is refused (429) until the oldest one is old enough")
@@ -127,6 +130,12 @@ class Config:
                                         "ADMIN_LOGIN_WINDOW_MINUTES, whatever the names")
     admin_login_window_minutes: int = setting("ADMIN_LOGIN_WINDOW_MINUTES", 15,
                                               "the window the /admin login limits count failures in")
+    import_max_mb: float = setting("IMPORT_MAX_MB", 50.0,
+                                   "`citybot import` refuses a source file larger than this many MB (before "
+                                   "reading it)")
+    import_min_share: float = setting("IMPORT_MIN_SHARE", 0.5,
+                                      "`citybot import` writes nothing (unless --force) when the new file would keep "
+                                      "fewer entries than this share of the current one's; 0 turns the check off")
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -166,7 +175,11 @@ class Config:
         QuietHours.parse(self.quiet_hours, self.timezone)
         if not 0 <= self.fuzzy_suggest <= self.fuzzy_accept <= 100:
             raise ValueError("need 0 <= FUZZY_SUGGEST_SCORE <= FUZZY_ACCEPT_SCORE <= 100")
-        for name in ("admin_session_minutes", "admin_login_limit", "admin_login_ip_limit",
+        if not 0 <= self.import_min_share <= 1:
+            raise ValueError("IMPORT_MIN_SHARE must be between 0 and 1")
+        if not self.import_max_mb > 0:
+            raise ValueError("IMPORT_MAX_MB must be more than 0")
+        for name in ("admin_session_minutes", "admin_session_max_hours", "admin_login_limit", "admin_login_ip_limit",
                      "admin_login_window_minutes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name.upper()} must be at least 1")

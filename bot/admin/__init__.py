@@ -8,8 +8,16 @@ whichever blueprint it belongs to, and
 1. lets only the login page and static files through without a logged-in user
    (others: 302 to the login page for GET/HEAD, 401 for other methods);
 2. logs out a user idle for more than ADMIN_SESSION_MINUTES (sliding; the last request
-   time is kept in the signed session cookie) and sends them to the login page;
+   time is kept in the signed session cookie) or logged in more than
+   ADMIN_SESSION_MAX_HOURS ago (absolute: the login time is in the cookie too, and no
+   request renews it), and sends them to the login page;
 3. checks the CSRF token of every POST/PUT/PATCH/DELETE (400 without a valid one).
+
+A signed cookie alone cannot be revoked, so the session names the account *and* its
+`session_version` (models.StaffUser.get_id); the user loader accepts it only while the
+stored version is the same. Logout, a new password, a role or lead change and a
+disable raise the version (`user.end_sessions()`): every cookie of that account, copied
+or not, on any browser, is refused from its next request.
 
 A page built on this (see views.py for examples):
 
@@ -48,6 +56,7 @@ from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session
 
+from .ids import IdConverter
 from .roles import PERMISSION_LABELS, ROLE_LABELS, _check_names, can
 
 if TYPE_CHECKING:
@@ -61,7 +70,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 DEV_SECRET_KEY = "citybot-dev-admin-secret-key-not-for-production"
 PUBLIC_ENDPOINTS = frozenset({"admin.login", "admin.static"})
 SEEN_KEY = "admin_seen"  # session: when this browser last made a request (POSIX seconds, bot clock)
+LOGIN_KEY = "admin_login_at"  # session: when this session's login was (POSIX seconds, bot clock)
 IDLE_MESSAGE = "一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。"
+MAX_AGE_MESSAGE = "ログインから一定の時間がたったため、ログアウトしました。もう一度ログインしてください。"
 
 csrf = CSRFProtect()
 
@@ -126,15 +137,19 @@ def init_app(app: Flask, svc: "Services") -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        from .models import StaffUser
+    def load_user(session_user_id: str):
+        """The account of a session, while its session_version is the one in the cookie."""
+        from .models import StaffUser, parse_session_id
 
-        try:
-            user = db().get(StaffUser, int(user_id))
-        except ValueError:
+        parsed = parse_session_id(session_user_id)
+        if parsed is None:
             return None
-        return user if user is not None and not user.disabled else None
+        user = db().get(StaffUser, parsed[0])
+        if user is None or user.disabled or user.session_version != parsed[1]:
+            return None
+        return user
 
+    app.url_map.converters["id"] = IdConverter  # before the blueprint's rules are added
     app.before_request(_guard)
     app.after_request(_security_headers)
     app.teardown_appcontext(_close_db)
@@ -178,23 +193,31 @@ def _guard():
     return None
 
 
+def _within(key: str, at: float, limit: float) -> bool:
+    value = session.get(key)
+    return isinstance(value, (int, float)) and 0 <= at - value <= limit
+
+
 def _slide_idle_timeout():
-    """Log out a user idle for longer than ADMIN_SESSION_MINUTES, else note this request."""
+    """Log out a user idle for longer than ADMIN_SESSION_MINUTES or logged in longer than
+    ADMIN_SESSION_MAX_HOURS ago, else note this request (which renews only the idle time)."""
     from .audit import audit
 
+    config = services().config
     at = now().timestamp()
-    seen = session.get(SEEN_KEY)
-    idle_limit = services().config.admin_session_minutes * 60
-    if isinstance(seen, (int, float)) and 0 <= at - seen <= idle_limit:
+    idle_ok = _within(SEEN_KEY, at, config.admin_session_minutes * 60)
+    young = _within(LOGIN_KEY, at, config.admin_session_max_hours * 3600)
+    if idle_ok and young:
         session[SEEN_KEY] = at
         return None
     name = current_user.name
     logout_user()
     session.clear()
-    audit("session.expired", f"staff:{name}", {"idle_minutes": services().config.admin_session_minutes},
-          actor=name)
+    detail = {"idle_minutes": config.admin_session_minutes} if not idle_ok else \
+        {"max_hours": config.admin_session_max_hours}
+    audit("session.expired", f"staff:{name}", detail, actor=name)
     db().commit()
-    flash(IDLE_MESSAGE, "warning")
+    flash(IDLE_MESSAGE if not idle_ok else MAX_AGE_MESSAGE, "warning")
     wanted = request.full_path if request.method in ("GET", "HEAD") else None
     return redirect(url_for("admin.login", next=wanted))
 

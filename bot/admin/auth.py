@@ -10,7 +10,9 @@
   the password is checked and the limit counted after, so parallel guesses cannot
   slip past; a success marks its own row only, it never clears earlier failures.
   Refused tries get 429 and are not counted themselves.
-- The idle timeout is enforced by bot.admin's guard; login starts it.
+- The idle timeout and the absolute lifetime are enforced by bot.admin's guard; login
+  starts both. Logout ends every session of the account (its session_version is
+  raised), not only this browser's: a copied cookie dies with it.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from sqlalchemy.orm import Session
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
-from . import SEEN_KEY, bp, db, now, services
+from . import LOGIN_KEY, SEEN_KEY, bp, db, now, services
 from .audit import audit
 from .models import LoginAttempt, StaffUser
 
@@ -206,7 +208,7 @@ def _try_login(form: LoginForm) -> tuple[str | None, int]:
     session.clear()  # nothing from before the login survives it (also a new CSRF token)
     login_user(user)
     session.permanent = True
-    session[SEEN_KEY] = at.timestamp()
+    session[SEEN_KEY] = session[LOGIN_KEY] = at.timestamp()
     audit("login.ok", f"staff:{user.name}", detail, actor=user.name)
     session_db.commit()
     return None, 200
@@ -216,6 +218,7 @@ def _try_login(form: LoginForm) -> tuple[str | None, int]:
 def logout():
     name = current_user.name
     audit("logout", f"staff:{name}")
+    current_user.end_sessions()  # this cookie and any copy of it, on every browser
     db().commit()
     logout_user()
     session.clear()

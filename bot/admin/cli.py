@@ -3,7 +3,8 @@
 Passwords are typed at a hidden prompt (twice) or read from stdin with
 --password-stdin (one line, for scripts); they never appear as arguments, where `ps`
 and shell history would show them. Every change is written to the audit log as
-actor "system".
+actor "system". A new password, a role or lead change and a disable end every open
+session of the account (StaffUser.end_sessions): it logs in again, under the new terms.
 """
 
 from __future__ import annotations
@@ -78,13 +79,14 @@ def register_user_commands(main_group: click.Group) -> None:
     @click.argument("role", type=role_choice)
     @click.pass_context
     def set_role(ctx: click.Context, name: str, role: str) -> None:
-        """Change a staff account's role (takes effect at the account's next request)."""
+        """Change a staff account's role (its open sessions end: it logs in again)."""
 
         def run(session: Session, at: datetime) -> None:
             user = _user(session, name)
             if user.role != role:
                 _audit(session, at, "user.role", user.name, {"from": user.role, "to": role})
                 user.role = role
+                user.end_sessions()
 
         _with_session(ctx, run)
         click.echo(f"{name}: {role}")
@@ -103,6 +105,7 @@ def register_user_commands(main_group: click.Group) -> None:
                 _check_lead_role(user.role)
             if user.lead != lead:
                 user.lead = lead
+                user.end_sessions()
                 _audit(session, at, "user.lead", user.name, {"lead": lead})
 
         _with_session(ctx, run)
@@ -127,7 +130,7 @@ def register_user_commands(main_group: click.Group) -> None:
     @click.option("--password-stdin", is_flag=True, help="read the password from the first line of stdin")
     @click.pass_context
     def set_password(ctx: click.Context, name: str, password_stdin: bool) -> None:
-        """Set a new password for a staff account."""
+        """Set a new password for a staff account (its open sessions end)."""
         from .auth import hash_password
 
         password = _read_password(password_stdin)
@@ -135,6 +138,7 @@ def register_user_commands(main_group: click.Group) -> None:
         def run(session: Session, at: datetime) -> None:
             user = _user(session, name)
             user.password_hash = hash_password(password)
+            user.end_sessions()
             _audit(session, at, "user.password", user.name, None)
 
         _with_session(ctx, run)
@@ -146,6 +150,8 @@ def _set_disabled(ctx: click.Context, name: str, disabled: bool) -> None:
         user = _user(session, name)
         if user.disabled != disabled:
             user.disabled = disabled
+            if disabled:  # a session from before stays dead after an enable
+                user.end_sessions()
             _audit(session, at, "user.disable" if disabled else "user.enable", user.name, None)
 
     _with_session(ctx, run)

@@ -1,6 +1,10 @@
 """The tables of the staff web UI: who may log in, what they did, recent login tries.
 
-Passwords are stored only as argon2 hashes (bot/admin/auth.py). The audit log is
+Passwords are stored only as argon2 hashes (bot/admin/auth.py). A staff user's
+`session_version` is part of the id their session cookie carries: raising it (logout,
+password, role, lead, disable) makes every cookie issued before worthless at once, on
+every browser and every web process, although the cookies themselves are stateless.
+The audit log is
 append-only by convention: nothing in citybot updates or deletes its rows. Login
 attempts live in the database (not in a process's memory) so the login limit holds
 across gunicorn workers and restarts; rows older than the limit's window are deleted.
@@ -31,10 +35,36 @@ class StaffUser(UserMixin, Base):
     lead: Mapped[bool] = mapped_column(default=False)  # 責任者: may send a broadcast alone, with a written reason
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    session_version: Mapped[int] = mapped_column(Integer, default=0)  # raised to end every session
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a disabled account cannot log in
         return not self.disabled
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session: "<id>:<session_version>" (see session_id())."""
+        return session_id(self.id, self.session_version or 0)
+
+    def end_sessions(self) -> None:
+        """End every session of this account (at its next request), in the caller's
+        transaction: an UPDATE ... SET session_version = session_version + 1, so two
+        changes at once both count."""
+        self.session_version = StaffUser.session_version + 1
+
+
+def session_id(user_id: int, version: int) -> str:
+    return f"{user_id}:{version}"
+
+
+def parse_session_id(value: str) -> tuple[int, int] | None:
+    """(id, session_version) from a session's user id; None for anything else (such as
+    the bare ids of cookies issued before session versions existed)."""
+    from .ids import stored_id
+
+    user_id, sep, version = value.partition(":")
+    if not sep or stored_id(user_id) is None or not (version.isascii() and version.isdigit()):
+        return None
+    return int(user_id), int(version)
 
 
 class AuditEntry(Base):

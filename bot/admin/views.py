@@ -1,6 +1,7 @@
 """The first pages: the audit log, staff accounts (admins only); the dashboard is in overview.py.
 
 Login is required by bot.admin's guard for all of them; `@requires` adds the role check.
+A role change or a disable ends every open session of that account (StaffUser.end_sessions).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def set_role(user_id: int):
     old, new = user.role, form.role.data
     if old != new:
         user.role = new
+        user.end_sessions()
         audit("user.role", f"staff:{user.name}", {"from": old, "to": new})
         db().commit()
         flash(f"{user.name} の役割を「{ROLE_LABELS[new]}」にしました。", "info")
@@ -84,6 +86,8 @@ def enable_user(user_id: int):
 def _set_disabled(user: StaffUser, disabled: bool):
     if user.disabled != disabled:  # the CSRF token was checked by the guard
         user.disabled = disabled
+        if disabled:  # a session from before stays dead after an enable
+            user.end_sessions()
         audit("user.disable" if disabled else "user.enable", f"staff:{user.name}")
         db().commit()
         flash(f"{user.name} のアカウントを{'停止' if disabled else '再開'}しました。", "info")
