@@ -2,10 +2,12 @@
 
 Every `/v2` request goes through one pipeline, in the order LINE's front end would apply
 it: bearer token (401) -> per-endpoint rate limit (429; the attempt counts even when
-refused) -> injected faults (before anything is delivered) -> `X-Line-Retry-Key` checks ->
-JSON body validated against LINE's OpenAPI spec (400 with LINE's error body) -> the
-`FakeLine` operation. Every answer carries `x-line-request-id`, and every request is
-recorded with its status, validity and errors for tests to inspect.
+refused) -> injected failures (before anything is delivered) -> `X-Line-Retry-Key` checks
+-> JSON body validated against LINE's OpenAPI spec (400 with LINE's error body) -> the
+`FakeLine` operation. Injected latency is served inside the operation, after what LINE
+does on receipt: a slow reply has taken its token before it waits (`Call.wait`). Every
+answer carries `x-line-request-id`, and every request is recorded with its status,
+validity and errors for tests to inspect.
 
 `/__fake__/` is the unauthenticated control and inspection API the simulator and tests use
 (users, reply tokens, delivered messages, recorded requests, faults, reset).
@@ -44,6 +46,13 @@ class Call:
     query: Mapping[str, str]
     request_id: str
     retry_key: str | None
+    latency: float = 0.0  # injected; served once by `wait`
+
+    def wait(self) -> None:
+        """Hold the request for its injected latency (once, however often it is called)."""
+        latency, self.latency = self.latency, 0.0
+        if latency:
+            time.sleep(latency)
 
 
 @dataclass
@@ -64,6 +73,7 @@ class Route:
     template: str  # exactly as in messaging-api.yml
     name: str  # endpoint name for rate limits and faults (`richmenu.alias.delete`)
     handler: Handler
+    waits_itself: bool = False  # the handler calls `Call.wait` where LINE would be slow
 
 
 def _accepted(result: dict[str, Any] | None) -> Answer:
@@ -100,7 +110,7 @@ def _followers(line: FakeLine, call: Call) -> dict[str, Any]:
 
 ROUTES: list[Route] = [
     Route("POST", "/v2/bot/message/reply", "reply",
-          lambda line, c: line.reply(c.body, c.request_id)),
+          lambda line, c: line.reply(c.body, c.request_id, wait=c.wait), waits_itself=True),
     Route("POST", "/v2/bot/message/push", "push",
           lambda line, c: line.push(c.body, c.request_id, c.retry_key)),
     Route("POST", "/v2/bot/message/multicast", "multicast",
@@ -247,30 +257,33 @@ class LineApi:
             raise LineError(401, {"message": AUTH_FAILED})
         if self.line.count_attempt(route.name):
             raise LineError(429, {"message": RATE_LIMITED})
-        lose_response = self._apply_faults(route.name)
+        lose_response, latency = self._apply_faults(route.name)
         retry_key = self._retry_key(route)
         body = self._json_body(operation, outcome)
         call = Call(body=body, raw=request.get_data(), content_type=request.content_type or "",
-                    params=params, query=request.args, request_id=rid, retry_key=retry_key)
+                    params=params, query=request.args, request_id=rid, retry_key=retry_key,
+                    latency=latency)
+        if not route.waits_itself:
+            call.wait()
         answer = _as_answer(route.handler(self.line, call))
         if lose_response:
             raise LineError(500, {"message": FAULT_MESSAGES[500]})
         return answer
 
-    def _apply_faults(self, endpoint: str) -> bool:
-        """Sleep / fail as injected; True if the response is to be lost after delivery."""
-        lose_response = False
+    def _apply_faults(self, endpoint: str) -> tuple[bool, float]:
+        """Fail as injected (a failing fault waits out its latency first); returns whether
+        the response is to be lost after delivery, and the latency left for the operation
+        to serve (`Call.wait`)."""
+        lose_response, latency = False, 0.0
         for fault in self.line.take_faults(endpoint):
-            if fault.latency:
-                time.sleep(fault.latency)
-            if fault.timeout:
-                time.sleep(fault.timeout_seconds)
-            if fault.lose_response:
-                lose_response = True
-            elif fault.status:
-                message = FAULT_MESSAGES.get(fault.status, f"Injected fault ({fault.status})")
-                raise LineError(fault.status, {"message": message})
-        return lose_response
+            if fault.lose_response or not fault.fails:
+                lose_response = lose_response or fault.lose_response
+                latency += fault.latency
+                continue
+            time.sleep(fault.latency + (fault.timeout_seconds if fault.timeout else 0.0))
+            message = FAULT_MESSAGES.get(fault.status or 500, f"Injected fault ({fault.status})")
+            raise LineError(fault.status or 500, {"message": message})
+        return lose_response, latency
 
     @staticmethod
     def _retry_key(route: Route) -> str | None:
@@ -293,7 +306,9 @@ class LineApi:
         raw = request.get_data()
         try:
             body = json.loads(raw) if raw else None
-        except ValueError:
+            # `\ud800` alone is JSON syntax but no character: nothing could deliver it
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
+        except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
             outcome.valid = False
             outcome.errors = [{"message": "The request body could not be parsed as JSON"}]
             raise bad_request("The request body could not be parsed as JSON")

@@ -379,9 +379,16 @@ class FakeLine:
     def _following(self, user_ids: Iterable[str]) -> list[str]:
         return [u for u in user_ids if u in self._users and self._users[u].following]
 
-    def reply(self, body: dict[str, Any], request_id: str) -> dict[str, Any]:
+    def reply(self, body: dict[str, Any], request_id: str,
+              wait: Callable[[], None] | None = None) -> dict[str, Any]:
+        """The token is taken on receipt; a slow reply (`wait`, injected latency) is
+        delivered afterwards, even if its sender has gone away meanwhile, so a second
+        reply with the token while the first is in flight is refused, as on LINE."""
         with self._lock:
             user_id = self._claim_reply_token(body["replyToken"])
+        if wait is not None:
+            wait()
+        with self._lock:
             return {"sentMessages": self._deliver(user_id, body["messages"], "reply", request_id)}
 
     def push(self, body: dict[str, Any], request_id: str, retry_key: str | None = None) -> dict[str, Any]:
