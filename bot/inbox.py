@@ -30,9 +30,16 @@ class Stored:
 
 
 def store_events(session: Session, events: Iterable[dict[str, Any]], now: datetime) -> Stored:
-    """Insert events, skipping ids already known; the caller commits before answering 200."""
-    rows = []
+    """Insert events, skipping ids already known; the caller commits before answering 200.
+
+    An id twice in one body is one event too: the first copy is kept, the others count as
+    duplicates (one INSERT cannot tell them apart from each other)."""
+    rows, seen, repeated = [], set(), 0
     for raw in events:
+        if raw["webhookEventId"] in seen:
+            repeated += 1
+            continue
+        seen.add(raw["webhookEventId"])
         delivery = raw.get("deliveryContext") or {}
         rows.append({
             "webhook_event_id": raw["webhookEventId"],
@@ -45,7 +52,7 @@ def store_events(session: Session, events: Iterable[dict[str, Any]], now: dateti
             "payload": raw,
         })
     if not rows:
-        return Stored([], 0)
+        return Stored([], repeated)
     stmt = insert_for(session, InboxEvent).values(rows).on_conflict_do_nothing(index_elements=["webhook_event_id"]) \
         .returning(InboxEvent.id, InboxEvent.webhook_event_id)
     ids = dict((event_id, inbox_id) for inbox_id, event_id in session.execute(stmt))
@@ -55,7 +62,7 @@ def store_events(session: Session, events: Iterable[dict[str, Any]], now: dateti
         source = row["payload"].get("source") if isinstance(row["payload"].get("source"), dict) else {}
         if row["webhook_event_id"] in ids and isinstance(source.get("userId"), str):
             users[ids[row["webhook_event_id"]]] = source["userId"]
-    return Stored(inserted, len(rows) - len(inserted), users)
+    return Stored(inserted, repeated + len(rows) - len(inserted), users)
 
 
 def claim(session: Session, inbox_id: int, now: datetime, lease: timedelta) -> InboxEvent | None:

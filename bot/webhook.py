@@ -3,12 +3,21 @@
 LINE waits two seconds for our answer and treats slowness as failure, so the view never
 calls the Messaging API and never runs a handler: it commits the events to the inbox and
 hands their ids to the dispatcher (bot/dispatch.py), which continues off the request.
+
+A signed body is LINE's, but its strings are whatever a phone sent: each event is made
+safe here, once, for everything after it (`clean`): a lone surrogate cannot be encoded to
+send an answer and NUL cannot be stored in PostgreSQL text, so both become U+FFFD; an
+event nested deeper than any LINE sends would make later recursive code (the SDK's
+models, JSON encoders) fail, so it is ignored, and a body too deep to parse at all is
+refused with a 400 rather than a 500.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request
 from linebot.v3.exceptions import InvalidSignatureError
@@ -19,6 +28,12 @@ from . import inbox
 from .bootstrap import Services
 
 log = logging.getLogger(__name__)
+
+#: LINE's events are a handful of levels deep (message -> mention -> mentionees -> ...).
+MAX_EVENT_DEPTH = 32
+#: webhookEventId is a ULID; anything printable up to 64 is tolerated, nothing else stored.
+EVENT_ID = re.compile(r"[\x21-\x7e]{1,64}")
+UNSAFE_TEXT = re.compile(r"[\x00\ud800-\udfff]")  # str holds lone surrogates only
 
 bp = Blueprint("webhook", __name__)
 
@@ -46,15 +61,19 @@ def callback():
         return _refuse("bad signature")
     except (ValueError, KeyError, TypeError, AttributeError):  # not JSON, or not a webhook body
         return _refuse("not a webhook body")
+    except RecursionError:  # JSON nested deeper than the parser's recursion limit
+        return _refuse("body nested too deep")
     raw_events = json.loads(text)["events"]
     if not isinstance(raw_events, list):
         return _refuse("events is not a list")
     keep = []
     for parsed, raw in zip(payload.events, raw_events):
-        if isinstance(parsed, UnknownEvent) or not isinstance(raw, dict) or not _has_ids(raw):
-            log.info("ignoring unknown or malformed %r event", str(raw.get("type") if isinstance(raw, dict) else raw)[:40])
+        safe = clean(raw) if isinstance(raw, dict) else None
+        if isinstance(parsed, UnknownEvent) or safe is None or not _has_ids(safe):
+            kind = raw.get("type") if isinstance(raw, dict) else raw
+            log.info("ignoring unknown or malformed %r event", clean(str(kind)[:40]))
             continue
-        keep.append(raw)
+        keep.append(safe)
     with svc.sessions() as session:
         stored = inbox.store_events(session, keep, svc.now())
         session.commit()
@@ -65,9 +84,33 @@ def callback():
 
 
 def _has_ids(raw: dict) -> bool:
-    return isinstance(raw.get("webhookEventId"), str) and 0 < len(raw["webhookEventId"]) <= 64 \
+    return isinstance(raw.get("webhookEventId"), str) and EVENT_ID.fullmatch(raw["webhookEventId"]) is not None \
         and isinstance(raw.get("timestamp"), int) and not isinstance(raw.get("timestamp"), bool) \
         and 0 <= raw["timestamp"] < 253402300799000  # before year 10000
+
+
+def clean(value: Any, max_depth: int = MAX_EVENT_DEPTH) -> Any:
+    """A copy of parsed JSON whose strings (keys too) can be stored and sent: NUL and lone
+    surrogates become U+FFFD. None if nested deeper than `max_depth`. Walks with its own
+    stack, so no depth can make it recurse."""
+    holder: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any, int]] = [(value, holder, 0, 1)]
+    while stack:
+        node, parent, slot, depth = stack.pop()
+        if isinstance(node, str):
+            node = UNSAFE_TEXT.sub("\ufffd", node)
+        elif isinstance(node, (dict, list)):
+            if depth > max_depth:
+                return None
+            items = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+            if isinstance(node, dict):
+                items = [(UNSAFE_TEXT.sub("\ufffd", key), item) for key, item in items]
+                node = dict.fromkeys(key for key, _ in items)
+            else:
+                node = [None] * len(items)
+            stack.extend((item, node, key, depth + 1) for key, item in items)
+        parent[slot] = node
+    return holder[0]
 
 
 def _refuse(reason: str):
