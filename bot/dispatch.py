@@ -12,6 +12,11 @@
 
 `Dispatcher.handle` is the same path without the inbox and without LINE: `citybot ask`
 and the tests use it to see what the bot would say and why.
+
+An event with `mode: standby` belongs to a chat another channel answers (LINE's module
+channels): it is stored and ignored, never answered. The one exception is a block
+(unfollow): it never gets an answer anyway, and deleting what we keep about a resident who
+blocked the account must not depend on which channel was active.
 """
 
 from __future__ import annotations
@@ -334,19 +339,22 @@ class Dispatcher:
             inbox.finish(row, "failed", self.services.now(), f"malformed: {str(exc)[:500]}")
             session.commit()
             return
-        if incoming_of(event) is None:
-            log.info("ignoring %s event %s", row.event_type, row.webhook_event_id)
+        standby = raw.get("mode") == "standby"
+        if incoming_of(event) is None or (standby and not isinstance(event, UnfollowEvent)):
+            log.info("ignoring %s event %s%s", row.event_type, row.webhook_event_id,
+                     " (standby: another channel answers this chat)" if standby else "")
             inbox.finish(row, "ignored", self.services.now())
             session.commit()
             return
         handled = self.handle(session, raw)
         row = session.get(InboxEvent, row.id)  # the guard may have rolled back the session
         source = getattr(event, "source", None)
-        row.answer = {"messages": handled.messages, "reply_token": getattr(event, "reply_token", None),
+        messages = [] if standby else handled.messages
+        row.answer = {"messages": messages, "reply_token": getattr(event, "reply_token", None),
                       "user_id": source.user_id if isinstance(source, UserSource) else None, "lang": handled.lang}
         row.error = handled.error
-        row.status = "delivering" if handled.messages else "done"
-        if not handled.messages:
+        row.status = "delivering" if messages else "done"
+        if not messages:
             inbox.finish(row, "failed" if handled.error else "done", self.services.now(), handled.error)
         session.commit()
 
