@@ -15,7 +15,6 @@ books once. Staff export a day's bookings with `citybot bookings export` (no LIN
 
 from __future__ import annotations
 
-import csv
 import re
 import sys
 import uuid
@@ -30,6 +29,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, and_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from . import csvsafe
 from .content.models import Label, Strict, Text
 from .content.store import Content
 from .content.yamlfile import Problem, YamlDocument
@@ -371,7 +371,9 @@ def export_rows(session: Session, day: date, area: str | None = None) -> list[di
 
 
 def write_csv(rows: list[dict[str, Any]], out) -> None:
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    """The crews' CSV (the CLI's and /admin/bookings.csv): a place typed as a formula is
+    written as text (bot.csvsafe), since residents type it and the crews open it in Excel."""
+    writer = csvsafe.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
 
