@@ -8,17 +8,20 @@ below), then answered in this order:
   2. fuzzy: rapidfuzz scores against every key; one entry clearly ahead is the answer,
      several close together become choices, nothing good enough is "not found".
 
-Readings of kanji names come from pykakasi's offline dictionary, so 「かんでんち」 finds
-乾電池 without anyone writing the reading down.
+Readings of kanji names come from SudachiPy's core dictionary (Apache-2.0, shipped as a
+package, read offline), so 「かんでんち」 finds 乾電池 and 「ほこうき」 歩行器 without anyone
+writing the reading down.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Generic, Iterable, Sequence, TypeVar
 
+import jaconv
 from rapidfuzz import fuzz, process
 
 from .normalize import normalize
@@ -28,17 +31,31 @@ T = TypeVar("T")
 SMALL_KANA = str.maketrans("ぁぃぅぇぉっゃゅょゎゕゖ", "あいうえおつやゆよわかけ")
 
 
-@functools.lru_cache(maxsize=1)
-def _kakasi():
-    import pykakasi
+_tokenizer_lock = threading.Lock()  # a Sudachi tokenizer is not safe to share between threads
 
-    return pykakasi.kakasi()
+
+@functools.lru_cache(maxsize=1)
+def _tokenizer():
+    from sudachipy import Dictionary as SudachiDictionary, SplitMode
+
+    return SudachiDictionary(dict="core").tokenizer(SplitMode.C)
 
 
 @functools.lru_cache(maxsize=65536)
 def reading(text: str) -> str:
-    """Hiragana reading of a Japanese text (kanji read by pykakasi's dictionary)."""
-    return "".join(part["hira"] for part in _kakasi().convert(text))
+    """Hiragana reading of a Japanese text, each word as the dictionary reads it. Latin
+    words keep their spelling ("PET" is not read out as ぴーいーてぃー), and so does a
+    word the dictionary does not know."""
+    if not _JAPANESE.search(text):
+        return jaconv.kata2hira(text)
+    with _tokenizer_lock:
+        morphemes = _tokenizer().tokenize(text)
+        return jaconv.kata2hira("".join(m.surface() if _LATIN.search(m.surface()) else (m.reading_form() or m.surface())
+                                        for m in morphemes))
+
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z\uff21-\uff3a\uff41-\uff5a]")
 
 
 def fold(text: str) -> str:
