@@ -2,7 +2,11 @@
 
 Shared CSV reading (encodings, line numbers, headers by name, problem reports) is in
 bot.importers.csvfiles; one module per source layout (five374: Code for Japan's 5374;
-childcare: the standard 子育て施設一覧 and nursery vacancy tables).
+childcare: the standard 子育て施設一覧 and nursery vacancy tables; shelters).
+
+Every command refuses to write (exit 1, saying what would be lost) a file that was not
+read whole or that would keep fewer than IMPORT_MIN_SHARE of the current entries,
+unless --force; sources over IMPORT_MAX_MB are never read (bot.importers.safety).
 """
 
 from __future__ import annotations
@@ -25,16 +29,27 @@ def register_import_commands(main_group: click.Group) -> None:
     @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
                   help="folder for categories.yaml, items.yaml, areas.yaml, calendar.yaml (e.g. content/garbage)")
     @click.option("--dry-run", is_flag=True, help="convert and report, write nothing")
-    def import_5374(src_dir: Path, out_dir: Path, dry_run: bool) -> None:
+    @click.option("--force", is_flag=True, help=FORCE_HELP)
+    @click.pass_context
+    def import_5374(ctx: click.Context, src_dir: Path, out_dir: Path, dry_run: bool, force: bool) -> None:
         """Garbage data in Code for Japan's 5374 layout (a 5374 deployment's data/ folder:
         area_days.csv, target.csv, description.csv, center.csv, remarks.csv).
 
         Rows that cannot be converted are printed as file:line: message on stderr and left
-        out. Exit 1 when no item or no area could be converted (then nothing is written)."""
+        out. Exit 1 when no item or no area could be converted, a file was not read whole
+        or the items or areas would shrink below IMPORT_MIN_SHARE (unless --force): then
+        nothing is written."""
         from . import five374
+        from .csvfiles import CsvError
+        from .safety import Refused
 
         try:
-            conv = five374.import_5374(src_dir, None if dry_run else out_dir)
+            conv = five374.import_5374(src_dir, None if dry_run else out_dir, current=out_dir,
+                                       limits=_limits(ctx, force))
+        except Refused as exc:
+            _refused(exc, five374.FILES)
+        except CsvError as exc:
+            _unread(exc)
         except five374.ImportFailed as exc:
             if exc.conversion is not None:
                 _print_problems(exc.conversion.report, five374.FILES)
@@ -52,16 +67,21 @@ def register_import_commands(main_group: click.Group) -> None:
     @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                   help="the file to write (default: <content dir>/disaster/shelters.yaml)")
     @click.option("--dry-run", is_flag=True, help="convert and report, write nothing")
+    @click.option("--force", is_flag=True, help=FORCE_HELP)
     @click.pass_context
-    def import_shelters(ctx: click.Context, csv_file: Path, out_path: Path | None, dry_run: bool) -> None:
+    def import_shelters(ctx: click.Context, csv_file: Path, out_path: Path | None, dry_run: bool,
+                        force: bool) -> None:
         """Designated emergency evacuation sites (指定緊急避難場所一覧): the municipal standard
         layout, the older recommended one or GSI's <code>_2.csv, UTF-8 or Shift_JIS.
 
         The district of each site is found from its address with the districts of
         settings.yaml. Rows that cannot be used are printed as file:line: message on stderr
-        and left out. Exit 1 when no site could be converted (then nothing is written)."""
+        and left out. Exit 1 when no site could be converted, the file was not read whole
+        or the sites would shrink below IMPORT_MIN_SHARE (unless --force): then nothing is
+        written."""
         from . import shelters
         from .csvfiles import CsvError, Report
+        from .safety import Refused, read_source
 
         content_dir = _content_dir(ctx)
         out = out_path or content_dir / "disaster" / "shelters.yaml"
@@ -70,20 +90,26 @@ def register_import_commands(main_group: click.Group) -> None:
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise click.ClickException(f"cannot read the districts of {content_dir}/settings.yaml: {exc}") from None
         report = Report()
+        limits = _limits(ctx, force)
         try:
-            sites = shelters.import_shelters(csv_file.read_bytes(), csv_file.name, districts, report)
+            sites = shelters.import_shelters(read_source(csv_file, limits.max_bytes), csv_file.name, districts,
+                                             report)
         except CsvError as exc:
-            click.echo(f"{csv_file.name}: {exc}", err=True)
-            sys.exit(1)
-        _print_problems(report, (csv_file.name,))
+            _unread(exc, csv_file.name)
         if not sites:
+            _print_problems(report, (csv_file.name,))
             click.echo(f"{shelters.summary(sites, report)}: nothing written")
             sys.exit(1)
         try:
             text = shelters.render(sites, csv_file.name)
+            shelters.refuse_losses(sites, report, out, limits)
         except shelters.ImportFailed as exc:
+            _print_problems(report, (csv_file.name,))
             click.echo(f"import failed: {exc}", err=True)
             sys.exit(1)
+        except Refused as exc:
+            _refused(exc, (csv_file.name,))
+        _print_problems(report, (csv_file.name,))
         if not dry_run:
             try:
                 shelters.write(text, out)
@@ -97,30 +123,41 @@ def register_import_commands(main_group: click.Group) -> None:
     @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
                   help="default: childcare/facilities.yaml of the content folder")
     @click.option("--dry-run", is_flag=True, help="convert and report, write nothing")
+    @click.option("--force", is_flag=True, help=FORCE_HELP)
     @click.pass_context
-    def import_childcare(ctx: click.Context, csv_file: Path, out: Path | None, dry_run: bool) -> None:
+    def import_childcare(ctx: click.Context, csv_file: Path, out: Path | None, dry_run: bool, force: bool) -> None:
         """Nurseries from a 子育て施設一覧 file (the municipal standard layout, 53 or 28 columns).
 
         Only nurseries taking applications are kept (保育所, 認定こども園, 小規模保育,
         事業所内保育, 家庭的保育); each one's ward is found from the districts of the content
         folder's settings.yaml. Rows left out are printed as file:line: message on stderr.
-        Exit 1 when no nursery could be imported (then nothing is written)."""
+        The vacancies.yaml beside it loses the facilities that are gone, in the same write.
+        Exit 1 when no nursery could be imported, the file was not read whole or the
+        facilities would shrink below IMPORT_MIN_SHARE (unless --force): then nothing is
+        written."""
         from . import childcare
+        from .csvfiles import CsvError
+        from .safety import Refused
 
         content_dir = _content_dir(ctx)
         out = out or content_dir / "childcare" / "facilities.yaml"
         try:
             wards = childcare.load_wards(content_dir / "settings.yaml")
-            result = childcare.facilities_from_file(csv_file, wards, None if dry_run else out)
+            result = childcare.facilities_from_file(csv_file, wards, None if dry_run else out, current=out,
+                                                    limits=_limits(ctx, force))
+        except Refused as exc:
+            _refused(exc, (csv_file.name,))
+        except CsvError as exc:
+            _unread(exc)
         except childcare.ImportFailed as exc:
             _fail(exc, (csv_file.name,))
         except OSError as exc:
             raise click.ClickException(f"cannot write {out}: {exc}") from None
         _print_problems(result.report, (csv_file.name,))
         click.echo(f"{result.summary}: {'dry run, nothing written' if dry_run else f'written to {out}'}")
-        vacancies = Path(out).parent / "vacancies.yaml"
-        if not dry_run and vacancies.is_file():  # the vacancy table must only name these facilities
-            for line in childcare.prune_vacancies(vacancies, childcare.load_facilities(out)):
+        if not dry_run:  # the vacancy table only names these facilities: what it lost with them
+            vacancies = Path(out).parent / "vacancies.yaml"
+            for line in result.pruned:
                 click.echo(f"{vacancies}: {line}: removed", err=True)
 
     @import_group.command("vacancies")
@@ -133,7 +170,9 @@ def register_import_commands(main_group: click.Group) -> None:
                   help="the table's date (YYYY-MM-DD), when the file has none or has a wrong one")
     @click.option("--partial", is_flag=True,
                   help="the file lists some facilities only: keep the current places of the others")
-    @click.option("--force", is_flag=True, help="replace the current table even with an older one")
+    @click.option("--force", is_flag=True,
+                  help="replace the current table even with an older one (or one dated far ahead), "
+                       "and even when " + FORCE_HELP[len("write even when "):])
     @click.option("--dry-run", is_flag=True, help="convert and report, write nothing, tell nobody")
     @click.pass_context
     def import_vacancies(ctx: click.Context, csv_file: Path, out: Path | None, facilities_path: Path | None,
@@ -144,13 +183,21 @@ def register_import_commands(main_group: click.Group) -> None:
         Facilities are matched by 施設番号 (the facility id) or name. Rows left out are printed
         as file:line: message on stderr. Once written, the residents following a facility
         that now has places are told. A table must list every facility (else --partial) and
-        not be older than the current one (else --force). Exit 1 when nothing usable or
-        refused (nothing written)."""
+        not be older than the current one; it must be read whole (a column for every class
+        the facilities take) and keep IMPORT_MIN_SHARE of the current table's facilities
+        (else --force). Exit 1 when nothing usable or refused (nothing written)."""
         from . import childcare
+        from .csvfiles import CsvError
+        from .safety import Refused, read_source
 
         content_dir = _content_dir(ctx)
         out = out or content_dir / "childcare" / "vacancies.yaml"
         day = as_of.date() if as_of is not None else None
+        limits = _limits(ctx, force)
+        try:   # read first: a file that cannot be read stops the import before anyone is told anything
+            data = read_source(csv_file, limits.max_bytes)
+        except CsvError as exc:
+            _unread(exc)
         in_content = Path(out).resolve() == (content_dir / "childcare" / "vacancies.yaml").resolve()
         if in_content and not dry_run and Path(out).is_file():
             # the table residents saw until now is the baseline the new one is compared with
@@ -165,7 +212,9 @@ def register_import_commands(main_group: click.Group) -> None:
             previous = childcare.load_vacancies(out)
             result = childcare.vacancies_from_file(csv_file, list(known.facilities), None if dry_run else out,
                                                    as_of=day, previous=previous, partial=partial, force=force,
-                                                   today=_today(ctx))
+                                                   today=_today(ctx), limits=limits, data=data)
+        except Refused as exc:
+            _refused(exc, (csv_file.name,))
         except childcare.ImportFailed as exc:
             _fail(exc, (csv_file.name,))
         except OSError as exc:
@@ -188,6 +237,36 @@ def register_import_commands(main_group: click.Group) -> None:
             sys.exit(1)
         if told:
             click.echo(told)
+
+
+FORCE_HELP = ("write even when the file was not read whole (bad quoting, a column missing) or would keep "
+              "fewer than IMPORT_MIN_SHARE of the current entries")
+
+
+def _limits(ctx: click.Context, force: bool):
+    """Size limit and shrink share from the configuration, with the command's --force."""
+    from .safety import Limits
+
+    return Limits.of(_config_of(ctx), force)
+
+
+def _refused(exc, file_order: tuple[str, ...]):
+    """What was read, then what would be lost; exit 1."""
+    if exc.report is not None:
+        _print_problems(exc.report, file_order)
+    if exc.summary:
+        click.echo(f"{exc.summary}: nothing written")
+    for line in exc.lines():
+        click.echo(line, err=True)
+    sys.exit(1)
+
+
+def _unread(exc, name: str | None = None):
+    """A source that cannot be read at all (too large, a runaway field, not text)."""
+    where = f"{name}:{exc.line}: " if name and exc.line else f"{name}: " if name else ""
+    click.echo(f"{where}cannot be read: {exc}", err=True)
+    click.echo("nothing written")
+    sys.exit(1)
 
 
 def _content_dir(ctx: click.Context) -> Path:

@@ -15,7 +15,10 @@ Two sources, neither of them tidy:
   plain `facility_id,age,places` export is the other.
 
 Every row that cannot be used is reported with its physical line and the import goes
-on. Nothing is written unless the result validates against bot.childcare's models.
+on. Nothing is written unless the result validates against bot.childcare's models, nor
+(without --force) when the file was not read whole or would keep fewer than
+IMPORT_MIN_SHARE of the current entries (bot.importers.safety). facilities.yaml and the
+vacancies.yaml it prunes are written together or not at all.
 The written files carry no import date, so importing the same file twice gives the
 same bytes (the sample content is checked that way against its CSV files).
 """
@@ -25,7 +28,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol
@@ -36,7 +39,8 @@ from pydantic import ValidationError
 from ..childcare import AGE_CLASSES, FacilitiesFile, Facility, VacanciesFile
 from .csvfiles import CsvError, CsvTable, Report, clean, decode, normalize_header, read_csv
 from .five374 import ImportFailed, _first_error
-from .yamlout import ContentDumper, write_file as _write_file
+from .safety import Limits, check, read_source, shrinkage, unreadable
+from .yamlout import ContentDumper, write_file as _write_file, write_together
 
 __all__ = ["ImportFailed", "import_facilities", "import_vacancies", "parse_ages", "classify", "parse_as_of",
            "parse_places", "render_facilities", "render_vacancies", "load_wards", "load_facilities",
@@ -277,7 +281,7 @@ def import_facilities(data: bytes, name: str, wards: list[tuple[str, list[str]]]
     try:
         table = read_csv(data, name, report)
     except CsvError as exc:
-        report.add(name, None, f"cannot be read: {exc}")
+        report.add(name, exc.line, f"cannot be read: {exc}", fatal=True)
         return []
     cols = _Columns.of(table)
     if None in (cols.id, cols.name, cols.type, cols.lat, cols.lon):
@@ -392,17 +396,18 @@ def import_vacancies(data: bytes, name: str, facilities: list[FacilityLike], rep
     try:
         text, _encoding = decode(data)
     except CsvError as exc:
-        report.add(name, None, f"cannot be read: {exc}")
+        report.add(name, exc.line, f"cannot be read: {exc}", fatal=True)
         return as_of, {}
     text, title_date = _title(text.lstrip("\ufeff"), name, report)
     try:
         table = read_csv(text.encode("utf-8"), name, report)
     except CsvError as exc:
-        report.add(name, None, f"cannot be read: {exc}")
+        report.add(name, exc.line, f"cannot be read: {exc}", fatal=True)
         return as_of, {}
     matcher = _Matcher(facilities)
     classes = {i: int(m[1]) for i, h in table.columns() if (m := _CLASS_HEADER.match(normalize_header(h)))}
     if classes:
+        _class_columns(table, set(classes.values()), facilities)
         file_date, places = title_date, _wide(table, classes, matcher)
     elif table.column(*V_AGE) is not None:
         file_date, places = _long(table, matcher)
@@ -417,6 +422,17 @@ def import_vacancies(data: bytes, name: str, facilities: list[FacilityLike], rep
         report.add(name, None, f"{len(missing)} facilities are not in the table: "
                                f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
     return as_of or file_date, places
+
+
+def _class_columns(table: CsvTable, found: set[int], facilities: list[FacilityLike]) -> None:
+    """A column per class is required for every class a facility takes: without it,
+    all their places in that class would vanish (residents would see them full)."""
+    for age in AGE_CLASSES:
+        taking = [f for f in facilities if age in (getattr(f, "ages", None) or ())]
+        if age not in found and taking:
+            table.report.add(table.name, table.header_line,
+                             f"no {chr(0xFF10 + age)}歳児 column: the {age}-year class places of {len(taking)} "
+                             f"facilities would be lost", fatal=True)
 
 
 def _title(text: str, name: str, report: Report) -> tuple[str, date | None]:
@@ -638,29 +654,34 @@ def load_facilities(path: Path) -> FacilitiesFile:
                            f"`citybot import childcare`): {exc}") from None
 
 
-def prune_vacancies(path: Path, facilities: FacilitiesFile) -> list[str]:
+def prune_vacancies(path: Path, facilities: FacilitiesFile) -> tuple[str | None, list[str], int]:
     """Keep vacancies.yaml consistent with newly imported facilities: drop the facilities
     that are gone and the classes they no longer take (the content would not load
-    otherwise). What was dropped, as lines to print; the file is rewritten only then."""
+    otherwise). (the new text, None when nothing changes; what was dropped, as lines to
+    print; how many facilities lose their places). Nothing is written here: the caller
+    writes it together with facilities.yaml."""
     table = load_vacancies(path)
     if table is None:
-        return []
+        return None, [], 0
     known = facilities.by_id()
     kept: dict[str, dict[int, int]] = {}
     dropped: list[str] = []
+    gone_facilities = 0
     for facility_id, classes in table.places.items():
         facility = known.get(facility_id)
         if facility is None:
             dropped.append(f"{facility_id}: no longer a facility")
+            gone_facilities += 1
             continue
         kept[facility_id] = {age: n for age, n in classes.items() if age in facility.ages}
         gone = sorted(set(classes) - set(kept[facility_id]))
         if gone:
             dropped.append(f"{facility.name}: class(es) {gone} no longer taken")
-    if dropped:
-        text = render_vacancies(table.as_of, kept, table.source)
-        write_file(text, path)
-    return dropped
+    if not dropped:
+        return None, [], 0
+    if not kept:
+        raise ImportFailed(f"{path.name} would keep no facility: none of its facilities is in the new file")
+    return render_vacancies(table.as_of, kept, table.source), dropped, gone_facilities
 
 
 FUTURE_DAYS = 62  # a table is published at most a month or two ahead of its date
@@ -679,31 +700,83 @@ class Result:
     report: Report
     text: str
     summary: str
+    pruned: list[str] = field(default_factory=list)   # vacancies.yaml lines dropped with the facilities
+
+
+def _entries(path: Path | None, load, listed) -> list[tuple[str, str]]:
+    """(id, name) of each entry of the current file, [] when there is none to compare with."""
+    if path is None or not Path(path).is_file():
+        return []
+    try:
+        return listed(load(path))
+    except ImportFailed:
+        return []
 
 
 def facilities_from_file(src: Path, wards: list[tuple[str, list[str]]], out: Path | None,
-                         report: Report | None = None) -> Result:
-    """Import a 子育て施設一覧 file; write facilities.yaml to `out` (None: a dry run).
-    Raises ImportFailed (with the report as .conversion) when nothing usable came out."""
+                         report: Report | None = None, *, current: Path | None = None,
+                         limits: Limits = Limits()) -> Result:
+    """Import a 子育て施設一覧 file; write facilities.yaml to `out` (None: a dry run), and
+    with it the vacancies.yaml beside it, pruned of the facilities that are gone.
+    `current` (default `out`) is the file the result is compared with.
+
+    Raises ImportFailed (with the report as .conversion) when nothing usable came out,
+    safety.Refused when the file was not read whole or too much would be removed (unless
+    limits.force), csvfiles.CsvError when the file is too large."""
     report = report if report is not None else Report()
-    facilities = import_facilities(Path(src).read_bytes(), Path(src).name, wards, report)
+    current = Path(current or out) if (current or out) is not None else None
+    facilities = import_facilities(read_source(Path(src), limits.max_bytes), Path(src).name, wards, report)
     skipped = len({p.line for p in report if "row skipped" in p.message})
     summary = f"{len(facilities)} facilities, {skipped} rows skipped, {len(report)} problems"
-    return _written(lambda: render_facilities(facilities, Path(src).name), out, report, summary)
+    try:
+        text = render_facilities(facilities, Path(src).name)
+    except ImportFailed as exc:
+        exc.conversion = Result(report, "", summary)
+        raise
+    reasons = unreadable(report)
+    before = _entries(current, load_facilities, lambda f: [(x.id, x.name) for x in f.facilities])
+    reasons.append(shrinkage(current.name if current else "facilities.yaml", "facilities", before,
+                             [f["id"] for f in facilities], limits.min_share))
+    texts = {Path(out).name: text} if out is not None else {}
+    pruned: list[str] = []
+    vacancies = current.parent / "vacancies.yaml" if current is not None else None
+    if vacancies is not None and vacancies.is_file():
+        new = FacilitiesFile.model_validate(yaml.safe_load(text))
+        try:
+            vacancy_text, pruned, lost = prune_vacancies(vacancies, new)
+        except ImportFailed as exc:
+            exc.conversion = Result(report, "", summary)
+            raise
+        if lost and any(reasons):
+            reasons.append(f"{vacancies.name} would lose the places of {lost} facilities")
+        if vacancy_text is not None and out is not None:
+            texts[vacancies.name] = vacancy_text
+    check(reasons, limits, report, summary)
+    if out is not None:
+        write_together(texts, Path(out).parent)
+    return Result(report, text, summary, pruned)
 
 
 def vacancies_from_file(src: Path, facilities: list[FacilityLike], out: Path | None, *, as_of: date | None = None,
                         report: Report | None = None, previous: VacanciesFile | None = None, partial: bool = False,
-                        force: bool = False, today: date | None = None) -> Result:
+                        force: bool = False, today: date | None = None, limits: Limits | None = None,
+                        data: bytes | None = None) -> Result:
     """Import a vacancy table; write vacancies.yaml to `out` (None: a dry run).
 
     A table replaces the whole previous one, so it must list every facility (a facility
     left out would look full to residents, and its places coming back next month would
     look like an opening): refused unless `partial`, which keeps the previous places of
     the facilities it does not list. A table older than `previous` is refused unless
-    `force` (residents would see last month's places)."""
+    `force` (residents would see last month's places), as is one not read whole (bad
+    quoting, a class column missing) or keeping places for fewer than
+    limits.min_share of the previous table's facilities (bot.importers.safety). `data`:
+    the file's bytes when already read (else read here, within limits.max_bytes)."""
+    limits = limits if limits is not None else Limits(force=force)
+    force = force or limits.force
     report = report if report is not None else Report()
-    day, places = import_vacancies(Path(src).read_bytes(), Path(src).name, facilities, report, as_of=as_of)
+    if data is None:
+        data = read_source(Path(src), limits.max_bytes)
+    day, places = import_vacancies(data, Path(src).name, facilities, report, as_of=as_of)
     with_places = sum(1 for classes in places.values() if any(classes.values()))
     summary = (f"{len(places)} facilities ({with_places} with places), as of "
                f"{day.isoformat() if day else '?'}, {len(report)} problems")
@@ -715,6 +788,7 @@ def vacancies_from_file(src: Path, facilities: list[FacilityLike], out: Path | N
     except ImportFailed as exc:
         raise refused(str(exc)) from None
     assert day is not None
+    check(unreadable(report), limits, report, summary)   # before "not every facility": that would be why
     missing = [f for f in facilities if f.id not in places]
     if today is not None and day > today + timedelta(days=FUTURE_DAYS) and not force:
         raise refused(f"the table is as of {day.isoformat()}, more than {FUTURE_DAYS} days ahead (a typo?): "
@@ -732,6 +806,11 @@ def vacancies_from_file(src: Path, facilities: list[FacilityLike], out: Path | N
         if kept and previous.as_of < day:
             day = previous.as_of  # the table is only as new as its oldest figures
         summary += f"; {len(kept)} kept from the current table (as of {previous.as_of.isoformat()})"
+    if previous is not None:
+        names = {f.id: f.name for f in facilities}
+        before = [(fid, names.get(fid, fid)) for fid in previous.places]
+        check([shrinkage(Path(out).name if out else "vacancies.yaml", "facilities", before, places,
+                         limits.min_share)], limits, report, summary)
     return _written(lambda: render_vacancies(day, places, Path(src).name), out, report, summary)
 
 

@@ -11,8 +11,15 @@ stray spaces). So:
         row.line                                           # physical line where the row starts
         row.get(name_column)                               # "" when the row is short
 
-Problems never stop an import: each is collected in `report` as "file:line: message"
-and the importer goes on with the next row.
+Problems never stop reading: each is collected in `report` as "file:line: message"
+and the importer goes on with the next row. Problems meaning the file was not read
+whole are marked `fatal` (bad quoting, a quoted field that swallowed whole rows, a
+required column missing): the rows they cost are not in the result, so the importers
+refuse to write it (bot.importers.safety) unless forced.
+
+Limits: a field longer than FIELD_LIMIT characters stops the reading (CsvError) — no
+real cell is that long, and a runaway quote would otherwise hold the rest of the file;
+the file's size is limited before it is read (safety.read_source).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 UTF8_BOM = b"\xef\xbb\xbf"
+FIELD_LIMIT = 131_072   # characters in one field (Python's default limit, set explicitly)
 
 
 # -- problems -------------------------------------------------------------------------------------
@@ -33,6 +41,7 @@ class Problem:
     file: str
     line: int | None  # None: about the whole file
     message: str
+    fatal: bool = False   # the file was not read whole: writing its result would lose content
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
@@ -44,8 +53,11 @@ class Report:
 
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, file: str, line: int | None, message: str) -> None:
-        self.problems.append(Problem(file, line, message))
+    def add(self, file: str, line: int | None, message: str, fatal: bool = False) -> None:
+        self.problems.append(Problem(file, line, message, fatal))
+
+    def fatal(self) -> list[Problem]:
+        return [p for p in self.problems if p.fatal]
 
     def about(self, file: str, line: int | None = None) -> list[Problem]:
         return [p for p in self.problems if p.file == file and (line is None or p.line == line)]
@@ -65,7 +77,12 @@ class Report:
 
 
 class CsvError(ValueError):
-    """A file that cannot be read at all (not text in a known encoding, no header)."""
+    """A file that cannot be read at all (not text in a known encoding, no header, too
+    large, a field over FIELD_LIMIT); `line` where that was found, when known."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
 
 
 # -- decoding -------------------------------------------------------------------------------------
@@ -135,11 +152,12 @@ class CsvTable:
         return None
 
     def require(self, what: str, *aliases: str) -> int | None:
-        """Like column(), but a missing column is reported at the header line."""
+        """Like column(), but a missing column is reported at the header line, as fatal:
+        without it every row would lose what the column holds."""
         found = self.column(*aliases)
         if found is None:
             self.report.add(self.name, self.header_line,
-                            f"no {what} column (looked for a header named {' or '.join(aliases)})")
+                            f"no {what} column (looked for a header named {' or '.join(aliases)})", fatal=True)
         return found
 
     def columns(self) -> list[tuple[int, str]]:
@@ -151,11 +169,25 @@ class CsvTable:
 def read_csv(data: bytes, name: str, report: Report) -> CsvTable:
     """Parse a whole CSV file: decode it, read the header (the first non-blank line) and
     every non-blank row with its physical line number. Rows the CSV parser rejects (bad
-    quoting) are reported and left out; rows with more values than headers are reported
-    when the extra values are not empty. Raises CsvError when the file cannot be read."""
+    quoting), and rows whose quoted field swallowed lines that look like rows of their
+    own, are reported as fatal and left out; rows with more values than headers are
+    reported when the extra values are not empty. Raises CsvError when the file cannot
+    be read (or holds a field longer than FIELD_LIMIT)."""
     text, encoding = decode(data)
     text = text.lstrip("\ufeff")
     delimiter = _delimiter(text)
+    previous_limit = csv.field_size_limit(FIELD_LIMIT)
+    try:
+        header, header_line, rows = _rows(text, delimiter, name, report)
+    finally:
+        csv.field_size_limit(previous_limit)
+    if header is None:
+        raise CsvError("empty: no header line")
+    return CsvTable(name=name, encoding=encoding, header=header, header_line=header_line, rows=rows,
+                    report=report)
+
+
+def _rows(text: str, delimiter: str, name: str, report: Report) -> tuple[list[str] | None, int, list[Row]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     header_line = 1
@@ -170,13 +202,16 @@ def read_csv(data: bytes, name: str, report: Report) -> CsvTable:
         except csv.Error as exc:
             end = reader.line_num
             previous = end
+            if "field larger than field limit" in str(exc):
+                raise CsvError(f"a field longer than {FIELD_LIMIT} characters (a quote never closed?)",
+                               start) from None
             if "end of data" in str(exc):
                 report.add(name, start, "a quoted field is never closed (a \" is missing): "
-                                        f"lines {start}-{end} could not be read")
+                                        f"lines {start}-{end} could not be read", fatal=True)
             else:
-                report.add(name, start, f"not valid CSV ({exc}): row skipped")
+                report.add(name, start, f"not valid CSV ({exc}): row skipped", fatal=True)
             continue
-        previous = reader.line_num
+        end = previous = reader.line_num
         if header is None:
             if not any(v.strip() for v in values):
                 continue
@@ -185,15 +220,31 @@ def read_csv(data: bytes, name: str, report: Report) -> CsvTable:
         row = Row(start, tuple(values))
         if row.is_blank():
             continue
+        if end > start and (swallowed := _rows_inside(values, delimiter, len(header))):
+            report.add(name, start, f"a quoted field runs over lines {start}-{end} holding {swallowed} "
+                                    f"{'tabs' if delimiter == chr(9) else 'commas'}: rows of their own swallowed "
+                                    f"(a stray \"?): row skipped", fatal=True)
+            continue
         extra = [v for v in values[len(header):] if v.strip()]
         if extra:
             report.add(name, start, f"{len(values)} values for {len(header)} columns "
                                     f"(an unquoted comma?): {', '.join(repr(v) for v in extra)} ignored")
         rows.append(row)
-    if header is None:
-        raise CsvError("empty: no header line")
-    return CsvTable(name=name, encoding=encoding, header=header, header_line=header_line, rows=rows,
-                    report=report)
+    return header, header_line, rows
+
+
+def _rows_inside(values: list[str], delimiter: str, columns: int) -> int:
+    """The delimiters in the row's largest multi-line value, when they are a row's worth.
+
+    A cell may hold line breaks (a note, an address on two lines) and a comma or two,
+    but a cell holding a line break and as many delimiters as the header (less one)
+    holds rows that a stray quote swallowed. Tables of one or two columns cannot tell:
+    0 there."""
+    if columns < 3:
+        return 0
+    needed = max(columns - 1, 3)
+    found = max((value.count(delimiter) for value in values if "\n" in value or "\r" in value), default=0)
+    return found if found >= needed else 0
 
 
 def _delimiter(text: str) -> str:

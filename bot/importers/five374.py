@@ -22,8 +22,10 @@ then the area_days.csv columns, then target.csv); areas are `area-001`... in fil
 Japanese labels have no obvious ASCII spelling, and a number keeps the id stable when the
 city rewords a label; the name is in categories.yaml and in a comment atop areas.yaml.
 
-Nothing is written unless the four files validate against the models; then they are
-written to temporary files and renamed over the old ones.
+Nothing is written unless the four files validate against the models, nor (without
+--force) when a file was not read whole or the items or areas would shrink below
+IMPORT_MIN_SHARE of the current files' (bot.importers.safety); then they are written
+to temporary files and renamed over the old ones.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from pydantic import ValidationError
 
 from ..garbage.models import AreasFile, CalendarFile, CategoriesFile, DayRule, Area, Category, Item, ItemsFile
 from .csvfiles import CsvError, CsvTable, Report, clean, clean_text, read_csv
+from .safety import Limits, check, read_source, shrinkage, unreadable
 from .yamlout import ContentDumper, write_together
 
 FILES = ("description.csv", "area_days.csv", "target.csv", "center.csv", "remarks.csv")
@@ -210,8 +213,9 @@ class Conversion:
                 f"{len(self.report)} problems")
 
 
-def read_folder(src_dir: Path) -> dict[str, bytes]:
-    """The 5374 files found in src_dir (or its data/ folder), by lower-case name."""
+def read_folder(src_dir: Path, max_bytes: int = Limits.max_bytes) -> dict[str, bytes]:
+    """The 5374 files found in src_dir (or its data/ folder), by lower-case name; a file
+    larger than max_bytes raises CsvError (safety.read_source)."""
     folder = Path(src_dir)
     if not _has_files(folder) and _has_files(folder / "data"):
         folder = folder / "data"
@@ -219,7 +223,8 @@ def read_folder(src_dir: Path) -> dict[str, bytes]:
     if folder.is_dir():
         for path in sorted(folder.iterdir()):
             if path.is_file() and path.name.lower() in FILES:
-                found.setdefault(path.name.lower(), path.read_bytes())
+                if path.name.lower() not in found:
+                    found[path.name.lower()] = read_source(path, max_bytes)
     return found
 
 
@@ -245,7 +250,7 @@ def _table(files: dict[str, bytes], name: str, report: Report) -> CsvTable | Non
     try:
         return read_csv(files[name], name, report)
     except CsvError as exc:
-        report.add(name, None, f"cannot be read: {exc}")
+        report.add(name, exc.line, f"cannot be read: {exc}", fatal=True)
         return None
 
 
@@ -597,15 +602,37 @@ def _check(texts: dict[str, str]) -> None:
         raise ImportFailed(f"the converted data refer to unknown ids: {', '.join(wrong)}")
 
 
-def import_5374(src_dir: Path, out_dir: Path | None, today: date | None = None) -> Conversion:
+def import_5374(src_dir: Path, out_dir: Path | None, today: date | None = None, *, current: Path | None = None,
+                limits: Limits = Limits()) -> Conversion:
     """Read, convert, validate and (when out_dir is given) write. Raises ImportFailed when
-    there is nothing usable; the conversion's report lists every problem either way."""
-    conv = convert(read_folder(Path(src_dir)))
+    there is nothing usable, safety.Refused when a file was not read whole or the items
+    or areas of `current` (the folder written to, default out_dir) would shrink below
+    limits.min_share (unless limits.force), CsvError when a file is too large; the
+    conversion's report lists every problem either way."""
+    conv = convert(read_folder(Path(src_dir), limits.max_bytes))
     try:
         texts = render(conv, str(src_dir), today or date.today())
     except ImportFailed as exc:
         exc.conversion = conv
         raise
+    folder = current or out_dir
+    reasons = unreadable(conv.report)
+    if folder is not None:
+        reasons.append(shrinkage("items.yaml", "items", _current(Path(folder) / "items.yaml", "items"),
+                                 [i["name"] for i in conv.items], limits.min_share))
+        reasons.append(shrinkage("areas.yaml", "areas", _current(Path(folder) / "areas.yaml", "areas"),
+                                 [a["name"] for a in conv.areas], limits.min_share))
+    check(reasons, limits, conv.report, conv.summary())
     if out_dir is not None:
         write_together(texts, Path(out_dir))
     return conv
+
+
+def _current(path: Path, key: str) -> list[tuple[str, str]]:
+    """(name, name) of each item or area of the current file; [] when there is none."""
+    try:
+        entries = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(key) or []
+        names = [e["name"] if isinstance(e["name"], str) else e["name"]["ja"] for e in entries]
+    except (OSError, yaml.YAMLError, AttributeError, KeyError, TypeError):
+        return []
+    return [(str(n), str(n)) for n in names]

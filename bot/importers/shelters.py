@@ -32,7 +32,10 @@ as its bare words of two characters or more (中央 in みなと市中央町). O
 A row without a name, usable coordinates, a designated hazard, an address or a
 district is reported with its line number and skipped, as is a second row with an id
 already met; the import goes on. Nothing is written unless the result validates
-against SheltersFile; then it is written to a temporary file renamed over the old one.
+against SheltersFile, nor (without --force) when the file was not read whole (bad
+quoting, a hazard or other needed column missing) or the result would keep fewer sites
+than IMPORT_MIN_SHARE of the current file's (bot.importers.safety); then it is written
+to a temporary file renamed over the old one.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from pydantic import ValidationError
 
 from ..disaster.shelters import HAZARDS, Shelter, SheltersFile
 from .csvfiles import CsvTable, Report, Row, clean, clean_text, read_csv
+from .safety import Limits, check, shrinkage, unreadable
 from .yamlout import ContentDumper, write_file
 
 SKIPPED = "row skipped"   # every message about a row left out ends so (the summary counts them)
@@ -136,14 +140,15 @@ class Columns:
         """Whether rows can be read at all; what is missing is reported at the header line."""
         if self.address is None and not self.parts:
             table.report.add(table.name, table.header_line,
-                             f"no address column (looked for a header named {' or '.join(ADDRESS)})")
+                             f"no address column (looked for a header named {' or '.join(ADDRESS)})", fatal=True)
         if not self.hazards:
             table.report.add(table.name, table.header_line,
-                             "no hazard columns (looked for 災害種別_洪水 … 災害種別_火山現象 or 洪水 … 火山現象)")
-        elif len(self.hazards) < len(HAZARDS):
+                             "no hazard columns (looked for 災害種別_洪水 … 災害種別_火山現象 or 洪水 … 火山現象)",
+                             fatal=True)
+        elif len(self.hazards) < len(HAZARDS):   # a renamed column would take every site off that hazard
             missing = "、".join(HAZARDS[h] for h in HAZARDS if h not in self.hazards)
             table.report.add(table.name, table.header_line,
-                             f"no column for {missing}: no site is taken as designated for it")
+                             f"no column for {missing}: no site is taken as designated for it", fatal=True)
         return None not in (self.name, self.lat, self.lon) and bool(self.hazards) and \
             (self.address is not None or bool(self.parts))
 
@@ -404,6 +409,20 @@ def render(shelters: list[dict], source: str) -> str:
     except (ValidationError, yaml.YAMLError) as exc:
         raise ImportFailed(f"the converted sites do not validate: {exc}") from None
     return text
+
+
+def refuse_losses(shelters: list[dict], report: Report, current: Path, limits: Limits) -> None:
+    """Raise safety.Refused when the source was not read whole or `current` (the file to
+    be replaced) would lose too many sites; unless limits.force."""
+    before: list[tuple[str, str]] = []
+    if Path(current).is_file():
+        try:
+            data = yaml.safe_load(Path(current).read_text(encoding="utf-8")) or {}
+            before = [(str(s["id"]), str(s.get("name", s["id"]))) for s in data.get("shelters") or []]
+        except (OSError, yaml.YAMLError, AttributeError, KeyError, TypeError):
+            before = []   # an unreadable current file is simply replaced
+    check(unreadable(report) + [shrinkage(Path(current).name, "shelters", before, [s["id"] for s in shelters],
+                                          limits.min_share)], limits, report, summary(shelters, report))
 
 
 def write(text: str, path: Path) -> None:

@@ -302,7 +302,10 @@ def test_two_title_lines_before_the_header():
     report = Report()
     as_of, places = import_vacancies(text.encode("cp932"), "v.csv", FACILITIES, report)
     assert as_of == date(2019, 4, 1) and places == {"F001": {0: 1, 1: 0}}
-    assert [p.line for p in report] == [6, None]
+    assert [p.line for p in report if not p.fatal] == [6, None]
+    # the classes the facilities take but the table has no column for: it would be refused
+    assert [(p.line, p.message.split(":")[0]) for p in report.fatal()] == [
+        (4, "no ２歳児 column"), (4, "no ３歳児 column"), (4, "no ４歳児 column"), (4, "no ５歳児 column")]
 
 
 def test_a_date_in_the_file_and_another_given():
