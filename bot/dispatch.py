@@ -359,28 +359,46 @@ class Dispatcher:
         session.commit()
 
     def deliver(self, session: Session, row: InboxEvent) -> None:
-        """Send the stored answer: reply while the token lives, else a push (never twice)."""
+        """Send the stored answer: reply while the token lives, else a push (never twice).
+
+        A reply takes no retry key, so LINE cannot say "already have it" the way it does
+        for a push; what it does say is that a reply token works once. So each reply
+        attempt is on record (`reply_maybe_sent`, committed) before it leaves, and an
+        attempt whose outcome we never learnt (the process died, LINE's answer was lost or
+        late) is followed by a reply with the same token, whatever our clock thinks of
+        its age: accepted means the earlier attempt never arrived, and now it has;
+        "Invalid reply token" means it did arrive, or that the token expired, which LINE
+        says in the same words. Then nothing is pushed: the attempt was sent, so it most
+        likely arrived, and a resident reading the answer twice is the likelier harm
+        than one never reading it. A token refused when no attempt is in doubt is a
+        clean failure: the answer goes by push.
+        """
         answer = dict(row.answer or {})
         now = self.services.now()
         final = "failed" if row.error else "done"
         try:
-            if self._token_usable(row, answer, now):
+            in_doubt = bool(answer.get("reply_maybe_sent"))
+            if self._should_reply(row, answer, now):
+                if not in_doubt:
+                    row.answer = {**answer, "reply_maybe_sent": True}
+                    session.commit()  # on record before it leaves: a crash now leaves a doubt, not a duplicate
                 try:
                     self.services.messenger.reply(answer["reply_token"], answer["messages"])
                 except LineError as err:
-                    if err.status == 0 or err.status >= 500:  # the reply may have reached the resident
-                        row.answer = {**answer, "reply_maybe_sent": True}
+                    if 400 <= err.status < 500 and not in_doubt:  # refused: this attempt delivered nothing
+                        row.answer = answer
                     if not err.invalid_reply_token:
                         raise
-                    log.info("reply token of %s refused; pushing instead", row.webhook_event_id)
-                    answer["token_failed"] = True
+                    log.info("reply token of %s refused%s", row.webhook_event_id,
+                             "" if in_doubt else "; pushing instead")
+                    answer = {**(row.answer or answer), "token_failed": True}
                     row.answer = answer
                 else:
                     inbox.finish(row, final, now, row.error)
                     session.commit()
                     return
             if answer.get("reply_maybe_sent"):
-                # replies take no retry key: pushing now could say it twice; rather say it once
+                # pushing now could say it twice; rather say it once (see above)
                 log.warning("answer to %s may have been replied already; not pushing it again", row.webhook_event_id)
                 inbox.finish(row, final, now, row.error)
                 session.commit()
@@ -402,10 +420,14 @@ class Dispatcher:
                 log.error("answer to %s failed: %s", row.webhook_event_id, err)
         session.commit()
 
-    def _token_usable(self, row: InboxEvent, answer: dict[str, Any], now: datetime) -> bool:
-        age = (now - row.occurred_at).total_seconds()
-        return bool(answer.get("reply_token")) and not answer.get("token_failed") \
-            and age < self.services.config.reply_token_ttl
+    def _should_reply(self, row: InboxEvent, answer: dict[str, Any], now: datetime) -> bool:
+        """A token not yet refused, young enough by our clock, or owed a second try to
+        learn what became of an attempt in doubt (LINE, not our clock, judges its age)."""
+        if not answer.get("reply_token") or answer.get("token_failed"):
+            return False
+        if answer.get("reply_maybe_sent"):
+            return True
+        return (now - row.occurred_at).total_seconds() < self.services.config.reply_token_ttl
 
     def _late(self, answer: dict[str, Any]) -> list[dict[str, Any]]:
         """A pushed answer arrives late: say so first, when there is room for it."""
