@@ -680,7 +680,8 @@ def prune_vacancies(path: Path, facilities: FacilitiesFile) -> tuple[str | None,
     if not dropped:
         return None, [], 0
     if not kept:
-        raise ImportFailed(f"{path.name} would keep no facility: none of its facilities is in the new file")
+        raise ImportFailed(f"{path.name} would keep no facility (none of its facilities is in the new file): "
+                           f"move it away, import the facilities, then the vacancy table")
     return render_vacancies(table.as_of, kept, table.source), dropped, gone_facilities
 
 
