@@ -3,7 +3,8 @@
 Order, first match wins:
   1. the resident's active conversation (a multi-step dialogue owns their next message)
   2. postback data `action=...`, matched exactly
-  3. keywords and synonyms from the intent's content YAML (after normalisation)
+  3. keywords and synonyms from the intent's content YAML (after normalisation), and
+     what an intent's own lookup recognises (garbage: an item's name, reading or typo)
   4. fuzzy similarity over the same keywords (rapidfuzz), accepted above a threshold
   5. the fallback, which offers "did you mean ..." for near misses
 
@@ -66,8 +67,8 @@ class Intent:
     """
 
     def __init__(self, name: str, *, content: type[IntentContent] | None = IntentContent,
-                 texts: Iterable[str] = (), vocabulary: Callable[[Content], Iterable[str]] | None = None,
-                 vocabulary_accept: float = 72.0, files: dict[str, type] | None = None,
+                 texts: Iterable[str] = (), recognize: Callable[[Content, str], "Recognized | None"] | None = None,
+                 recognize_accept: float = 80.0, files: dict[str, type] | None = None,
                  checks: Iterable[Callable[..., Iterable[Problem]]] = (), interrupts: bool = False):
         self.name = name
         # a message naming this intent is answered by it even in the middle of another
@@ -77,10 +78,11 @@ class Intent:
         self.texts = tuple(texts)
         self.files = dict(files or {})  # more content files the intent reads ("garbage/items": ItemsFile)
         self.checks = list(checks)      # cross-file checks, run by `citybot content check` and reloads
-        # more synonyms, drawn from the intent's content (garbage item names, say); matched
-        # after the explicit keywords, and fuzzily from the lower `vocabulary_accept`
-        self.vocabulary = vocabulary
-        self.vocabulary_accept = vocabulary_accept
+        # the intent's own lookup, asked what it makes of a message (garbage: its item
+        # dictionary, with readings, spellings and typos), so that whatever the service
+        # would find reaches it; a fuzzy or several-choice answer counts from `recognize_accept`
+        self.recognize = recognize
+        self.recognize_accept = recognize_accept
         self.routes: list[Route] = []
         self.conversations: list[Any] = []
         self.jobs: list[Any] = []
@@ -124,7 +126,7 @@ class Match:
 
     handler: Handler
     intent: str
-    how: str  # conversation | postback | keyword | fuzzy | event | fallback
+    how: str  # conversation | postback | keyword | recognized | fuzzy | event | fallback
     score: float | None = None
     keyword: str | None = None
     suggestions: tuple[str, ...] = ()  # intent names, best first
@@ -139,6 +141,15 @@ class Match:
         if self.suggestions:
             out["suggestions"] = list(self.suggestions)
         return out
+
+
+@dataclass(frozen=True)
+class Recognized:
+    """What an intent's own lookup made of a message."""
+
+    how: str      # exact | contained (named inside a longer message) | fuzzy | choices
+    score: float  # 100 for exact and contained
+    name: str     # the entry recognised, as written in the content
 
 
 @dataclass(frozen=True)
@@ -161,7 +172,6 @@ class _KeywordIndex:
     exact: dict[str, tuple[str, str]]  # normalised keyword -> (intent, keyword as written)
     choices: list[str]
     longest_first: list[str]  # intents' own keywords of 2+ characters, for "named somewhere in the message"
-    vocabulary_longest_first: list[str]  # vocabulary words that stand out in a sentence (see _distinct)
 
 
 class Router:
@@ -271,13 +281,20 @@ class Router:
         hit = index.exact.get(norm)
         if hit:
             return self._entry(hit[0], "keyword", keyword=hit[1])
-        # an intent's own keywords first: they say what the message is about
+        recognized = self._recognized(text, content)
+        exact = [name for name, r in recognized.items() if r.how == "exact"]
+        if len(exact) == 1:
+            return self._recognized_entry(exact[0], recognized[exact[0]])
+        # an intent's own keywords next: they say what the message is about
         contained = _named_in(norm, index.longest_first, index.exact)
-        if not contained:
-            contained = _named_in(norm, index.vocabulary_longest_first, index.exact)
         if len(contained) == 1:
             intent, keyword = next(iter(contained.items()))
             return self._entry(intent, "keyword", keyword=keyword)
+        if not contained:
+            confident = [name for name, r in recognized.items()
+                         if r.how == "contained" or r.score >= self.intents[name].recognize_accept]
+            if len(confident) == 1:
+                return self._recognized_entry(confident[0], recognized[confident[0]])
         scored = process.extract(norm, index.choices, scorer=fuzz.ratio, limit=10,
                                  score_cutoff=self.fuzzy_suggest) if index.choices else []
         ranked: dict[str, tuple[float, str]] = {}
@@ -286,16 +303,32 @@ class Router:
         for choice, score, _ in scored:
             intent, keyword = index.exact[choice]
             ranked.setdefault(intent, (score, keyword))
+        for intent, r in recognized.items():
+            if r.score >= self.fuzzy_suggest and ranked.get(intent, (0.0, ""))[0] < r.score:
+                ranked[intent] = (r.score, r.name)
         if not ranked:
             return self._fallback(detail="no keyword close enough")
         order = sorted(ranked, key=lambda name: -ranked[name][0])
         best, (score, keyword) = order[0], ranked[order[0]]
-        accept = self.fuzzy_accept if len(norm) < 3 else min(self.fuzzy_accept,
-                                                             self._vocabulary_accept(best, keyword, content))
+        accept = self.fuzzy_accept
         if not contained and score >= accept and (len(order) == 1 or ranked[order[1]][0] < score):
             return self._entry(best, "fuzzy", score=score, keyword=keyword)
         return self._fallback(suggestions=tuple(order[:4]), score=score,
                               detail="several intents named" if contained else "near misses")
+
+    def _recognized(self, text: str, content: Content) -> dict[str, Recognized]:
+        """Each intent's own lookup, asked once per message."""
+        found = {}
+        for name, intent in self.intents.items():
+            if intent.recognize is not None and name in self.entries:
+                result = intent.recognize(content, text)
+                if result is not None:
+                    found[name] = result
+        return found
+
+    def _recognized_entry(self, intent: str, recognized: Recognized) -> Match:
+        return self._entry(intent, "recognized", score=recognized.score, keyword=recognized.name,
+                           detail=recognized.how)
 
     def _entry(self, intent: str, how: str, **extra: Any) -> Match:
         route = self.entries[intent]
@@ -308,13 +341,6 @@ class Router:
             raise LookupError("no fallback handler registered")
         return Match(route.handler, route.intent, "fallback", score=score, suggestions=suggestions, detail=detail)
 
-    def _vocabulary_accept(self, intent: str, keyword: str, content: Content) -> float:
-        owner = self.intents[intent]
-        explicit = content.intents().get(intent)
-        if owner.vocabulary is None or (explicit and keyword in explicit.keywords.all()):
-            return self.fuzzy_accept
-        return owner.vocabulary_accept
-
     def _keyword_index(self, content: Content) -> _KeywordIndex:
         cached = self._index
         if cached and cached[0] == content.version:
@@ -325,17 +351,9 @@ class Router:
                 continue
             for keyword in doc.keywords.all():
                 exact.setdefault(normalize(keyword), (name, keyword))
-        own = set(exact)
-        for name, intent in self.intents.items():  # explicit keywords of every intent win
-            if intent.vocabulary is not None and name in self.entries:
-                for word in intent.vocabulary(content):
-                    exact.setdefault(normalize(word), (name, word))
         exact.pop("", None)
-        own.discard("")
-        index = _KeywordIndex(
-            exact=exact, choices=list(exact),
-            longest_first=sorted((k for k in own if len(k) >= 2), key=len, reverse=True),
-            vocabulary_longest_first=sorted((k for k in exact if k not in own and _distinct(k)), key=len, reverse=True))
+        index = _KeywordIndex(exact=exact, choices=list(exact),
+                              longest_first=sorted((k for k in exact if len(k) >= 2), key=len, reverse=True))
         self._index = (content.version, index)
         return index
 
@@ -378,6 +396,10 @@ class Router:
             rows.append(("2 postback", f"action={action}", route.intent, route.handler_name))
         for intent, route in sorted(self.entries.items()):
             rows.append(("3 keyword", f"content/{intent}.yaml keywords", intent, route.handler_name))
+            if self.intents[intent].recognize is not None:
+                owner = self.intents[intent]
+                rows.append(("3 recognized", f"{_name(owner.recognize)} (exact, named inside; "
+                             f"fuzzy >= {owner.recognize_accept:g})", intent, route.handler_name))
         for intent, route in sorted(self.entries.items()):
             rows.append(("4 fuzzy", f">= {self.fuzzy_accept:g} (suggest >= {self.fuzzy_suggest:g})", intent, route.handler_name))
         for kind, route in sorted(self.kinds.items()):
@@ -390,11 +412,6 @@ class Router:
     def verify(self) -> None:
         if "fallback" not in self.kinds:
             raise RouteConflict("no handler registered for the fallback")
-
-
-def _distinct(key: str) -> bool:
-    """Long enough to mean itself inside a sentence: 「お皿」 does, 「いし」 (in お願いします) does not."""
-    return len(key) >= 3 or (len(key) == 2 and not all("\u3041" <= ch <= "\u309f" for ch in key))
 
 
 def _name(handler: Handler) -> str:

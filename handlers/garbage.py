@@ -28,7 +28,7 @@ from bot.lookup import normalize
 from bot.messages import Tap, taps
 from bot.messages import listing
 from bot.models import Resident, ResidentTopic
-from bot.router import Intent
+from bot.router import Intent, Recognized
 
 
 class GarbageContent(IntentContent):
@@ -47,19 +47,29 @@ class GarbageContent(IntentContent):
         return weekdays
 
 
-def vocabulary(content: Content) -> Iterable[str]:
-    """Every way an item can be named, so the router sends item names here."""
+def recognize(content: Content, text: str) -> Recognized | None:
+    """Ask the item dictionary itself whether a message names an item (by its name, an
+    alias, its reading, in katakana or half-width, with a typo) or a category, so that
+    whatever the garbage answer would find reaches it."""
     book = book_for(content)
-    for item in book.items:
-        yield item.name
-        yield from item.aliases
-        if item.en:
-            yield item.en
-    for category in book.categories.values():
-        yield from {category.name.get(lang) for lang in LANGUAGES}
+    query = strip_question(text, content["garbage"])
+    if not query:
+        return None
+    found = book.find(query)
+    if found.kind == "exact" or book.find_several(query):
+        return Recognized("exact", 100.0, found.hits[0].matched if found.hits else query)
+    category = named_category(book, normalize(text))
+    if category is not None:
+        return Recognized("contained", 100.0, category.name.ja)
+    contained = book.dictionary.find_contained(query, standing_out=True)
+    if contained.kind != "none":
+        return Recognized("contained", 100.0, contained.hits[0].matched)
+    if found.kind in ("fuzzy", "choices"):
+        return Recognized(found.kind, found.hits[0].score, found.hits[0].matched)
+    return None
 
 
-intent = Intent("garbage", content=GarbageContent, vocabulary=vocabulary, files=FILES, checks=[check_garbage],
+intent = Intent("garbage", content=GarbageContent, recognize=recognize, files=FILES, checks=[check_garbage],
                 texts=["intro", "item", "fee", "next_dates", "no_dates", "area_unknown", "choose", "not_found",
                        "day_collection", "day_none", "day_break", "today", "tomorrow", "date",
                        "reminder_evening", "reminder_morning", "large_waste", "holiday"])

@@ -156,16 +156,26 @@ class Dictionary(Generic[T]):
         return Found("choices", tuple(close[: self.max_choices]))
 
 
-    def find_contained(self, text: str) -> "Found[T]":
-        """The entry whose name is the longest part of the text (「割れたお皿」 -> お皿)."""
+    def find_contained(self, text: str, *, standing_out: bool = False) -> "Found[T]":
+        """The entry whose name is the longest part of the text (「割れたお皿」 -> お皿).
+
+        `standing_out`: only names that mean themselves inside any sentence (see
+        `stands_out`), for deciding whether a message is about these entries at all."""
         query = fold(text)
-        for key in sorted((k for k in self._exact if len(k) >= 2 and k in query), key=len, reverse=True):
+        keys = (k for k in self._exact if len(k) >= 2 and k in query and (not standing_out or stands_out(k)))
+        for key in sorted(keys, key=len, reverse=True):
             owners = self._exact[key]
             if len(owners) == 1:
                 index, name = owners[0]
                 return Found("fuzzy", (Hit(self._entries[index], 100.0 * len(key) / len(query), name),))
             return Found("choices", tuple(Hit(self._entries[i], 100.0, n) for i, n in owners[: self.max_choices]))
         return Found("none")
+
+
+def stands_out(key: str) -> bool:
+    """Long enough to mean itself inside a sentence: 「おさら」 does, 「いし」 (in おねがいします)
+    does not; two kanji (「電池」) do."""
+    return len(key) >= 3 or (len(key) == 2 and not all("\u3041" <= ch <= "\u309f" for ch in key))
 
 
 def _score(query: str, key: str, **kwargs) -> float:
