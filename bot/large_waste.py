@@ -212,6 +212,13 @@ def bookable_items(book) -> list[Item]:
     return [item for item in book.items if book.category_of(item).large_waste and item.fee is not None]
 
 
+def unknown_area(area: str, known: set[str]) -> str:
+    """The problem, and how to fix it: after `citybot import 5374` the areas are the city's own."""
+    some = ", ".join(sorted(known)[:3]) + (", ..." if len(known) > 3 else "")
+    return (f"unknown area {area!r}: garbage/areas.yaml has no such area (an import replaces the areas); "
+            f"name areas it lists ({some}) or remove this line")
+
+
 def check_large_waste(content: Content, sources: Mapping[str, YamlDocument]) -> Iterable[Problem]:
     """Areas in the rules are collection areas of garbage/areas.yaml; place ids are unique."""
     if RULES not in content.documents or "garbage/areas" not in content.documents:
@@ -220,14 +227,14 @@ def check_large_waste(content: Content, sources: Mapping[str, YamlDocument]) -> 
     known = {a.id for a in content["garbage/areas"].areas}
     for area in rules.days:
         if area not in known:
-            yield source.problem(("days", area), f"unknown area {area!r} (garbage/areas.yaml)")
+            yield source.problem(("days", area), unknown_area(area, known))
     for area in rules.capacity.areas:
         if area not in known:
-            yield source.problem(("capacity", "areas", area), f"unknown area {area!r} (garbage/areas.yaml)")
+            yield source.problem(("capacity", "areas", area), unknown_area(area, known))
     for index, special in enumerate(rules.capacity.dates):
         for area in special.areas or ():
             if area not in known:
-                yield source.problem(("capacity", "dates", index, "areas"), f"unknown area {area!r}")
+                yield source.problem(("capacity", "dates", index, "areas"), unknown_area(area, known))
     ids = [p.id for p in rules.places]
     for index, place in enumerate(rules.places):
         if ids.index(place.id) != index:

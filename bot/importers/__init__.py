@@ -61,6 +61,8 @@ def register_import_commands(main_group: click.Group) -> None:
         _print_problems(conv.report, five374.FILES)
         where = "dry run, nothing written" if dry_run else f"written to {out_dir}"
         click.echo(f"{conv.summary()}: {where}")
+        if not dry_run:
+            _content_left_behind(ctx, out_dir.parent)
 
     @import_group.command("shelters")
     @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -322,3 +324,23 @@ def _fail(exc, file_order: tuple[str, ...]):
 def _print_problems(report, file_order: tuple[str, ...]) -> None:
     for line in report.lines(file_order):
         click.echo(line, err=True)
+
+
+def _content_left_behind(ctx: click.Context, root: Path) -> None:
+    """After an import into a content folder, what the rest of it still says about the data
+    the import replaced (large-waste rules naming the sample's areas, say), as file:line with
+    the fix, so the folder passes `citybot content check` before anyone starts the bot."""
+    if not (root / "messages.yaml").is_file():
+        return  # written somewhere else than a content folder: nothing to compare with
+    from ..bootstrap import build_router, content_schema
+    from ..content.store import ContentError, load_content
+
+    try:
+        load_content(root, content_schema(build_router(_config_of(ctx))))
+    except ContentError as exc:
+        click.echo(f"the content folder {root} does not pass `citybot content check` yet "
+                   f"({len(exc.problems)} problem(s)); fix these before starting the bot:")
+        for problem in exc.problems:
+            click.echo(f"  {root / problem.file}:{problem.line}: {problem.message}")
+        return
+    click.echo(f"the content folder {root} passes `citybot content check`")

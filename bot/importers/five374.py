@@ -22,6 +22,9 @@ then the area_days.csv columns, then target.csv); areas are `area-001`... in fil
 Japanese labels have no obvious ASCII spelling, and a number keeps the id stable when the
 city rewords a label; the name is in categories.yaml and in a comment atop areas.yaml.
 
+An item name that lists other names (「電気カミソリ・電気ひげそり」, 「おたま(杓子)」) gets
+them as aliases (bot.lookup.names), since residents type one of them.
+
 Nothing is written unless the four files validate against the models, nor (without
 --force) when a file was not read whole or the items or areas would shrink below
 IMPORT_MIN_SHARE of the current files' (bot.importers.safety); then they are written
@@ -40,6 +43,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from ..lookup.names import other_names
 from ..garbage.models import AreasFile, CalendarFile, CategoriesFile, DayRule, Area, Category, Item, ItemsFile
 from .csvfiles import CsvError, CsvTable, Report, clean, clean_text, read_csv
 from .safety import Limits, check, read_source, shrinkage, unreadable
@@ -467,6 +471,9 @@ class _Converter:
                                                       f"line {line} kept, this row {how}")
                 continue
             data: dict[str, Any] = {"name": item_name}
+            aliases = other_names(item_name)  # 「電気カミソリ・電気ひげそり」: residents type one of them
+            if aliases:
+                data["aliases"] = aliases
             reading = reading_of(row.get(furigana))
             if reading:
                 data["reading"] = reading

@@ -374,3 +374,38 @@ def test_data_subfolder_is_found(tmp_path):
     write_folder(tmp_path / "repo" / "data", "utf-8")
     assert set(read_folder(tmp_path / "repo")) == {"description.csv", "area_days.csv", "target.csv", "center.csv",
                                                    "remarks.csv"}
+
+
+# -- onboarding a city ------------------------------------------------------------------------------
+def test_listed_names_become_aliases(small):
+    target = small / "target.csv"
+    target.write_text(target.read_text(encoding="utf-8") + "燃やすごみ,電気カミソリ・電気ひげそり,,\n"
+                      "燃やすごみ,印鑑(象牙製・木製),,\n", encoding="utf-8")
+    conv = convert(read_folder(small))
+    assert by_name(conv.items, "電気カミソリ・電気ひげそり")["aliases"] == ["電気カミソリ", "電気ひげそり"]
+    assert by_name(conv.items, "印鑑(象牙製・木製)")["aliases"] == ["印鑑"]
+
+
+def test_an_import_into_a_content_folder_names_what_still_points_at_the_old_data(cli, tmp_path):
+    """The sample's large-waste rules name its areas; after a real city's 5374 import the
+    summary lists each such line with the fix, and the folder passes once it is fixed."""
+    import shutil
+
+    content = tmp_path / "content"
+    shutil.copytree(REPO / "content", content)
+    # the first import replaces the sample city's 619 items with 177: a shrink it refuses unforced
+    assert cli("import", "5374", str(real("fukuchiyama")), "--out", str(content / "garbage")).exit_code == 1
+    result = cli("import", "5374", str(real("fukuchiyama")), "--out", str(content / "garbage"), "--force")
+    assert result.exit_code == 0, result.output
+    assert "does not pass `citybot content check` yet" in result.stdout
+    rules = content / "large_waste" / "rules.yaml"
+    assert f"{rules}:12: unknown area 'kita-1': garbage/areas.yaml has no such area (an import replaces the " \
+           "areas); name areas it lists (area-001, area-002, area-003, ...) or remove this line" in result.stdout
+
+    areas = [a["id"] for a in yaml.safe_load((content / "garbage" / "areas.yaml").read_text("utf-8"))["areas"]]
+    data = yaml.safe_load(rules.read_text("utf-8"))
+    data["days"] = {area: ["mon"] for area in areas}
+    data["capacity"]["areas"] = {}
+    rules.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    again = cli("import", "5374", str(real("fukuchiyama")), "--out", str(content / "garbage"))
+    assert again.exit_code == 0 and "passes `citybot content check`" in again.stdout, again.output
