@@ -58,6 +58,19 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
     click.echo(f"database at {_safe_url(config.sqlalchemy_url)} is at {revision}")
 
 
+def _bootstrap(config: Config):
+    """The services, or the content's problems as file:line and exit 1 (not a traceback)."""
+    from .bootstrap import bootstrap
+    from .content.store import ContentError
+
+    try:
+        return bootstrap(config)
+    except ContentError as exc:
+        lines = "\n".join(f"  {config.content_dir}/{p.file}:{p.line}: {p.message}" for p in exc.problems)
+        raise click.ClickException(f"the content folder does not load ({len(exc.problems)} problem(s); "
+                                   f"`citybot content check` lists them too):\n{lines}") from None
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -117,16 +130,18 @@ def routes(ctx: click.Context) -> None:
 @click.option("--location", default=None, metavar="LAT,LON", help="send a location instead of text")
 @click.option("--postback", default=None, metavar="DATA", help="send a postback (e.g. action=help)")
 @click.option("--explain", is_flag=True, help="print how each input was routed, as JSON on stderr")
+@click.option("--each-new", is_flag=True,
+              help='with TEXT "-": each line from a resident who never wrote before (a first question '
+                   'each), instead of one resident saying them in a row')
 @click.argument("text", required=False)
 @click.pass_context
 def ask(ctx: click.Context, user_id: str | None, lang: str | None, content_dir: str | None,
-        location: str | None, postback: str | None, explain: bool, text: str | None) -> None:
+        location: str | None, postback: str | None, explain: bool, each_new: bool, text: str | None) -> None:
     """Run one event through the router and handlers; print the reply messages as JSON.
 
     With TEXT "-", read one message per line from stdin and print one JSON array per line.
     """
     from . import migrate
-    from .bootstrap import bootstrap
     from .fakeline import webhook_events as events
 
     config = _config(ctx)
@@ -140,7 +155,7 @@ def ask(ctx: click.Context, user_id: str | None, lang: str | None, content_dir: 
     specified = [x for x in (location, postback, text) if x is not None]
     if len(specified) != 1:
         raise click.UsageError("give exactly one of TEXT, --location or --postback")
-    svc = bootstrap(config)
+    svc = _bootstrap(config)
 
     def run(raw: dict[str, Any]) -> list[dict[str, Any]]:
         with svc.sessions() as session:
@@ -153,10 +168,11 @@ def ask(ctx: click.Context, user_id: str | None, lang: str | None, content_dir: 
 
     try:
         if text == "-":
-            for line in sys.stdin:
+            for number, line in enumerate(sys.stdin, start=2):
                 line = line.rstrip("\n")
                 if line.strip():
-                    click.echo(json.dumps(run(events.text_event(user, line, reply_token="ask")), ensure_ascii=False))
+                    speaker = f"U{number:032x}" if each_new else user
+                    click.echo(json.dumps(run(events.text_event(speaker, line, reply_token="ask")), ensure_ascii=False))
             return
         if location is not None:
             try:
@@ -185,9 +201,8 @@ def richmenu() -> None:
 def richmenu_sync(ctx: click.Context) -> None:
     """Create the menus on LINE, upload images, set aliases and the default."""
     from . import richmenu as rm
-    from .bootstrap import bootstrap
 
-    svc = bootstrap(_config(ctx).with_(content_reload_seconds=0))
+    svc = _bootstrap(_config(ctx).with_(content_reload_seconds=0))
     try:
         for alias, rich_menu_id in rm.sync(svc.messenger, svc.content.current()).items():
             click.echo(f"{alias}: {rich_menu_id}")
@@ -325,12 +340,11 @@ def _free_port(host: str, preferred: int) -> int:
 def worker(ctx: click.Context, once: bool) -> None:
     """Send push batches (multicast, rate-limited, retried) and stray inbound events."""
     from . import logs
-    from .bootstrap import bootstrap
     from .worker import Worker
 
     config = _config(ctx)
     logs.configure(config.log_level)
-    svc = bootstrap(config)
+    svc = _bootstrap(config)
     try:
         runner = Worker(svc)
         if once:
@@ -350,12 +364,11 @@ def scheduler(ctx: click.Context) -> None:
     import threading
 
     from . import logs
-    from .bootstrap import bootstrap
     from .scheduler import Clock
 
     config = _config(ctx)
     logs.configure(config.log_level)
-    svc = bootstrap(config)
+    svc = _bootstrap(config)
     clock = Clock(svc)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -381,9 +394,8 @@ def push() -> None:
 def push_status(ctx: click.Context, push_id: int | None, as_json: bool) -> None:
     """Sent/pending/failed per push (the latest 20, or one by ID)."""
     from . import delivery
-    from .bootstrap import bootstrap
 
-    svc = bootstrap(_config(ctx).with_(content_reload_seconds=0))
+    svc = _bootstrap(_config(ctx).with_(content_reload_seconds=0))
     try:
         with svc.sessions() as session:
             rows = delivery.status(session, push_id)
@@ -420,10 +432,9 @@ def segment_count(ctx: click.Context, spec: str, on_date: str | None) -> None:
     from pydantic import ValidationError
 
     from . import segments
-    from .bootstrap import bootstrap
 
     config = _config(ctx)
-    svc = bootstrap(config.with_(content_reload_seconds=0))
+    svc = _bootstrap(config.with_(content_reload_seconds=0))
     try:
         named = svc.content.current()["segments"].segments
         try:
@@ -442,9 +453,8 @@ def segment_count(ctx: click.Context, spec: str, on_date: str | None) -> None:
 @click.pass_context
 def sweep(ctx: click.Context) -> None:
     """Process stored events and pushes that no process is working on, then exit."""
-    from .bootstrap import bootstrap
 
-    svc = bootstrap(_config(ctx).with_(content_reload_seconds=0))
+    svc = _bootstrap(_config(ctx).with_(content_reload_seconds=0))
     try:
         click.echo(f"{svc.dispatcher.sweep()} event(s) processed")
     finally:
