@@ -369,8 +369,9 @@ class Dispatcher:
         its age: accepted means the earlier attempt never arrived, and now it has;
         "Invalid reply token" means it did arrive, or that the token expired, which LINE
         says in the same words. Then nothing is pushed: the attempt was sent, so it most
-        likely arrived, and a resident reading the answer twice is the likelier harm
-        than one never reading it. A token refused when no attempt is in doubt is a
+        likely arrived, and a push would most likely say it twice (an answer is lost only
+        if the process died between this commit and the request reaching LINE and came
+        back after the token's life). A token refused when no attempt is in doubt is a
         clean failure: the answer goes by push.
         """
         answer = dict(row.answer or {})
