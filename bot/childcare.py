@@ -27,6 +27,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, and_, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from . import readable
 from .content.models import NonEmpty, Strict
 from .content.store import Content
 from .content.yamlfile import Problem, YamlDocument
@@ -56,10 +57,11 @@ class Facility(Strict):
 
     id: FacilityId
     name: NonEmpty
-    kana: str = ""
+    kana: str = ""               # 名称_カナ: its reading (やさしい日本語, and English when name_en is blank)
+    name_en: str = ""            # 名称_英字
     type: FacilityType
     type_text: str = ""          # 種別 as the city wrote it
-    ward: str                    # a district id of settings.yaml
+    ward: str = ""               # its division (a district id of settings.yaml); "" when unknown or none
     address: NonEmpty
     lat: float = Field(ge=20, le=46)   # Japan
     lon: float = Field(ge=122, le=154)
@@ -74,6 +76,10 @@ class Facility(Strict):
     @classmethod
     def _sorted(cls, ages: list[int]) -> list[int]:
         return sorted(set(ages))
+
+    def name_in(self, lang: str) -> str:
+        """Its name as a resident reads it in `lang` (bot.readable)."""
+        return readable.name_in(lang, self.name, self.kana, self.name_en)
 
 
 class FacilitiesFile(Strict):
@@ -121,14 +127,14 @@ def vacancies_of(content: Content) -> VacanciesFile:
 
 
 def check_childcare(content: Content, sources: Mapping[str, YamlDocument]) -> Iterable[Problem]:
-    """Wards are districts of settings.yaml; vacancies name known facilities and classes they take."""
+    """Wards (when given) are districts of settings.yaml; vacancies name known facilities and classes they take."""
     if FACILITIES not in content.documents:
         return
     facilities = facilities_of(content)
     if "settings" in content.documents:
         wards = {d.id for d in content["settings"].districts}
         for index, facility in enumerate(facilities.facilities):
-            if facility.ward not in wards:
+            if facility.ward and facility.ward not in wards:
                 yield sources[FACILITIES].problem(("facilities", index, "ward"),
                                                   f"unknown ward {facility.ward!r} (a district of settings.yaml)")
     if VACANCIES not in content.documents:

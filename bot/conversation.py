@@ -51,6 +51,7 @@ class Phrasebook:
         from .messages import Tap
 
         label = self.content[self.intent].labels[key].get(self.lang)  # type: ignore[attr-defined]
+        label = self.content.fill(label, self.lang)[:20]  # type: ignore[attr-defined]  # {division}: 区, 地区
         return Tap(label, data, label)
 
     def means(self, command: str, answer: Answer) -> bool:

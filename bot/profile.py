@@ -18,7 +18,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Sequence, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, Sequence, TypeVar
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -86,7 +86,34 @@ class Choosable(Strict):
 
 
 class District(Choosable):
-    neighbours: list[Id] = []  # wards sharing a border: offered when a ward has nothing
+    """One division of the city: a ward (行政区), or a district made of towns (地区, 小学校区).
+
+    Places (nurseries, shelters) are put in it by importers (bot.importers.divisions): by
+    its names and words in an address (北区, 北 -> 北区), by `towns` (町字 such as 行徳駅前,
+    matched at the start of 所在地_町字 or right after the city in an address), and, when the
+    city gives a `nearest_km` rule, by the nearest `centre`."""
+
+    neighbours: list[Id] = []  # divisions sharing a border: offered when one has nothing
+    towns: list[NonEmpty] = []  # 町字 (town names) that make up this division
+    centre: tuple[float, float] | None = None  # (lat, lon), for the nearest-division rule
+
+    def spellings(self) -> list[str]:
+        return [*super().spellings(), *self.towns]   # 「行徳駅前です」 names its district
+
+
+class Divisions(Strict):
+    """How the city is divided, and the word residents know its divisions by.
+
+    `kind`: wards (行政区: 20 cities have them), districts (地区, 小学校区, エリア: towns grouped
+    by the city) or none (most cities: then nothing asks residents where they live and
+    everything goes by location). `word` is put into texts that say {division} (and
+    {Division}, capitalised): 区 / ward / く, 地区 / district / ちく. `nearest_km`: a place an
+    importer cannot put in a division by its address goes to the division whose centre is
+    nearest, when that is at most this far (no rule when not given)."""
+
+    kind: Literal["wards", "districts", "none"] = "wards"
+    word: Label = Label(ja="区", en="ward", easy_ja="く")
+    nearest_km: float | None = Field(default=None, gt=0)
 
 
 class Topic(Choosable):
@@ -99,7 +126,8 @@ ChoosableT = TypeVar("ChoosableT", bound=Choosable)
 class SettingsContent(IntentContent):
     """content/settings.yaml: the choices registration offers and everything it says."""
 
-    districts: list[District] = Field(min_length=1)
+    divisions: Divisions = Divisions()
+    districts: list[District] = []  # the divisions (wards or districts); none when divisions.kind is none
     topics: list[Topic] = Field(min_length=1, max_length=10)  # + 完了, スキップ, やめる
     reminder_times: list[ReminderTime] = Field(min_length=1, max_length=10)  # + 通知しない, スキップ, やめる
     labels: dict[str, Label]
@@ -119,6 +147,16 @@ class SettingsContent(IntentContent):
                 if item.id in seen:
                     problem((field, index, "id"), f"id {item.id!r} is listed twice", item.id)
                 seen.add(item.id)
+        if self.divisions.kind == "none" and self.districts:
+            problem(("districts",), "divisions.kind is none: list no districts (or say how the city is divided)",
+                    [d.id for d in self.districts])
+        if self.divisions.kind != "none" and not self.districts:
+            problem(("districts",), f"divisions.kind is {self.divisions.kind}: list them here (or kind: none)", [])
+        if self.divisions.nearest_km is not None:
+            for index, district in enumerate(self.districts):
+                if district.centre is None:
+                    problem(("districts", index, "centre"), "divisions.nearest_km needs a centre for every "
+                            "district: [lat, lon]", district.id)
         known = {d.id for d in self.districts}
         for index, district in enumerate(self.districts):
             for other in district.neighbours:
@@ -139,6 +177,11 @@ class SettingsContent(IntentContent):
         return self
 
     # -- looking things up ----------------------------------------------------------------
+    @property
+    def has_divisions(self) -> bool:
+        """Whether residents are asked for (and places shown by) a ward or district."""
+        return self.divisions.kind != "none" and bool(self.districts)
+
     def district(self, district_id: str | None) -> District | None:
         return next((d for d in self.districts if d.id == district_id), None)
 

@@ -8,6 +8,10 @@ registered when it can be, else asked in a short conversation:
       -> a carousel of facilities with places, the as-of date and how to apply
 
 A class is the child's age on April 1 of the vacancy table's fiscal year (bot/childcare.py).
+"Ward" here is the city's own division (settings.yaml `divisions`: 区, 地区...; texts say
+{division}); a city without divisions is never asked about one: the search goes by a shared
+location, or over the whole city (most places first). Facility names are shown as the
+resident reads them (bot.readable: English, or with their reading in やさしい日本語).
 A ward with no place says so, offers the neighbouring wards (with their counts) and shows
 its full facilities, each with 「空きが出たら知らせる」: following a facility is kept per
 child (as a cohort, so it moves up each April), and when a new vacancy table turns its
@@ -43,8 +47,8 @@ from bot.router import Intent
 from .menu import menu_chip
 from .settings import named_intent
 
-REQUIRED_LABELS = frozenset({"call", "map", "web", "follow", "unfollow", "location", "other_ward", "other_age",
-                             "following", "search", "quit", "agree", "disagree"})
+REQUIRED_LABELS = frozenset({"call", "map", "web", "follow", "unfollow", "location", "other_ward", "whole_city",
+                             "other_age", "following", "search", "quit", "agree", "disagree"})
 SHOWN = 10  # bubbles in one carousel (LINE allows 12)
 OUTSIDE_M = 20_000  # farther than this from every facility: not in the city
 
@@ -68,8 +72,9 @@ class ChildcareContent(IntentContent):
 intent = Intent("childcare", content=ChildcareContent,
                 files={cc.FACILITIES: cc.FacilitiesFile, cc.VACANCIES: cc.VacanciesFile},
                 checks=[cc.check_childcare], texts=[
-                    "ask_child", "child_choice", "ask_age", "age_class", "too_old", "ask_where", "found_ward",
-                    "found_near", "none_ward", "none_near", "neighbours", "neighbour_count", "how_to_apply",
+                    "ask_child", "child_choice", "ask_age", "age_class", "too_old", "ask_where", "ask_where_near",
+                    "found_ward", "found_near", "found_city", "none_ward", "none_near", "none_city", "neighbours",
+                    "neighbour_count", "how_to_apply", "outside_near",
                     "places", "full", "as_of", "distance", "date", "followed", "already_following", "unfollowed",
                     "not_following", "following", "following_line", "no_following", "opening", "unknown_facility",
                     "not_understood", "quit", "expired", "paused", "follow_consent", "outside"])
@@ -110,6 +115,14 @@ class Search(Phrasebook):
         district = self.content["settings"].district(ward)
         return district.name.get(self.lang) if district else ward
 
+    @property
+    def divided(self) -> bool:
+        """Whether the city has divisions to search by (else: location, or the whole city)."""
+        return self.content["settings"].has_divisions
+
+    def label(self, key: str) -> str:
+        return self.content.fill(self.content["childcare"].labels[key].get(self.lang), self.lang)
+
     def as_of(self) -> str:
         return date_text(self.content, self.lang, self.on)
 
@@ -140,16 +153,20 @@ class Search(Phrasebook):
             self.conversation.start(conv.name, "where", cohort=cohort)
         else:
             self.conversation.goto("where", cohort=cohort)
+        location = ShareLocation(self.label("location"))
+        age = self.age_text(self.age_of(cohort))
+        if not self.divided:
+            whole = Tap(self.label("whole_city"), f"action=childcare.ask.all&cohort={cohort}", self.label("whole_city"))
+            return self.reply(*self.notes, self.say("ask_where_near", age=age),
+                              quick=[location, whole, self.quit_chip()])
         wards = [Tap(d.name.get(self.lang), f"action=childcare.ask.ward&id={d.id}", d.name.get(self.lang))
                  for d in self.content["settings"].districts][:10]
-        location = ShareLocation(self.content["childcare"].labels["location"].get(self.lang))
-        self.reply(*self.notes, self.say("ask_where", age=self.age_text(self.age_of(cohort))),
-                   quick=[location, *wards, self.quit_chip()])
+        self.reply(*self.notes, self.say("ask_where", age=age), quick=[location, *wards, self.quit_chip()])
 
     def where_next(self, cohort: int, ward: str | None = None) -> None:
         """The age is known: search the ward given or registered, else ask where."""
         ward = ward or self.resident.district
-        if ward and self.content["settings"].district(ward):
+        if self.divided and ward and self.content["settings"].district(ward):
             return self.show_ward(cohort, ward)
         self.ask_where(cohort)
 
@@ -158,11 +175,11 @@ class Search(Phrasebook):
         age = self.age_of(cohort)
         self.keep_for_location(cohort)
         found = cc.search(self.content, age, wards=[ward])
-        chips: list[Tap] = [ShareLocation(self.content["childcare"].labels["location"].get(self.lang))]
+        chips: list[Tap] = [ShareLocation(self.label("location"))]
         if found:
             intro = self.say("found_ward", ward=self.ward_name(ward), age=self.age_text(age), count=len(found))
             messages = [intro, self.carousel(found[:SHOWN], cohort)]
-            chips.append(self.chip("other_ward", f"action=childcare.where&cohort={cohort}"))
+            chips.append(self.other_ward_chip(cohort))
         else:
             messages = self.none_in_ward(cohort, age, ward, chips)
         chips += [self.chip("other_age", "action=childcare.age"), menu_chip(self.content, self.lang)]
@@ -183,15 +200,36 @@ class Search(Phrasebook):
         full = cc.search(self.content, age, wards=[ward], with_places=False)
         return [text, self.carousel(full[:SHOWN], cohort)] if full else [text]
 
+    def other_ward_chip(self, cohort: int) -> Tap:
+        """「ほかの区」 (the city's word), or 「市内全体」 when the city has no divisions."""
+        if self.divided:
+            return Tap(self.label("other_ward"), f"action=childcare.where&cohort={cohort}", self.label("other_ward"))
+        return Tap(self.label("whole_city"), f"action=childcare.all&cohort={cohort}", self.label("whole_city"))
+
+    def show_all(self, cohort: int) -> None:
+        """A city without divisions: its nurseries with places for the class, most places first."""
+        age = self.age_of(cohort)
+        self.keep_for_location(cohort)
+        found = cc.search(self.content, age)
+        chips = [ShareLocation(self.label("location")), self.chip("other_age", "action=childcare.age"),
+                 menu_chip(self.content, self.lang)]
+        if found:
+            messages = [self.say("found_city", age=self.age_text(age), count=len(found)),
+                        self.carousel(found[:SHOWN], cohort)]
+        else:
+            messages = [self.say("none_city", age=self.age_text(age), as_of=self.as_of())]
+        self.reply(*self.notes, *messages, self.how_to_apply(), quick=chips)
+
     def show_near(self, cohort: int, lat: float, lon: float) -> None:
         age = self.age_of(cohort)
         self.keep_for_location(cohort)
         found = cc.search(self.content, age, near=(lat, lon))[:SHOWN]
-        chips = [self.chip("other_ward", f"action=childcare.where&cohort={cohort}"),
-                 self.chip("other_age", "action=childcare.age"), menu_chip(self.content, self.lang)]
+        chips = [self.other_ward_chip(cohort), self.chip("other_age", "action=childcare.age"),
+                 menu_chip(self.content, self.lang)]
         closest = min((distance_m(lat, lon, f.lat, f.lon) for f in cc.facilities_of(self.content).facilities))
         if closest > OUTSIDE_M:  # a place outside the city: say so rather than list nurseries 400 km away
-            return self.reply(*self.notes, self.say("outside", distance=distance_text(closest)), quick=chips)
+            key = "outside" if self.divided else "outside_near"
+            return self.reply(*self.notes, self.say(key, distance=distance_text(closest)), quick=chips)
         if found:
             messages = [self.say("found_near", age=self.age_text(age), count=len(found)), self.carousel(found, cohort)]
         else:
@@ -214,7 +252,8 @@ class Search(Phrasebook):
         bubbles = [facility_bubble(self.content, self.lang, hit.facility, self.age_of(cohort), hit.places,
                                    self.on, hit.distance, follow=None if hit.facility.id in followed else cohort)
                    for hit in found]
-        alt = "\n".join(f"{hit.facility.name}: {places_text(self.content, self.lang, hit.places)}" for hit in found)
+        alt = "\n".join(f"{hit.facility.name_in(self.lang)}: {places_text(self.content, self.lang, hit.places)}"
+                        for hit in found)
         return flex(alt, {"type": "carousel", "contents": bubbles})
 
 
@@ -232,6 +271,22 @@ def child_label(search: Search, birth_month: int, age: int) -> str:
     return search.say("child_choice", year=year, month=month, mm=f"{month:02d}", age=age)
 
 
+def place_text(content: Content, lang: str, facility: cc.Facility) -> str:
+    """Where a facility is, as the resident reads it: its division and address. The address
+    is in Japanese only, so an English answer names the division (or the city) and leaves
+    the way there to the 地図 button."""
+    ward = content["settings"].district(facility.ward) if facility.ward else None
+    where = ward.name.get(lang) if ward else ""
+    if lang == "en":
+        return where or content.city(lang)
+    return f"{where} {facility.address}".strip()
+
+
+def ward_or_city(content: Content, lang: str, facility: cc.Facility) -> str:
+    ward = content["settings"].district(facility.ward) if facility.ward else None
+    return ward.name.get(lang) if ward else content.city(lang)
+
+
 def facility_bubble(content: Content, lang: str, facility: cc.Facility, age: int, places: int, as_of: date,
                     distance: float | None, *, follow: int | None) -> dict[str, Any]:
     """One facility: type, name, places for the class, as-of date, distance; call and map
@@ -239,11 +294,10 @@ def facility_bubble(content: Content, lang: str, facility: cc.Facility, age: int
     cohort) when it is full."""
     words: ChildcareContent = content["childcare"]
     say = lambda key, **values: content.text(f"childcare.{key}", lang, **values)  # noqa: E731
-    ward = content["settings"].district(facility.ward)
     detail = [say("age_class", age=age), say("as_of", as_of=date_text(content, lang, as_of))]
     body: list[dict[str, Any]] = [
         {"type": "text", "text": words.types[facility.type].get(lang), "size": "xs", "color": "#888888"},
-        {"type": "text", "text": facility.name, "weight": "bold", "size": "md", "wrap": True},
+        {"type": "text", "text": facility.name_in(lang), "weight": "bold", "size": "md", "wrap": True},
         {"type": "text", "text": places_text(content, lang, places), "weight": "bold", "size": "xl", "margin": "md",
          "color": "#06C755" if places > 0 else "#999999"},
         {"type": "text", "text": " / ".join(detail), "size": "xs", "color": "#888888", "wrap": True},
@@ -251,8 +305,9 @@ def facility_bubble(content: Content, lang: str, facility: cc.Facility, age: int
     if distance is not None:
         body.append({"type": "text", "text": say("distance", distance=distance_text(distance)), "size": "sm",
                      "color": "#555555"})
-    where = f"{ward.name.get(lang) if ward else facility.ward} {facility.address}"
-    body.append({"type": "text", "text": where, "size": "sm", "color": "#555555", "wrap": True, "margin": "md"})
+    where = place_text(content, lang, facility)
+    if where:
+        body.append({"type": "text", "text": where, "size": "sm", "color": "#555555", "wrap": True, "margin": "md"})
     if facility.hours:
         body.append({"type": "text", "text": facility.hours, "size": "xs", "color": "#888888"})
     buttons: list[Tap] = []
@@ -287,7 +342,7 @@ def typed_age(text: str) -> int | None:
 def find_places(reply, content, lang, resident, conversation, session, text):
     """From what is registered or typed ("北区 1歳児の保育園"): search, or ask what is missing."""
     search = Search(reply, content, lang, resident, conversation, session)
-    named = profile.find(content["settings"].districts, text) if text else None
+    named = profile.find(content["settings"].districts, text) if text and search.divided else None
     ward = named.id if named else None
     age = typed_age(text)
     if age is not None:
@@ -314,6 +369,16 @@ def where_again(reply, content, lang, resident, conversation, session, params):
     if not re.fullmatch(r"\d{4}", cohort):
         return search.ask_age()
     search.ask_where(int(cohort))
+
+
+@intent.postback("childcare.all")
+def whole_city(reply, content, lang, resident, conversation, session, params):
+    """「市内全体」 in a city without divisions: the same class, over the whole city."""
+    search = Search(reply, content, lang, resident, conversation, session)
+    cohort = params.get("cohort", "")
+    if not re.fullmatch(r"\d{4}", cohort):
+        return search.ask_age()
+    search.show_all(int(cohort))
 
 
 @intent.postback("childcare.ward")
@@ -348,6 +413,8 @@ def answer(reply, content, lang, resident, conversation, session, event, params,
             return search.show_near(cohort, float(got.params["latitude"]), float(got.params["longitude"]))
         except (KeyError, ValueError):
             pass
+    if got.verb == "all" and cohort is not None:   # 「市内全体」 (a city without divisions)
+        return search.show_all(cohort)
     if state == "child":
         if got.verb == "child" and re.fullmatch(r"\d{4}", got.params.get("cohort", "")):
             return search.where_next(int(got.params["cohort"]))
@@ -359,7 +426,7 @@ def answer(reply, content, lang, resident, conversation, session, event, params,
     if state == "where" and cohort is not None:
         if got.verb == "ward" and content["settings"].district(got.params.get("id")):
             return search.show_ward(cohort, got.params["id"])
-        chosen = profile.find(content["settings"].districts, got.text) if not got.verb else None
+        chosen = profile.find(content["settings"].districts, got.text) if not got.verb and search.divided else None
         if chosen is not None:
             return search.show_ward(cohort, chosen.id)
         return unclear(search, state)
@@ -419,7 +486,7 @@ def follow(reply, content, lang, resident, session, now, params):
     if resident.consented_at is None and not cc.follows_of(session, resident):  # nothing kept before they agree
         if params.get("agree") != "yes":
             yes, no = words.labels["agree"].get(lang), words.labels["disagree"].get(lang)
-            return reply(content.text("childcare.follow_consent", lang, name=facility.name),
+            return reply(content.text("childcare.follow_consent", lang, name=facility.name_in(lang)),
                          quick=[Tap(yes, f"action=childcare.follow&f={facility.id}&cohort={cohort}&agree=yes", yes),
                                 Tap(no, "action=menu", no)])
     table = cc.vacancies_of(content)
@@ -427,7 +494,8 @@ def follow(reply, content, lang, resident, session, now, params):
     new = cc.follow(session, resident, facility.id, int(cohort), now)
     key = "childcare.followed" if new else "childcare.already_following"
     unfollow_label = words.labels["unfollow"].get(lang)
-    reply(content.text(key, lang, name=facility.name, age=content.text("childcare.age_class", lang, age=age)),
+    reply(content.text(key, lang, name=facility.name_in(lang),
+                       age=content.text("childcare.age_class", lang, age=age)),
           quick=[Tap(unfollow_label, f"action=childcare.unfollow&f={facility.id}", unfollow_label),
                  menu_chip(content, lang)])
 
@@ -439,7 +507,7 @@ def unfollow(reply, content, lang, resident, session, params):
     removed = cc.unfollow(session, resident, facility_id)
     if not removed:
         return reply(content.text("childcare.not_following", lang), quick=[menu_chip(content, lang)])
-    name = facility.name if facility else facility_id
+    name = facility.name_in(lang) if facility else facility_id
     reply(content.text("childcare.unfollowed", lang, name=name), quick=[menu_chip(content, lang)])
 
 
@@ -456,10 +524,9 @@ def following(reply, content, lang, resident, session):
     lines, chips = [], []
     for row in follows:
         facility = facilities.get(row.facility_id)
-        name = facility.name if facility else row.facility_id
-        ward = content["settings"].district(facility.ward) if facility else None
+        name = facility.name_in(lang) if facility else row.facility_id
         lines.append(content.text("childcare.following_line", lang, name=name,
-                                  ward=ward.name.get(lang) if ward else "-",
+                                  ward=ward_or_city(content, lang, facility) if facility else "-",
                                   age=content.text("childcare.age_class", lang, age=row.class_on(table.as_of))))
         label = f"× {name}"
         if not any(c.data.endswith(f"f={row.facility_id}") for c in chips):
@@ -492,8 +559,7 @@ def announce_openings(session: Session, content: Content, now: datetime) -> list
 
 
 def opening_message(content: Content, lang: str, facility: cc.Facility, opening: cc.Opening) -> dict[str, Any]:
-    ward = content["settings"].district(facility.ward)
-    text = content.text("childcare.opening", lang, name=facility.name, ward=ward.name.get(lang) if ward else "",
+    text = content.text("childcare.opening", lang, name=facility.name_in(lang), ward=ward_or_city(content, lang, facility),
                         age=content.text("childcare.age_class", lang, age=opening.age_class),
                         places=opening.places, as_of=date_text(content, lang, opening.as_of))
     card = facility_bubble(content, lang, facility, opening.age_class, opening.places, opening.as_of, None, follow=None)

@@ -57,6 +57,7 @@ intent = Intent("disaster", content=DisasterContent, files={SHELTERS: SheltersFi
 
 
 def incident_text(content, lang: str, incident: inc.Incident, tz) -> str:
+    """One incident as residents read it; open sites named in their language (bot.readable)."""
     started = incident.started_at.astimezone(tz)
     text = content.text("disaster.incident", lang, level=incident.level,
                         level_name=inc.level_name(content, lang, incident.level),
@@ -64,7 +65,7 @@ def incident_text(content, lang: str, incident: inc.Incident, tz) -> str:
                         districts=inc.district_names(content, lang, incident.districts),
                         status=incident.status_in(lang), started=started.strftime("%m/%d %H:%M"))
     sites = shelters_of(content)
-    names = [s.name for i in incident.shelters if (s := sites.get(i))]
+    names = [s.name_in(lang) for i in incident.shelters if (s := sites.get(i))]
     if names:
         text += "\n" + content.text("disaster.open_shelters", lang, shelters=listing(names[:8], lang)
                                     + (" …" if len(names) > 8 else ""))
@@ -89,7 +90,8 @@ def disaster_information(reply, content, lang, resident, session, now, config, c
     mine = inc.concerning(active, district.id if district else None)
     messages: list[Any] = []
     if district is None:
-        messages.append(content.text("disaster.no_district", lang))
+        if content["settings"].has_divisions:   # else there is nothing to register
+            messages.append(content.text("disaster.no_district", lang))
     elif not mine:
         messages.append(content.text("disaster.elsewhere", lang, district=district.name.get(lang)))
         mine = active

@@ -5,6 +5,9 @@ words. Registration is then a conversation (bot/conversation.py), one question a
 
     district -> area -> children -> topics -> reminder -> summary
 
+The district question names the city's own division (settings.yaml `divisions.word`: 区,
+地区...) and is not asked at all in a city without divisions (`divisions.kind: none`).
+
 Each question can be answered by tapping (quick replies; the date picker for a child's
 birth month) or by typing ("北区", "2021年4月", "7時"), and each has スキップ (leave it as it
 is) and やめる (stop; what was answered stays). Every answer is saved with its step. Once
@@ -40,13 +43,20 @@ intent = Intent("settings", content=SettingsContent, texts=[
     "ask_children", "ask_more_children", "child", "child_short", "child_added", "child_removed",
     "child_bad_month", "children_full", "ask_topics", "ask_topics_again", "topic_on", "topic_off",
     "ask_reminder", "not_understood", "old_question", "quit", "paused", "done", "saved", "expired",
-    "summary_title", "summary", "not_set", "none", "language_ja", "language_en", "language_easy_ja",
+    "summary_title", "summary", "summary_without_district", "not_set", "none", "language_ja", "language_en", "language_easy_ja",
 ])
 conv = intent.conversation(Conversation("settings", "settings", timeout=timedelta(hours=1),
                                         expired_text="settings.expired"))
 
 #: The questions of a full registration, in order; each can also be asked on its own.
 ORDER = ("district", "area", "children", "topics", "reminder")
+
+
+def steps(content: Content) -> tuple[str, ...]:
+    """The questions this city asks: no district in a city without divisions."""
+    if content["settings"].has_divisions:
+        return ORDER
+    return tuple(step for step in ORDER if step != "district")
 
 # What answering a question leads to (or the name of the question to ask next).
 NEXT, AGAIN, UNKNOWN = "next", "again", "unknown"
@@ -95,7 +105,8 @@ class Flow(Phrasebook):
 
     def advance(self, state: str, changed: bool = True) -> None:
         """The question is answered (or skipped): the next one, or the summary at the end."""
-        following = ORDER[ORDER.index(state) + 1:] if self.mode == "register" else ()
+        order = steps(self.content)
+        following = order[order.index(state) + 1:] if self.mode == "register" and state in order else ()
         if following:
             return self.go(following[0])
         said = "done" if self.mode == "register" else "saved" if changed else None
@@ -214,7 +225,8 @@ def take_area(flow: Flow, answer: Answer) -> str:
     if chosen is None:
         return UNKNOWN
     flow.resident.garbage_area = chosen.id
-    flow.resident.district = chosen.district or flow.resident.district  # an area lies in one district
+    if flow.settings.district(chosen.district):   # an area lies in one district (of this city's)
+        flow.resident.district = chosen.district
     return NEXT
 
 
@@ -291,7 +303,7 @@ def answer(reply, content, lang, resident, conversation, now, event, params, tex
     got = conv.answer(event, params, text)
     if got.verb == "quit" or flow.means("quit", got):
         return flow.quit()
-    if got.verb == "edit" and params.get("field") in ORDER:  # a button of an earlier summary
+    if got.verb == "edit" and params.get("field") in steps(content):  # a button of an earlier summary
         conversation.goto(params["field"], mode="edit", page=0)
         return flow.ask(params["field"])
     if got.verb and params.get("step") != state:
@@ -340,7 +352,7 @@ def open_settings(reply, content, lang, resident, conversation, now, session):
         extra = [chip_for(content, lang, "childcare_following", "action=childcare.following")] if following else []
         return reply(consent_text(content, lang), quick=[*consent_chips(content, lang), *extra])
     if profile.is_empty(resident) and not following:
-        return Flow(reply, content, lang, resident, conversation, now).start("register", ORDER[0])
+        return Flow(reply, content, lang, resident, conversation, now).start("register", steps(content)[0])
     if conversation.active is not None and conversation.active.conversation == conv.name:
         conversation.end()
     reply(summary_message(content, lang, resident))
@@ -359,12 +371,12 @@ def answer_consent(reply, content, lang, resident, conversation, now, params):
         resident.consented_at = now
     flow = Flow(reply, content, lang, resident, conversation, now)
     flow.note("consent_thanks")
-    flow.start("register", ORDER[0])
+    flow.start("register", steps(content)[0])
 
 
 @intent.postback("settings.edit")
 def change_one(reply, content, lang, resident, conversation, now, params, session):
-    if resident.consented_at is None or params.get("field") not in ORDER:
+    if resident.consented_at is None or params.get("field") not in steps(content):
         return open_settings(reply, content, lang, resident, conversation, now, session)
     Flow(reply, content, lang, resident, conversation, now).start("edit", params["field"])
 
@@ -412,7 +424,7 @@ def summary_message(content: Content, lang: str, resident: Resident) -> dict[str
         return content.text(f"settings.{key}", lang, **values)
 
     def chip(key: str, data: str) -> Tap:
-        label = settings.labels[key].get(lang)
+        label = content.fill(settings.labels[key].get(lang), lang)[:20]   # {division}: 区, 地区
         return Tap(label, data, label)
 
     district, area = settings.district(resident.district), profile.areas(content).get(resident.garbage_area)
@@ -420,7 +432,7 @@ def summary_message(content: Content, lang: str, resident: Resident) -> dict[str
     children = sorted(resident.children, key=lambda c: c.birth_month)
     title = say("summary_title")
     body = say(
-        "summary",
+        "summary" if settings.has_divisions else "summary_without_district",
         language=say(f"language_{resident.language if resident.language in LANGUAGES else 'ja'}"),
         district=district.name.get(lang) if district else say("not_set"),
         area=area.name.get(lang) if area else say("not_set"),
@@ -428,7 +440,7 @@ def summary_message(content: Content, lang: str, resident: Resident) -> dict[str
         topics=listing((t.name.get(lang) for t in settings.topics if t.id in chosen), lang) or say("none"),
         reminder=resident.reminder_time or say("not_set"),
     )
-    buttons = [chip(f"change_{name}", f"action=settings.edit&field={name}") for name in ORDER]
+    buttons = [chip(f"change_{name}", f"action=settings.edit&field={name}") for name in steps(content)]
     buttons += [chip("change_language", "action=language"), chip("childcare_following", "action=childcare.following"),
                 chip("delete", "action=delete_data")]
     return flex(f"{title}\n{body}", bubble(title, body, buttons), quick=[menu_chip(content, lang)])

@@ -2,6 +2,9 @@
 
 A site is designated for some hazards only (bot/disaster/shelters.py), so while an
 incident is active only sites that are open AND designated for its hazard are offered;
+sites are named as the resident reads them (bot.readable: in English, or with their reading
+in やさしい日本語; the location message keeps the Japanese address, for the map app). A city
+without divisions, or a site whose division is unknown, is one area for incidents;
 the nearest comes with a LINE location message (one tap opens the map). With nothing
 declared, the nearest designated sites are listed for the resident to know in advance,
 saying plainly that none is open. A location sent outside any conversation comes here.
@@ -38,10 +41,10 @@ def ask_location(reply, content, lang, resident, session, now, conversation):
     messages: list[Any] = []
     if active and resident.district:
         sites = shelters_of(content)
-        names = [s.name for s in (sites.get(i) for i in sorted(inc.open_shelter_ids(active))) if s
+        names = [s.name_in(lang) for s in (sites.get(i) for i in sorted(inc.open_shelter_ids(active))) if s
                  and s.district == resident.district]
-        if names:
-            district = content["settings"].district(resident.district)
+        district = content["settings"].district(resident.district)
+        if names and district is not None:
             messages.append(content.text("shelters.open_in_district", lang, district=district.name.get(lang),
                                          shelters=listing(names, lang)))
     messages.append(content.text("shelters.ask_location", lang))
@@ -70,15 +73,16 @@ def nearest_shelters(reply, content, lang, resident, session, now, location):
             header = content.text("shelters.none_open_near", lang, hazard=hazard_name)
             found = nearest(sites, lat, lon, hazard=hazard, limit=SHOWN)
     else:
-        district = content["settings"].district(closest.district)
-        first = content.text("shelters.not_affected", lang, district=district.name.get(lang) if district else "") \
+        district = content["settings"].district(closest.district) if closest.district else None
+        where = district.name.get(lang) if district else content.city(lang)
+        first = content.text("shelters.not_affected", lang, district=where) \
             if active else content.text("shelters.nothing_open", lang)
         header = first + "\n" + content.text("shelters.designated_near", lang)
         found = nearest(sites, lat, lon, limit=SHOWN)
-    lines = [content.text("shelters.line", lang, n=n, name=site.name, distance=distance_text(metres),
+    lines = [content.text("shelters.line", lang, n=n, name=site.name_in(lang), distance=distance_text(metres),
                           hazards=listing((inc.hazard_name(content, lang, h) for h in site.hazards), lang,
                                            names=True))
              for n, (site, metres) in enumerate(found, start=1)]
-    cards = [{"type": "location", "title": site.name[:100], "address": site.address[:100],
+    cards = [{"type": "location", "title": site.name_in(lang)[:100], "address": site.address[:100],
               "latitude": site.lat, "longitude": site.lon} for site, _ in found]
     reply("\n".join([header, *lines]), *cards, quick=[menu_chip(content, lang)])

@@ -70,9 +70,25 @@ class Content:
     def text(self, key: str, lang: str, **values: Any) -> str:
         """`text("help.body", "en", phone=...)`: the text in the resident's language.
 
-        `{city}` is always available; unknown placeholders are left as written.
+        `{city}` is always available, and `{division}` / `{Division}`: the word the city's
+        settings.yaml gives its divisions (区, 地区; ward, district), so that one text serves
+        every city; unknown placeholders are left as written.
         """
-        return self.text_of(key).get(lang).format_map(_Keep({"city": self.city(lang), **values}))
+        return self.fill(self.text_of(key).get(lang), lang, **values)
+
+    def fill(self, template: str, lang: str, /, **values: Any) -> str:
+        """Any content string (a label, say) with {city}, {division} and `values` put in."""
+        return template.format_map(_Keep({"city": self.city(lang), **self.division_words(lang), **values}))
+
+    def division_words(self, lang: str) -> dict[str, str]:
+        """{division: 区, Division: 区} in the resident's language (ward/Ward in English), from
+        settings.yaml's `divisions.word`; nothing when no settings are loaded."""
+        settings = self.documents.get("settings")
+        divisions = getattr(settings, "divisions", None)
+        if divisions is None:
+            return {}
+        word = divisions.word.get(lang)
+        return {"division": word, "Division": word[:1].upper() + word[1:]}
 
     def city(self, lang: str) -> str:
         messages = self.documents.get("messages")

@@ -33,7 +33,7 @@ class Incident(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hazard: Mapped[str] = mapped_column(String(32))            # a HAZARDS id (bot.disaster.shelters)
     level: Mapped[int] = mapped_column(Integer)                # 3, 4 or 5
-    districts: Mapped[list[str]] = mapped_column(JSON)         # district ids of settings.yaml
+    districts: Mapped[list[str]] = mapped_column(JSON)         # district ids of settings.yaml; [] = the whole city
     shelters: Mapped[list[str]] = mapped_column(JSON)          # ids of the open sites
     status: Mapped[dict[str, str]] = mapped_column(JSON)       # {"ja": ..., "en": ..., "easy_ja": ...}
     training: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -65,10 +65,12 @@ def seen_by(session: Session, resident: Resident | None, now: datetime) -> list[
 
 
 def concerning(incidents: Sequence[Incident], district: str | None) -> list[Incident]:
-    """Those for the resident's district (all of them when no district is registered)."""
+    """Those for the resident's district (all of them when no district is registered, or
+    the place's is unknown); an incident for no district in particular is for everyone
+    (a city without divisions)."""
     if not district:
         return list(incidents)
-    return [i for i in incidents if district in i.districts]
+    return [i for i in incidents if not i.districts or district in i.districts]
 
 
 def open_shelter_ids(incidents: Sequence[Incident]) -> set[str]:
@@ -86,6 +88,9 @@ def hazard_name(content: Content, lang: str, hazard: str) -> str:
 
 
 def district_names(content: Content, lang: str, districts: Sequence[str]) -> str:
+    """The districts' names in `lang`; the city's name for an incident of the whole city ([])."""
+    if not districts:
+        return content.city(lang)
     settings = content["settings"]
     return listing((d.name.get(lang) if (d := settings.district(i)) else i for i in districts), lang, names=True)
 
@@ -117,11 +122,10 @@ def banner_middleware(ctx: Any, call_next: Callable[[], None]) -> None:
 # -- what the desk does (/admin/incidents; each call is audited by the caller) ----------------------
 def declare(session: Session, *, hazard: str, level: int, districts: Sequence[str], shelters: Sequence[str],
             status: dict[str, str], by: str, now: datetime, training: bool = False) -> Incident:
-    """A new active incident; the caller validates ids against content and commits."""
+    """A new active incident; the caller validates ids against content and commits.
+    `districts` [] is the whole city (a city without divisions has no other choice)."""
     if level not in LEVELS:
         raise ValueError(f"alert level must be one of {LEVELS}, not {level!r}")
-    if not districts:
-        raise ValueError("an incident needs at least one district")
     incident = Incident(hazard=hazard, level=level, districts=list(districts), shelters=list(shelters),
                         status=dict(status), training=training, started_at=now, created_by=by, updated_at=now)
     session.add(incident)

@@ -19,6 +19,7 @@ from typing import Annotated, Iterable, Literal, Mapping, get_args
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from .. import readable
 from ..geo import distance_m
 from ..content.models import NonEmpty, Strict
 from ..content.store import Content
@@ -55,13 +56,14 @@ class Shelter(Strict):
 
     id: ShelterId                      # the city's ID, often the national 共通ID (E3820100602201)
     name: NonEmpty
-    kana: str = ""
+    kana: str = ""                     # 名称_カナ: its reading (やさしい日本語, and English when name_en is blank)
+    name_en: str = ""                  # 名称_英字
     address: NonEmpty
     lat: float = Field(ge=20, le=46)   # Japan
     lon: float = Field(ge=122, le=154)
     hazards: list[HazardId] = Field(min_length=1)   # designated for these only
     capacity: int | None = Field(default=None, ge=0)   # 想定収容人数
-    district: NonEmpty                 # a district id of settings.yaml
+    district: str = ""                 # its division (a district id of settings.yaml); "" when unknown or none
     also_shelter: bool = False         # also a 指定避難所 (指定避難所との重複)
     phone: str = ""
     url: str = ""
@@ -74,6 +76,10 @@ class Shelter(Strict):
 
     def designated_for(self, hazard: str) -> bool:
         return hazard in self.hazards
+
+    def name_in(self, lang: str) -> str:
+        """Its name as a resident reads it in `lang` (bot.readable)."""
+        return readable.name_in(lang, self.name, self.kana, self.name_en)
 
 
 class SheltersFile(Strict):
@@ -104,12 +110,12 @@ def shelters_of(content: Content) -> SheltersFile:
 
 
 def check_shelters(content: Content, sources: Mapping[str, YamlDocument]) -> Iterable[Problem]:
-    """Every site's district is a district of settings.yaml."""
+    """Every site's district (when given) is a district of settings.yaml."""
     if SHELTERS not in content.documents or "settings" not in content.documents:
         return
     districts = {d.id for d in content["settings"].districts}
     for index, shelter in enumerate(shelters_of(content).shelters):
-        if shelter.district not in districts:
+        if shelter.district and shelter.district not in districts:
             yield sources[SHELTERS].problem(("shelters", index, "district"),
                                             f"{shelter.name}: unknown district {shelter.district!r} "
                                             f"(a district of settings.yaml)")

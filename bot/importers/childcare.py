@@ -7,8 +7,12 @@ Two sources, neither of them tidy:
   but also 幼稚園, 児童館, 放課後児童クラブ... Only nurseries that take applications
   through the city are imported, classified from the free-text 種別; the rest are
   reported as skipped. 受入年齢 is free text too (`６か月～５歳`, `産休明け～５歳`,
-  `満3歳以上`) and becomes the age classes 0-5 a facility takes. The ward is found by
-  the districts' names (settings.yaml) in the address.
+  `満3歳以上`) and becomes the age classes 0-5 a facility takes. Its division (ward or
+  district of settings.yaml) is found from 所在地_市区町村, 所在地_町字 and the address
+  (bot.importers.divisions); a nursery in none is kept with its division unknown (counted
+  once in the report), as are all of them in a city without divisions. 名称_カナ and
+  名称_英字 are kept for answers in English and やさしい日本語 (bot.readable); a row without an
+  ID gets one made from its name (the same name gives the same id on every import).
 * A vacancy table, for which there is no national layout: Yokohama's monthly
   受入可能数 file (a title line with the as-of date, then one row per facility with a
   column per class: numbers, `-`, or symbols such as ○ △ ×) is the most reused; a
@@ -37,7 +41,8 @@ import yaml
 from pydantic import ValidationError
 
 from ..childcare import AGE_CLASSES, FacilitiesFile, Facility, VacanciesFile
-from .csvfiles import CsvError, CsvTable, Report, clean, decode, normalize_header, read_csv
+from .csvfiles import CsvError, CsvTable, Report, clean, decode, name_id, normalize_header, read_csv
+from .divisions import Divisions, unknown_note
 from .five374 import ImportFailed, _first_error
 from .safety import Limits, check, read_source, shrinkage, unreadable
 from .yamlout import ContentDumper, write_file as _write_file, write_together
@@ -48,10 +53,13 @@ __all__ = ["ImportFailed", "import_facilities", "import_vacancies", "parse_ages"
 
 # header aliases, compared after NFKC and lower-casing (csvfiles.normalize_header)
 ID = ("ID", "NO", "施設ID", "施設番号", "施設コード")
+CODE = ("全国地方公共団体コード", "市区町村コード")
 NAME = ("名称", "施設名", "施設名称")
-KANA = ("名称_カナ", "名称カナ", "フリガナ", "ふりがな")
+KANA = ("名称_カナ", "名称カナ", "フリガナ", "ふりがな", "施設名称_カナ")
+NAME_EN = ("名称_英字", "名称英字", "名称_英語", "英語名称", "施設名称_英字")
 TYPE = ("種別", "施設種別", "施設の種類", "種類")
 CITY = ("所在地_市区町村", "市区町村名", "市区町村")
+TOWN = ("所在地_町字", "町字")
 FULL_ADDRESS = ("所在地_連結表記", "住所", "所在地")
 ADDRESS_PARTS = ("所在地_都道府県", "所在地_市区町村", "所在地_町字", "所在地_番地以下")
 BUILDING = ("建物名等(方書)", "方書", "建物名等")
@@ -208,49 +216,32 @@ def _key(name: str) -> str:
 
 # -- wards ------------------------------------------------------------------------------------
 def find_ward(texts: Iterable[str], wards: list[tuple[str, list[str]]]) -> str | None:
-    """The district id whose name (北区, or a word + 区: 北 -> 北区) comes first in the
-    first of `texts` that holds one; the longest name wins at the same place."""
-    patterns: list[tuple[str, str]] = []
-    for district, names in wards:
-        for name in names:
-            name = re.sub(r"\s+", "", nfkc(name))
-            if name:
-                patterns.append((name if name.endswith("区") else name + "区", district))
-    for text in texts:
-        value = re.sub(r"\s+", "", nfkc(text))
-        hits = [(value.find(name), -len(name), district) for name, district in patterns if name in value]
-        if hits:
-            return min(hits)[2]
-    return None
+    """The district id whose ward name (北区, or a word + 区: 北 -> 北区) comes first in the
+    first of `texts` that holds one (bot.importers.divisions does the finding)."""
+    texts = list(texts)
+    return Divisions.of(wards).place(municipality=texts[:1], address=" ".join(texts[1:2]), more=texts[2:])
 
 
-def load_wards(settings_path: Path) -> list[tuple[str, list[str]]]:
-    """[(district id, [its names and words])] from settings.yaml's `districts`."""
+def load_wards(settings_path: Path) -> Divisions:
+    """The divisions of settings.yaml (none for a city without them: then every nursery is
+    kept without one)."""
     try:
-        data = yaml.safe_load(Path(settings_path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        return Divisions.load(settings_path)
+    except ValueError as exc:
         raise ImportFailed(f"cannot read the districts of {settings_path}: {exc}") from None
-    wards = []
-    for district in data.get("districts") or []:
-        if not isinstance(district, dict) or not district.get("id"):
-            continue
-        name = district.get("name")
-        names = [name] if isinstance(name, str) else [v for v in (name or {}).values() if isinstance(v, str)]
-        names += [str(w) for w in district.get("words") or []]
-        wards.append((str(district["id"]), names))
-    if not wards:
-        raise ImportFailed(f"{settings_path} lists no districts: the wards cannot be found")
-    return wards
 
 
 # -- facilities -------------------------------------------------------------------------------
 @dataclass
 class _Columns:
     id: int | None
+    code: int | None
     name: int | None
     kana: int | None
+    name_en: int | None
     type: int | None
     city: int | None
+    town: int | None
     address: int | None
     parts: list[int]
     building: int | None
@@ -265,8 +256,9 @@ class _Columns:
 
     @classmethod
     def of(cls, table: CsvTable) -> "_Columns":
-        return cls(id=table.require("ID", *ID), name=table.require("name", *NAME), kana=table.column(*KANA),
-                   type=table.require("type (種別)", *TYPE), city=table.column(*CITY),
+        return cls(id=table.require("ID", *ID), code=table.column(*CODE), name=table.require("name", *NAME),
+                   kana=table.column(*KANA), name_en=table.column(*NAME_EN),
+                   type=table.require("type (種別)", *TYPE), city=table.column(*CITY), town=table.column(*TOWN),
                    address=table.column(*FULL_ADDRESS),
                    parts=[c for c in (table.column(p) for p in ADDRESS_PARTS) if c is not None],
                    building=table.column(*BUILDING), lat=table.require("latitude", *LAT),
@@ -275,9 +267,12 @@ class _Columns:
                    url=table.column(*URL))
 
 
-def import_facilities(data: bytes, name: str, wards: list[tuple[str, list[str]]], report: Report) -> list[dict]:
+def import_facilities(data: bytes, name: str, wards: "Divisions | list[tuple[str, list[str]]]",
+                      report: Report) -> list[dict]:
     """The nurseries of a 子育て施設一覧 file, as dicts valid for bot.childcare.Facility, in
-    file order. Rows left out, and defaults used, are in `report` with their line."""
+    file order. Rows left out, and defaults used, are in `report` with their line; the
+    nurseries kept without a division are counted once."""
+    divisions = Divisions.of(wards)
     try:
         table = read_csv(data, name, report)
     except CsvError as exc:
@@ -290,17 +285,28 @@ def import_facilities(data: bytes, name: str, wards: list[tuple[str, list[str]]]
         return []
     if cols.address is None and not cols.parts:
         table.require("address", *FULL_ADDRESS)
+    names = [_key(row.get(cols.name)) for row in table.rows]
+    twice = {n for n in names if names.count(n) > 1}
     facilities: list[dict] = []
     kept: dict[str, int] = {}   # id -> line
+    made_ids = 0
     for row in table.rows:
-        facility = _facility(table, cols, row, wards, kept)
+        facility = _facility(table, cols, row, divisions, kept, twice)
         if facility is not None:
             kept[facility["id"]] = row.line
+            made_ids += not nfkc(row.get(cols.id))
             facilities.append(facility)
+    if made_ids:
+        report.add(name, None, f"{made_ids} nurseries have no ID: ids made from their names (the same on every "
+                               f"import while the name stays)")
+    note = unknown_note(divisions, sum(1 for f in facilities if not f.get("ward")), len(facilities), "nurseries")
+    if note:
+        report.add(name, None, note)
     return facilities
 
 
-def _facility(table: CsvTable, cols: _Columns, row, wards, kept: dict[str, int]) -> dict | None:
+def _facility(table: CsvTable, cols: _Columns, row, divisions: Divisions, kept: dict[str, int],
+              twice: set[str]) -> dict | None:
     report, file, line = table.report, table.name, row.line
     name = clean(row.get(cols.name))
     label = name or f"row {line}"
@@ -313,18 +319,13 @@ def _facility(table: CsvTable, cols: _Columns, row, wards, kept: dict[str, int])
     if kind is None:
         skip(f"種別 {type_text!r} is not a nursery taking applications" if type_text else "no 種別")
         return None
-    facility_id = nfkc(row.get(cols.id))
-    if not facility_id:
-        return skip("no ID")
-    if facility_id in kept:
-        return skip(f"ID {facility_id} is listed twice (line {kept[facility_id]} kept)")
     if not name:
         return skip("no name (名称)")
-    city = row.get(cols.city)
     address = _address(row, cols)
-    ward = find_ward([city, address], wards)
-    if ward is None:
-        return skip(f"no ward of settings.yaml in its address {address or city!r}")
+    facility_id = nfkc(row.get(cols.id)) or name_id(nfkc(row.get(cols.code)), name,
+                                                    address if _key(name) in twice else "")
+    if facility_id in kept:
+        return skip(f"ID {facility_id} is listed twice (line {kept[facility_id]} kept)")
     if not address:
         return skip("no address")
     lat, lon = _coordinate(row.get(cols.lat)), _coordinate(row.get(cols.lon))
@@ -333,6 +334,8 @@ def _facility(table: CsvTable, cols: _Columns, row, wards, kept: dict[str, int])
     if not (20 <= lat <= 46 and 122 <= lon <= 154):
         swapped = " (緯度 and 経度 swapped?)" if 20 <= lon <= 46 and 122 <= lat <= 154 else ""
         return skip(f"coordinates {lat}, {lon} are not in Japan{swapped}")
+    ward = divisions.place(municipality=[row.get(cols.city)], town=row.get(cols.town), address=address,
+                           lat=lat, lon=lon)
     ages_text = clean(row.get(cols.ages))
     ages = parse_ages(ages_text)
     if ages == []:
@@ -342,10 +345,16 @@ def _facility(table: CsvTable, cols: _Columns, row, wards, kept: dict[str, int])
         why = f"受入年齢 {ages_text!r} cannot be read" if ages_text else "no 受入年齢"
         report.add(file, line, f"{label}: {why}: ages {ages[0]}-{ages[-1]} of a {type_text} assumed")
     facility: dict[str, Any] = {"id": facility_id, "name": name}
-    kana = clean(row.get(cols.kana))
+    kana = nfkc(clean(row.get(cols.kana)))
     if kana:
         facility["kana"] = kana
-    facility.update(type=kind, type_text=type_text, ward=ward, address=address, lat=lat, lon=lon)
+    name_en = clean(row.get(cols.name_en))
+    if name_en:
+        facility["name_en"] = name_en
+    facility.update(type=kind, type_text=type_text)
+    if ward:
+        facility["ward"] = ward
+    facility.update(address=address, lat=lat, lon=lon)
     phone = nfkc(row.get(cols.phone))
     if phone:
         facility["phone"] = phone
@@ -603,8 +612,8 @@ def render_facilities(facilities: list[dict], source: str) -> str:
               f"from {source}.",
               "# Re-importing replaces this file; the import's output lists the rows it left out.",
               f"# type: {TYPE_NAMES}.",
-              "# ward: a district id of settings.yaml; ages: the age classes (年齢クラス) taken, read from 受入年齢 "
-              "(ages_text)."]
+              "# ward: a division (ward or district) of settings.yaml, left out when unknown; ages: the age classes "
+              "(年齢クラス) taken, read from 受入年齢 (ages_text); kana, name_en: 名称_カナ, 名称_英字."]
     rows = [{k: _Flow(v) if k == "ages" else v for k, v in f.items()} for f in facilities]
     text = "\n".join(header) + "\n" + _dump({"facilities": rows})
     _check(FacilitiesFile, text)
@@ -714,7 +723,7 @@ def _entries(path: Path | None, load, listed) -> list[tuple[str, str]]:
         return []
 
 
-def facilities_from_file(src: Path, wards: list[tuple[str, list[str]]], out: Path | None,
+def facilities_from_file(src: Path, wards: "Divisions | list[tuple[str, list[str]]]", out: Path | None,
                          report: Report | None = None, *, current: Path | None = None,
                          limits: Limits = Limits()) -> Result:
     """Import a 子育て施設一覧 file; write facilities.yaml to `out` (None: a dry run), and

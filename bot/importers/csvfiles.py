@@ -25,6 +25,7 @@ the file's size is limited before it is read (safety.read_source).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import unicodedata
@@ -263,3 +264,14 @@ def clean_text(value: str) -> str:
     """A longer text (notes, remarks): stripped, Windows line breaks made \\n, lines kept."""
     lines = [line.strip() for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     return "\n".join(line for line in lines if line).strip()
+
+
+def name_id(prefix: str, name: str, salt: str = "") -> str:
+    """An id for a row the city gave none: made from its name (and `salt`, the address, when
+    two rows share that name), so the same place gets the same id on every import while its
+    name stays — a line number would move with the rows, and vacancies, follows and open
+    shelters are kept by id. `prefix`: the municipality code when the file has one."""
+    key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", name)) + "\0" + re.sub(r"\s+", "", salt)
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
+    prefix = re.sub(r"[^A-Za-z0-9]", "", unicodedata.normalize("NFKC", prefix or ""))[:12]
+    return f"{prefix or 'n'}-{digest}"

@@ -19,19 +19,24 @@ Cells, as real files write them:
     想定収容人数                    "50,700 " -> 50700; blank -> none; anything else reported, left out
     対象となる町会・自治会          `;`-separated; kept at the end of the site's note
                                   ("対象となる町会・自治会：A、B") because residents look for their own
-    ID / 共通ID                    the site's id; when blank, NO makes one (`no-12`), silently
+    ID / 共通ID                    the site's id; when blank, NO makes one (`no-12`), silently; without
+                                  NO either, one is made from the name (`382019-1a2b3c4d5e`), said once
 
-District: the ward a site is in is looked up in the address columns (所在地_市区町村,
-市区町村名, 都道府県名及び市町村名, then the address itself), failing that in
-対象となる町会・自治会. Each district of settings.yaml is looked for as a ward name (its
-Japanese name, its words ending in 区, its other words + 区: 北 -> 北区) first, the earliest
-one in the text winning (みなと市北区中央町 is in 北区); only when no ward name is anywhere,
-as its bare words of two characters or more (中央 in みなと市中央町). One-character words
-(北) are never looked for bare: they are in too many town names.
+District: the division (ward or district of settings.yaml) a site is in is looked up in
+the address columns (所在地_市区町村, 市区町村名, 都道府県名及び市町村名, 所在地_町字, then the
+address itself), failing that in 対象となる町会・自治会 (bot.importers.divisions). Each
+district is looked for as a ward name (its Japanese name, its words ending in 区, its
+other words + 区: 北 -> 北区) or one of its towns first, the earliest in the text winning
+(みなと市北区中央町 is in 北区); only when none is anywhere, as its bare words of two
+characters or more (中央 in みなと市中央町); then by the nearest centre when the city gives
+that rule. One-character words (北) are never looked for bare: they are in too many town
+names. A site in no division is kept with its district unknown (counted once in the
+report): nearest sites are found by location. 名称_カナ and 名称_英字 are kept for answers
+in English and やさしい日本語 (bot.readable).
 
-A row without a name, usable coordinates, a designated hazard, an address or a
-district is reported with its line number and skipped, as is a second row with an id
-already met; the import goes on. Nothing is written unless the result validates
+A row without a name, usable coordinates, a designated hazard or an address is reported
+with its line number and skipped, as is a second row with an id already met; the import
+goes on. Nothing is written unless the result validates
 against SheltersFile, nor (without --force) when the file was not read whole (bad
 quoting, a hazard or other needed column missing) or the result would keep fewer sites
 than IMPORT_MIN_SHARE of the current file's (bot.importers.safety); then it is written
@@ -50,7 +55,8 @@ import yaml
 from pydantic import ValidationError
 
 from ..disaster.shelters import HAZARDS, Shelter, SheltersFile
-from .csvfiles import CsvTable, Report, Row, clean, clean_text, read_csv
+from .csvfiles import CsvTable, Report, Row, clean, clean_text, name_id, read_csv
+from .divisions import Divisions, unknown_note
 from .safety import Limits, check, shrinkage, unreadable
 from .yamlout import ContentDumper, write_file
 
@@ -59,8 +65,11 @@ SKIPPED = "row skipped"   # every message about a row left out ends so (the summ
 # header aliases, compared after NFKC and lower-casing (csvfiles.normalize_header); earlier wins
 ID = ("ID", "共通ID")
 NO = ("NO", "No.", "番号")
+CODE = ("全国地方公共団体コード", "市区町村コード")
 NAME = ("名称", "施設・場所名", "施設名", "避難場所名")
 KANA = ("名称_カナ", "名称カナ", "フリガナ", "ふりがな")
+NAME_EN = ("名称_英字", "名称英字", "名称_英語", "英語名称")
+TOWN = ("所在地_町字",)
 ADDRESS = ("所在地_連結表記", "住所", "所在地")
 PREFECTURE = ("所在地_都道府県", "都道府県名", "都道府県")
 ADDRESS_PARTS = (PREFECTURE, ("所在地_市区町村", "市区町村名"), ("所在地_町字",),
@@ -104,8 +113,11 @@ class Columns:
 
     id: int | None
     no: int | None
+    code: int | None
     name: int | None
     kana: int | None
+    name_en: int | None
+    town: int | None
     address: int | None
     parts: tuple[int, ...]
     prefecture: int | None
@@ -126,8 +138,9 @@ class Columns:
     def of(cls, table: CsvTable) -> "Columns":
         parts = tuple(i for aliases in ADDRESS_PARTS if (i := table.column(*aliases)) is not None)
         hazards = {h: i for h, aliases in HAZARD_COLUMNS.items() if (i := table.column(*aliases)) is not None}
-        return cls(id=table.column(*ID), no=table.column(*NO), name=table.require("name", *NAME),
-                   kana=table.column(*KANA), address=table.column(*ADDRESS), parts=parts,
+        return cls(id=table.column(*ID), no=table.column(*NO), code=table.column(*CODE),
+                   name=table.require("name", *NAME), kana=table.column(*KANA), name_en=table.column(*NAME_EN),
+                   town=table.column(*TOWN), address=table.column(*ADDRESS), parts=parts,
                    prefecture=table.column(*PREFECTURE),
                    building=table.column(*BUILDING),
                    wards=tuple(i for alias in WARD if (i := table.column(alias)) is not None),
@@ -238,33 +251,32 @@ class DistrictFinder:
         return "、".join(self.labels)
 
 
-def load_districts(settings_path: Path) -> list[tuple[str, list[str]]]:
-    """[(district id, [its names and words])] from content/settings.yaml."""
-    data = yaml.safe_load(Path(settings_path).read_text(encoding="utf-8")) or {}
-    districts = []
-    for district in data.get("districts") or []:
-        name = district.get("name")
-        names = [name.get("ja", ""), name.get("en", "")] if isinstance(name, dict) else [str(name or "")]
-        words = [str(w) for w in district.get("words") or []]
-        districts.append((str(district["id"]), [n for n in names + words if n]))
-    return districts
+def load_districts(settings_path: Path) -> Divisions:
+    """The divisions of content/settings.yaml (none for a city without them); iterating
+    gives (district id, [its names and words])."""
+    return Divisions.load(settings_path)
 
 
 # -- rows -----------------------------------------------------------------------------------------
-def import_shelters(data: bytes, name: str, districts: list[tuple[str, list[str]]], report: Report) -> list[dict]:
+def import_shelters(data: bytes, name: str, districts: "Divisions | list[tuple[str, list[str]]]",
+                   report: Report) -> list[dict]:
     """The sites of one CSV file as dicts ready for shelters.yaml, in file order. Problems
-    go to `report` as name:line; raises csvfiles.CsvError when the file cannot be read."""
+    go to `report` as name:line (sites kept without a district counted once); raises
+    csvfiles.CsvError when the file cannot be read."""
     table = read_csv(data, name, report)
     columns = Columns.of(table)
     if not columns.usable(table):
         if table.rows:
             report.add(name, None, f"{len(table.rows)} rows skipped")
         return []
-    finder = DistrictFinder.of(districts)
+    divisions = Divisions.of(districts)
+    names = [_name_key(row.get(columns.name)) for row in table.rows]
+    twice = {n for n in names if names.count(n) > 1}
     shelters: list[dict] = []
     seen: dict[str, int] = {}
+    made: list[int] = []
     for row in table.rows:
-        shelter = _shelter(row, table, columns, finder)
+        shelter = _shelter(row, table, columns, divisions, twice, made)
         if shelter is None:
             continue
         if shelter["id"] in seen:
@@ -273,10 +285,21 @@ def import_shelters(data: bytes, name: str, districts: list[tuple[str, list[str]
             continue
         seen[shelter["id"]] = row.line
         shelters.append(shelter)
+    if made:
+        report.add(name, None, f"{len(made)} sites have neither ID nor NO: ids made from their names (the same on "
+                               f"every import while the name stays)")
+    note = unknown_note(divisions, sum(1 for s in shelters if not s.get("district")), len(shelters), "sites")
+    if note:
+        report.add(name, None, note)
     return shelters
 
 
-def _shelter(row: Row, table: CsvTable, columns: Columns, finder: DistrictFinder) -> dict | None:
+def _name_key(name: str) -> str:
+    return re.sub(r"\s+", "", nfkc(name))
+
+
+def _shelter(row: Row, table: CsvTable, columns: Columns, divisions: Divisions, twice: set[str],
+             made: list[int]) -> dict | None:
     """One row as a site's dict, or None (reported) when it cannot be used."""
     def problem(message: str) -> None:
         table.report.add(table.name, row.line, message)
@@ -298,18 +321,23 @@ def _shelter(row: Row, table: CsvTable, columns: Columns, finder: DistrictFinder
     if not address:
         wrong.append("no address")
     communities = [c for c in (clean(part) for part in nfkc(row.get(columns.communities)).split(";")) if c]
-    district = finder.find([row.get(i) for i in columns.wards] + [address, *communities])
-    if district is None and address:
-        wrong.append(f"no district found in the address {address!r} (one of {finder.names()})")
     if wrong:
         problem(f"{site + ': ' if site else ''}{'; '.join(wrong)}: {SKIPPED}")
         return None
     if swapped:
         problem(f"{site}: {swapped}")
-    shelter: dict[str, Any] = {"id": _id(row, columns, problem), "name": site}
-    if kana := clean(row.get(columns.kana)):
+    district = divisions.place(municipality=[row.get(i) for i in columns.wards], town=row.get(columns.town),
+                               address=address, more=communities, lat=lat, lon=lon)
+    shelter: dict[str, Any] = {"id": _id(row, columns, problem, site, address if _name_key(site) in twice else "",
+                                         made), "name": site}
+    if kana := nfkc(clean(row.get(columns.kana))):
         shelter["kana"] = kana
-    shelter.update(address=address, district=district, lat=lat, lon=lon, hazards=hazards)
+    if name_en := clean(row.get(columns.name_en)):
+        shelter["name_en"] = name_en
+    shelter["address"] = address
+    if district:
+        shelter["district"] = district
+    shelter.update(lat=lat, lon=lon, hazards=hazards)
     try:
         if (people := capacity(row.get(columns.capacity))) is not None:
             shelter["capacity"] = people
@@ -367,18 +395,22 @@ def _hazards(row: Row, columns: Columns, problem) -> list[str]:
     return hazards
 
 
-def _id(row: Row, columns: Columns, problem) -> str:
-    """ID (or 共通ID); when blank `no-<NO>`; when that is blank too `line-<line>` (reported:
-    it changes when rows move)."""
+def _id(row: Row, columns: Columns, problem, site: str, salt: str, made: list[int]) -> str:
+    """ID (or 共通ID); when blank `no-<NO>`; when that is blank too, one made from the name
+    (csvfiles.name_id: it stays the same when rows move, unlike the line; counted once in
+    the report). An ID that cannot be an id is reported and replaced the same way."""
     given = nfkc(row.get(columns.id))
     number = nfkc(row.get(columns.no))
-    fallback = f"no-{number}" if number and ID_PATTERN.fullmatch(f"no-{number}") else f"line-{row.line}"
     if given and ID_PATTERN.fullmatch(given):
         return given
+    if number and ID_PATTERN.fullmatch(f"no-{number}"):
+        fallback = f"no-{number}"
+    else:
+        fallback = name_id(nfkc(row.get(columns.code)), site, salt)
+        if not given:
+            made.append(row.line)
     if given:
         problem(f"ID {given!r} cannot be an id (letters, digits, - and _, at most 64): {fallback!r} used")
-    elif fallback.startswith("line-"):
-        problem(f"no ID and no NO: {fallback!r} used, which changes when rows move")
     return fallback
 
 
@@ -400,7 +432,8 @@ def render(shelters: list[dict], source: str) -> str:
               f"# from {source}. Re-importing replaces this file; see the import's output for the rows it left out.",
               "# A site is only safe for the hazards it is designated for:",
               f"#   {legend}",
-              "# district: a district id of settings.yaml; also_shelter: also a 指定避難所 (a place to stay)."]
+              "# district: a division (ward or district) of settings.yaml, left out when unknown; also_shelter: also a",
+              "# 指定避難所 (a place to stay); kana, name_en: 名称_カナ, 名称_英字."]
     body = yaml.dump({"shelters": shelters}, Dumper=ContentDumper, allow_unicode=True, sort_keys=False,
                      default_flow_style=None, width=10_000, indent=2)
     text = "\n".join(header) + "\n" + body

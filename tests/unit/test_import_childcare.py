@@ -21,7 +21,7 @@ from bot.config import Config
 from bot.importers import register_import_commands
 from bot.importers.childcare import (ImportFailed, classify, import_facilities, import_vacancies, load_wards,
                                      parse_ages, parse_as_of, parse_places, render_facilities, render_vacancies)
-from bot.importers.csvfiles import Report
+from bot.importers.csvfiles import Report, name_id
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "childcare"
@@ -107,7 +107,11 @@ def test_standard_layout_nurseries_are_imported():
     assert len(STANDARD) == 53
     report = Report()
     facilities = import_facilities(standard_file(), "shisetsu.csv", WARDS, report)
-    assert [f["id"] for f in facilities] == ["271009001", "271009002", "271009009", "271009012", "271009013"]
+    # 潮見保育園 names a ward the city does not have: kept, ward unknown; 名無しID保育所 gets an id from its name
+    no_id = name_id("271009", "名無しID保育所")
+    assert [f["id"] for f in facilities] == ["271009001", "271009002", "271009007", "271009009", no_id, "271009012",
+                                             "271009013"]
+    assert "ward" not in facilities[2] and facilities[4]["ward"] == "higashi"
     assert facilities[0] == {
         "id": "271009001", "name": "あおば保育園", "kana": "アオバホイクエン", "type": "nursery",
         "type_text": "認可私立保育所", "ward": "kita", "address": "大阪府みなと市北区青葉町1-2-3", "lat": 34.735,
@@ -119,32 +123,35 @@ def test_standard_layout_nurseries_are_imported():
     assert sakura["address"] == "大阪府みなと市中央区栄町2-3-4 さくらビル2階"
     assert (sakura["lat"], sakura["capacity"], sakura["hours"], sakura["phone"]) == (34.695, 120, "7:00-18:30",
                                                                                    "(06)6234-5678")
-    home = facilities[2]
+    home = facilities[3]
     assert (home["type"], home["ward"], home["ages"], "ages_text" in home) == ("home", "minami", [0, 1, 2], False)
-    assert facilities[3]["ages"] == [3, 4, 5] and facilities[3]["ward"] == "yamanote"   # ward from 連結表記
-    assert (facilities[4]["type"], facilities[4]["ward"], facilities[4]["ages"]) == ("small", "minato", [1, 2])
+    assert facilities[5]["ages"] == [3, 4, 5] and facilities[5]["ward"] == "yamanote"   # ward from 連結表記
+    assert (facilities[6]["type"], facilities[6]["ward"], facilities[6]["ages"]) == ("small", "minato", [1, 2])
     FacilitiesFile.model_validate({"facilities": facilities})
 
 
 def test_standard_layout_rows_left_out_are_reported_with_their_line():
     report = Report()
     import_facilities(standard_file(), "shisetsu.csv", WARDS, report)
-    assert [p.line for p in report] == [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 18]
+    assert [p.line for p in report] == [5, 6, 7, 8, 10, 11, 12, 14, 15, 18, None, None]
     assert messages(report, "shisetsu.csv", 5) == [
         "北児童館: 種別 '児童館' is not a nursery taking applications: row skipped"]
     assert "'放課後児童クラブ'" in messages(report, "shisetsu.csv", 6)[0]
     assert "'私立幼稚園'" in messages(report, "shisetsu.csv", 7)[0]
     assert messages(report, "shisetsu.csv", 8) == [
         "ひまわり保育室: no coordinates (緯度 '', 経度 ''): row skipped"]
-    assert messages(report, "shisetsu.csv", 9) == [
-        "潮見保育園: no ward of settings.yaml in its address '大阪府みなと市湾岸区潮見町1-1': row skipped"]
+    assert messages(report, "shisetsu.csv", 9) == []   # 湾岸区 is no ward of the city's: kept, said once below
     assert messages(report, "shisetsu.csv", 10) == [
         "ふしぎ保育園: 受入年齢 '６歳～１２歳（小学校１年生～６年生）' takes no child of 0-5: row skipped"]
     assert messages(report, "shisetsu.csv", 11) == [
         "あおば第二保育園: ID 271009001 is listed twice (line 2 kept): row skipped"]
     assert messages(report, "shisetsu.csv", 12) == [
         "家庭的保育室 こぐま: no 受入年齢: ages 0-2 of a 家庭的保育事業 assumed"]
-    assert messages(report, "shisetsu.csv", 13) == ["名無しID保育所: no ID: row skipped"]
+    assert messages(report, "shisetsu.csv", 13) == []  # no ID: one made from the name, said once below
+    assert [p.message for p in report if p.line is None] == [
+        "1 nurseries have no ID: ids made from their names (the same on every import while the name stays)",
+        "1 of 7 nurseries are in no 区 of settings.yaml (北区、中央区、東区、西区、南区、港区、山手区) by their address: "
+        "kept, 区 unknown (they are still found by location)"]
     assert "swapped" in messages(report, "shisetsu.csv", 14)[0]
     assert "'認可外保育施設'" in messages(report, "shisetsu.csv", 15)[0]
     assert messages(report, "shisetsu.csv", 18) == ["みどり保育園: no coordinates (緯度 'abc', 経度 '135.545'): "

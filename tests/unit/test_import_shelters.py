@@ -18,7 +18,7 @@ from bot.cli import main
 from bot.content.store import Content
 from bot.content.yamlfile import load_yaml
 from bot.disaster.shelters import HAZARDS, HazardId, Shelter, SheltersFile, check_shelters, nearest
-from bot.importers.csvfiles import Report, decode
+from bot.importers.csvfiles import Report, decode, name_id
 from bot.importers.shelters import (DistrictFinder, ImportFailed, capacity, flag, import_shelters, load_districts,
                                     render, summary)
 
@@ -54,7 +54,7 @@ def test_standard_layout_reads_every_site_of_the_sample():
     assert len(shelters) == 120 and not report.problems
     assert shelters[0] == {
         "id": "E2799101001", "name": "梅ヶ丘小学校", "kana": "ウメガオカショウガッコウ",
-        "address": "大阪府みなと市北区梅ヶ丘4丁目13-10", "district": "kita", "lat": 34.7412, "lon": 135.506309,
+        "name_en": "Umegaoka Elementary School", "address": "大阪府みなと市北区梅ヶ丘4丁目13-10", "district": "kita", "lat": 34.7412, "lon": 135.506309,
         "hazards": ["landslide", "earthquake", "fire"], "capacity": 1350, "also_shelter": True,
         "phone": "06-6363-8208", "note": "対象となる町会・自治会：梅ヶ丘第一町会"}
     # a quoted 備考 with a comma and a line break, then the 町会 list (`;`-separated) after it
@@ -89,13 +89,15 @@ def test_odd_values_and_bad_rows_by_line():
     assert by_name(shelters, "北町公園")["capacity"] == 1200                             # "1,200人"
     assert messages(report, name, 6) == ["座標なし小学校: no coordinates (緯度, 経度): row skipped"]
     assert messages(report, name, 7) == ["指定なし公園: no hazard designated: row skipped"]
-    assert messages(report, name, 8) == ["緑区中学校: no district found in the address '大阪府みなと市緑区緑町1丁目' "
-                                         "(one of 北区、中央区、東区、西区、南区、港区、山手区): row skipped"]
+    assert messages(report, name, 8) == []   # 緑区 is no ward of the city's: kept, district unknown, said once
+    assert "district" not in by_name(shelters, "緑区中学校")
     assert messages(report, name, 9) == ["本町小学校（重複）: id 'E2799201101' is listed twice (line 2 kept): row skipped"]
     assert messages(report, name, 15) == ["no name (名称): row skipped"]
-    # no ID and no NO column: an id from the line, said; an ID that cannot be an id: the same
-    assert by_name(shelters, "ID空欄広場")["id"] == "line-10" and "line-10" in messages(report, name, 10)[0]
-    assert by_name(shelters, "北ふれあい広場")["id"] == "line-16" and "'北-001'" in messages(report, name, 16)[0]
+    # no ID and no NO column: an id from the name (counted once); an ID that cannot be an id: the same, said
+    assert by_name(shelters, "ID空欄広場")["id"] == name_id("279901", "ID空欄広場") and not messages(report, name, 10)
+    fureai = name_id("279901", "北ふれあい広場")
+    assert by_name(shelters, "北ふれあい広場")["id"] == fureai and f"'北-001'" in messages(report, name, 16)[0]
+    assert fureai in messages(report, name, 16)[0]
     # kept, with a word: latitude and longitude the wrong way round, an unknown mark, a capacity in words
     port = by_name(shelters, "築港合同庁舎")
     assert (port["lat"], port["lon"]) == (34.658, 135.44) and "swapped" in messages(report, name, 11)[0]
@@ -107,8 +109,12 @@ def test_odd_values_and_bad_rows_by_line():
     assert by_name(shelters, "錦地区センター")["district"] == "chuo"
     assert by_name(shelters, "山手町広場")["district"] == "yamanote"
     assert by_name(shelters, "森ノ宮公園")["note"] == '広域避難場所を兼ねる\n"森ノ宮口"から入ってください, 夜間照明あり'
-    assert len(shelters) == 10 and summary(shelters, report) == "10 shelters (5 rows skipped)"
-    assert {p.line for p in report} == {6, 7, 8, 9, 10, 11, 12, 15, 16}
+    assert len(shelters) == 11 and summary(shelters, report) == "11 shelters (4 rows skipped)"
+    assert {p.line for p in report} == {6, 7, 9, 11, 12, 15, 16, None}
+    assert [p.message for p in report if p.line is None] == [
+        "1 sites have neither ID nor NO: ids made from their names (the same on every import while the name stays)",
+        "1 of 11 sites are in no 区 of settings.yaml (北区、中央区、東区、西区、南区、港区、山手区) by their address: "
+        "kept, 区 unknown (they are still found by location)"]
 
 
 # -- the older and the GSI layouts ---------------------------------------------------------------------
@@ -261,10 +267,10 @@ def test_command_writes_into_the_content_folder_and_reports(content_dir):
     result = citybot(content_dir, str(DATA / "messy_standard.csv"))
     assert result.exit_code == 0, result.output
     out = content_dir / "disaster" / "shelters.yaml"
-    assert result.stdout.strip() == f"10 shelters (5 rows skipped): written to {out}"
-    assert result.stderr.splitlines()[0] == "messy_standard.csv:6: 座標なし小学校: no coordinates (緯度, 経度): row skipped"
+    assert result.stdout.strip() == f"11 shelters (4 rows skipped): written to {out}"
+    assert result.stderr.splitlines()[2] == "messy_standard.csv:6: 座標なし小学校: no coordinates (緯度, 経度): row skipped"
     assert len(result.stderr.splitlines()) == 10
-    assert len(SheltersFile.model_validate(yaml.safe_load(out.read_text("utf-8"))).shelters) == 10
+    assert len(SheltersFile.model_validate(yaml.safe_load(out.read_text("utf-8"))).shelters) == 11
     assert [p.name for p in out.parent.iterdir()] == ["shelters.yaml"]   # no temporary file left
 
 
@@ -281,10 +287,10 @@ def test_command_fails_when_nothing_usable_and_keeps_the_old_file(content_dir, t
     out = tmp_path / "shelters.yaml"
     out.write_text("old\n", encoding="utf-8")
     bad = tmp_path / "bad.csv"
-    bad.write_text("NO,施設・場所名,住所,地震,緯度,経度\n1,どこか公園,大阪府みなと市緑区1,1,34.7,135.5\n", encoding="utf-8")
+    bad.write_text("NO,施設・場所名,住所,地震,緯度,経度\n1,どこか公園,大阪府みなと市緑区1,1,,135.5\n", encoding="utf-8")
     result = citybot(content_dir, str(bad), "--out", str(out))
     assert result.exit_code == 1
-    assert "bad.csv:2: どこか公園: no district found" in result.stderr
+    assert "bad.csv:2: どこか公園: no coordinates (緯度, 経度): row skipped" in result.stderr
     assert result.stdout.strip() == "0 shelters (1 row skipped): nothing written"
     assert out.read_text("utf-8") == "old\n"
 
