@@ -287,15 +287,19 @@ def import_facilities(data: bytes, name: str, wards: "Divisions | list[tuple[str
         table.require("address", *FULL_ADDRESS)
     names = [_key(row.get(cols.name)) for row in table.rows]
     twice = {n for n in names if names.count(n) > 1}
+    no_ages = cols.ages is None or not any(clean(row.get(cols.ages)) for row in table.rows)
     facilities: list[dict] = []
     kept: dict[str, int] = {}   # id -> line
     made_ids = 0
     for row in table.rows:
-        facility = _facility(table, cols, row, divisions, kept, twice)
+        facility = _facility(table, cols, row, divisions, kept, twice, say_ages=not no_ages)
         if facility is not None:
             kept[facility["id"]] = row.line
             made_ids += not nfkc(row.get(cols.id))
             facilities.append(facility)
+    if no_ages and facilities:   # one line, not one per row, when the city leaves the column blank
+        report.add(name, None, f"受入年齢 is blank in every row: the ages of each type assumed for all {len(facilities)} "
+                               f"nurseries (0-5; 0-2 for {', '.join(sorted(DEFAULT_AGES))})")
     if made_ids:
         report.add(name, None, f"{made_ids} nurseries have no ID: ids made from their names (the same on every "
                                f"import while the name stays)")
@@ -306,7 +310,7 @@ def import_facilities(data: bytes, name: str, wards: "Divisions | list[tuple[str
 
 
 def _facility(table: CsvTable, cols: _Columns, row, divisions: Divisions, kept: dict[str, int],
-              twice: set[str]) -> dict | None:
+              twice: set[str], say_ages: bool = True) -> dict | None:
     report, file, line = table.report, table.name, row.line
     name = clean(row.get(cols.name))
     label = name or f"row {line}"
@@ -343,7 +347,8 @@ def _facility(table: CsvTable, cols: _Columns, row, divisions: Divisions, kept: 
     if ages is None:
         ages = DEFAULT_AGES.get(kind, list(AGE_CLASSES))
         why = f"受入年齢 {ages_text!r} cannot be read" if ages_text else "no 受入年齢"
-        report.add(file, line, f"{label}: {why}: ages {ages[0]}-{ages[-1]} of a {type_text} assumed")
+        if say_ages:
+            report.add(file, line, f"{label}: {why}: ages {ages[0]}-{ages[-1]} of a {type_text} assumed")
     facility: dict[str, Any] = {"id": facility_id, "name": name}
     kana = nfkc(clean(row.get(cols.kana)))
     if kana:

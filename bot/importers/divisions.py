@@ -11,6 +11,8 @@ in its division from the standard columns, in this order:
     3. the address text (所在地_連結表記, 住所): a ward name, or a town right after the city
        (千葉県市川市南行徳1丁目 -> the district listing 南行徳), then any other texts the
        importer has (a shelter's 対象となる町会・自治会)
+    A town is only looked for after the prefecture and the city's own name (messages.yaml
+    `city`; else the first name ending in 市区町村, after a 郡): 市川市 is no town 市川.
     4. a district's bare word of two characters or more anywhere (中央 in みなと市中央町), only
        when no ward or town was found (one-character words such as 北 hide in town names)
     5. the nearest-division rule, when the city gives one (divisions.nearest_km): the
@@ -32,7 +34,8 @@ import yaml
 
 from ..geo import distance_m
 
-_CITY_END = "都道府県市区町村郡"
+_PREFECTURE = re.compile(r"^(東京都|北海道|京都府|大阪府|[^0-9都道府県]{2,3}県)")
+_MUNICIPALITY = re.compile(r"^(?:[^0-9]+?郡)?[^0-9]+?[市区町村]")
 
 
 def _norm(text: str) -> str:
@@ -57,13 +60,14 @@ class Divisions:
     kind: str = "wards"
     word: str = "区"                  # the Japanese word, for reports
     nearest_km: float | None = None
+    cities: tuple[str, ...] = ()      # the city's own name(s) (みなと市), cut before towns are looked for
     _wards: tuple[tuple[str, str], ...] = field(default=(), repr=False)   # (ward name, id), longest first
     _bare: tuple[tuple[str, str], ...] = field(default=(), repr=False)    # (bare word, id), longest first
     _towns: tuple[tuple[str, str], ...] = field(default=(), repr=False)   # (town, id), longest first
 
     @classmethod
     def build(cls, items: Iterable[Division], kind: str = "wards", word: str = "区",
-              nearest_km: float | None = None) -> "Divisions":
+              nearest_km: float | None = None, cities: Iterable[str] = ()) -> "Divisions":
         items = tuple(items)
         wards: dict[str, str] = {}
         bare: dict[str, str] = {}
@@ -82,7 +86,8 @@ class Divisions:
                 if town:
                     towns.setdefault(town, division.id)
         by_length = lambda pairs: tuple(sorted(pairs.items(), key=lambda p: -len(p[0])))   # noqa: E731
-        return cls(items, kind, word, nearest_km, by_length(wards), by_length(bare), by_length(towns))
+        names = tuple(sorted({_norm(c) for c in cities if _norm(c)}, key=len, reverse=True))
+        return cls(items, kind, word, nearest_km, names, by_length(wards), by_length(bare), by_length(towns))
 
     @classmethod
     def of(cls, given: "Divisions | Sequence[tuple[str, list[str]]]") -> "Divisions":
@@ -115,7 +120,8 @@ class Divisions:
                                   tuple(str(t) for t in entry.get("towns") or []),
                                   (float(centre[0]), float(centre[1])) if centre else None))
         nearest = setup.get("nearest_km")
-        return cls.build(items, kind, word_ja, float(nearest) if nearest else None)
+        return cls.build(items, kind, word_ja, float(nearest) if nearest else None,
+                         _city_names(Path(settings_path).parent / "messages.yaml"))
 
     # -- finding --------------------------------------------------------------------------------
     def __bool__(self) -> bool:
@@ -150,7 +156,7 @@ class Divisions:
         for text, is_town in steps:
             if not text:
                 continue
-            found = self._ward_in(text) or (self._town_at(text, 0) if is_town else self._town_after_city(text))
+            found = self._ward_in(text) or self._town_in(text, is_town)
             if found:
                 return found
         for text in [*texts, town_text, address_text, *extra]:
@@ -168,19 +174,22 @@ class Divisions:
         hits = [(text.find(term), -len(term), division) for term, division in terms if term and term in text]
         return min(hits)[2] if hits else None
 
-    def _town_at(self, text: str, start: int) -> str | None:
-        return next((division for name, division in self._towns if text.startswith(name, start)), None)
+    def _town_at(self, text: str) -> str | None:
+        return next((division for name, division in self._towns if text.startswith(name)), None)
 
-    def _town_after_city(self, text: str) -> str | None:
-        """A town at the start of the text or right after a 都道府県市区町村郡 (the longest there)."""
+    def _town_in(self, text: str, is_town: bool) -> str | None:
+        """The district of the town the text starts with, once the prefecture and the city are
+        cut off. 所在地_町字 (`is_town`) is a town already (北方町), unless it starts with the
+        city's own name (some files write 市川市中山 there): no other name is cut from it."""
         if not self._towns:
             return None
-        starts = [0] + [i + 1 for i, ch in enumerate(text) if ch in _CITY_END]
-        for start in starts:
-            found = self._town_at(text, start)
-            if found:
-                return found
-        return None
+        rest = _PREFECTURE.sub("", text)
+        city = next((c for c in self.cities if rest.startswith(c)), None)
+        if city:
+            rest = rest[len(city):]
+        elif not is_town and (m := _MUNICIPALITY.match(rest)):
+            rest = rest[m.end():]
+        return self._town_at(rest)
 
     def _nearest(self, lat: float | None, lon: float | None) -> str | None:
         if self.nearest_km is None or lat is None or lon is None:
@@ -190,6 +199,17 @@ class Divisions:
             return None
         metres, division = min(centred)
         return division if metres <= self.nearest_km * 1000 else None
+
+
+def _city_names(messages_path: Path) -> list[str]:
+    """The city's name from messages.yaml (`city: {ja: 市川市}`), when there is one."""
+    try:
+        data = yaml.safe_load(messages_path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return []
+    city = data.get("city") if isinstance(data, dict) else None
+    name = city.get("ja") if isinstance(city, dict) else city
+    return [str(name)] if name else []
 
 
 def unknown_note(divisions: Divisions, unknown: int, kept: int, what: str) -> str | None:
