@@ -13,6 +13,10 @@ whichever blueprint it belongs to, and
    request renews it), and sends them to the login page;
 3. checks the CSRF token of every POST/PUT/PATCH/DELETE (400 without a valid one).
 
+Before all that it refuses (400) a query or form holding control characters
+(inputs.py: PostgreSQL refuses NUL in strings). Row ids in URLs use the `id` converter
+(`<id:incident_id>`, ids.py): an id no table can hold is a 404, never a database error.
+
 A signed cookie alone cannot be revoked, so the session names the account *and* its
 `session_version` (models.StaffUser.get_id); the user loader accepts it only while the
 stored version is the same. Logout, a new password, a role or lead change and a
@@ -57,6 +61,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session
 
 from .ids import IdConverter
+from .inputs import refused_input
 from .roles import PERMISSION_LABELS, ROLE_LABELS, _check_names, can
 
 if TYPE_CHECKING:
@@ -179,6 +184,10 @@ def _is_admin_request() -> bool:
 def _guard():
     if not _is_admin_request() or request.endpoint == "admin.static":
         return None
+    if refused_input(request.args, request.form) is not None:
+        return render_template("admin/error.html", title="入力を受け付けられませんでした",
+                               message="使えない文字（制御文字）が含まれています。ページを開き直してから、"
+                                       "もう一度操作してください。"), 400
     if request.endpoint not in PUBLIC_ENDPOINTS:
         if not current_user.is_authenticated:
             if request.method in ("GET", "HEAD"):

@@ -50,6 +50,7 @@ from ..disaster.shelters import HAZARDS, shelters_of
 from ..messenger import LineError
 from . import bp, db, nav_item, now, services
 from .audit import audit
+from .ids import stored_id
 from .roles import can, requires
 
 log = logging.getLogger(__name__)
@@ -230,7 +231,9 @@ T = TypeVar("T")
 
 
 def _found(model: type[T], row_id: int) -> T:
-    row = db().get(model, row_id)
+    """The row, or 404 (also for an id no row can have: the routes' `id` converter keeps
+    those out already; this is the second lock)."""
+    row = db().get(model, row_id) if stored_id(row_id) is not None else None
     if row is None:
         abort(404)
     return row
@@ -292,7 +295,7 @@ def _change_form(incident: inc.Incident, content_: Content, formdata: bool) -> I
     return form.setup(content_)
 
 
-@bp.get("/incidents/<int:incident_id>")
+@bp.get("/incidents/<id:incident_id>")
 def incident(incident_id: int):
     row = _incident(incident_id)
     content_ = content()
@@ -301,7 +304,7 @@ def incident(incident_id: int):
                    groups=form.shelter_groups(content_) if form else [])
 
 
-@bp.post("/incidents/<int:incident_id>")
+@bp.post("/incidents/<id:incident_id>")
 @requires("send")
 def incident_change(incident_id: int):
     row = _incident(incident_id)
@@ -336,7 +339,7 @@ def incident_change(incident_id: int):
     return redirect(url_for("admin.incident", incident_id=row.id))
 
 
-@bp.get("/incidents/<int:incident_id>/end")
+@bp.get("/incidents/<id:incident_id>/end")
 @requires("send")
 def incident_end_confirm(incident_id: int):
     row = _incident(incident_id)
@@ -346,7 +349,7 @@ def incident_end_confirm(incident_id: int):
     return _render("admin/incidents_end.html", incident=row, form=ConfirmForm())
 
 
-@bp.post("/incidents/<int:incident_id>/end")
+@bp.post("/incidents/<id:incident_id>/end")
 @requires("send")
 def incident_end(incident_id: int):
     row = _incident(incident_id)
@@ -408,10 +411,7 @@ class ComposeForm(FlaskForm):
                            self.segment.data if target == "segment" else None, bool(self.training.data))
 
     def incident_id(self) -> int | None:
-        try:
-            return int(self.incident.data) or None
-        except (TypeError, ValueError):
-            return None
+        return stored_id(self.incident.data)
 
     def digest(self) -> str:
         audience = self.audience()
@@ -449,9 +449,10 @@ def broadcast_new():
         if content_["disaster"].template(template_id) is None:
             flash("そのテンプレートはありません。一覧から選んでください。", "error")
             template_id = templates[0].id
-        incident_id = request.args.get("incident", type=int) or None
+        asked = request.args.get("incident")
+        incident_id = stored_id(asked)
         incident = db().get(inc.Incident, incident_id) if incident_id else None
-        if incident_id and (incident is None or incident not in _compose_incidents(now())):
+        if asked and (incident is None or incident not in _compose_incidents(now())):
             flash("その災害・避難情報は選べません（解除から1日以上たったか、ありません）。", "error")
             incident = None
         texts = bc.fill(content_, template_id, incident)
@@ -466,7 +467,8 @@ def broadcast_new():
     form = ComposeForm().setup(content_)
     if not form.validate_on_submit():
         return _compose_page(form, 400)
-    if form.incident_id() and db().get(inc.Incident, form.incident_id()) is None:
+    if (form.incident.data or "").strip() and (form.incident_id() is None
+                                               or db().get(inc.Incident, form.incident_id()) is None):
         flash("その災害・避難情報はありません。テンプレートと災害・避難情報を選び直してください。", "error")
         form.incident.data = ""
         return _compose_page(form, 400)
@@ -533,12 +535,12 @@ def _detail(row: bc.Broadcast, status: int = 200, alone_form: AloneForm | None =
                    can_alone=mine and bool(current_user.lead) and can("approve"))
 
 
-@bp.get("/broadcasts/<int:broadcast_id>")
+@bp.get("/broadcasts/<id:broadcast_id>")
 def broadcast(broadcast_id: int):
     return _detail(_broadcast(broadcast_id))
 
 
-@bp.get("/broadcasts/<int:broadcast_id>/progress")
+@bp.get("/broadcasts/<id:broadcast_id>/progress")
 def broadcast_progress(broadcast_id: int):
     row = _broadcast(broadcast_id)
     return jsonify({**bc.progress(db(), row.push_id), "status": row.status})
@@ -562,7 +564,7 @@ def _decided(row: bc.Broadcast, push_id: int | None, action: str, detail: dict[s
     return redirect(url_for("admin.broadcast", broadcast_id=row.id))
 
 
-@bp.post("/broadcasts/<int:broadcast_id>/approve")
+@bp.post("/broadcasts/<id:broadcast_id>/approve")
 @requires("approve")
 def broadcast_approve(broadcast_id: int):
     row = _broadcast(broadcast_id)
@@ -573,7 +575,7 @@ def broadcast_approve(broadcast_id: int):
     return _decided(row, push_id, "broadcast.approve", {}, "承認しました。送信を始めます。")
 
 
-@bp.post("/broadcasts/<int:broadcast_id>/approve-alone")
+@bp.post("/broadcasts/<id:broadcast_id>/approve-alone")
 @requires("approve")
 def broadcast_approve_alone(broadcast_id: int):
     row = _broadcast(broadcast_id)
@@ -592,7 +594,7 @@ def broadcast_approve_alone(broadcast_id: int):
                     "責任者として単独で送信しました。理由は操作記録に残ります。")
 
 
-@bp.post("/broadcasts/<int:broadcast_id>/reject")
+@bp.post("/broadcasts/<id:broadcast_id>/reject")
 @requires("approve")
 def broadcast_reject(broadcast_id: int):
     row = _broadcast(broadcast_id)
@@ -612,7 +614,7 @@ def broadcast_reject(broadcast_id: int):
     return redirect(url_for("admin.broadcast", broadcast_id=row.id))
 
 
-@bp.post("/broadcasts/<int:broadcast_id>/cancel")
+@bp.post("/broadcasts/<id:broadcast_id>/cancel")
 @requires("send")
 def broadcast_cancel(broadcast_id: int):
     row = _broadcast(broadcast_id)

@@ -51,6 +51,7 @@ STATUS_LABELS = {"booked": "予約済み", "cancelled": "取消"}
 WEEKDAYS_JA = "月火水木金土日"
 USER_ID = re.compile(r"U[0-9a-f]{32}")  # a LINE user id: never on a staff page, whatever a key holds
 SEARCH_DAYS = 120                        # how far the previous/next collection day links look
+DAY_RANGE = timedelta(days=3653)         # a day asked for: at most ten years before or after today
 
 
 def _masked(value: Any) -> str:
@@ -141,7 +142,7 @@ def pushes():
     return render_template("admin/pushes.html", pushes=rows)
 
 
-@bp.get("/pushes/<int:push_id>")
+@bp.get("/pushes/<id:push_id>")
 @requires("view")
 def push(push_id: int):
     row = _push_or_404(push_id)
@@ -154,7 +155,7 @@ def push(push_id: int):
     return render_template("admin/push.html", push=row, preview=preview)
 
 
-@bp.get("/pushes/<int:push_id>/progress")
+@bp.get("/pushes/<id:push_id>/progress")
 @requires("view")
 def push_progress(push_id: int):
     rows = delivery.status(db(), push_id)
@@ -164,11 +165,20 @@ def push_progress(push_id: int):
 
 
 # -- large-waste bookings by day --------------------------------------------------------------------
-def _parse_day(value: str | None) -> date | None:
+def _asked_day(value: str | None) -> tuple[date | None, str | None]:
+    """(the day asked for, None) or (None, why not). A day more than DAY_RANGE from today
+    is refused: no booking is that far off, and the previous/next links would step past
+    the calendar's end (9999-12-31)."""
+    if not value:
+        return None, None
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value)
     except ValueError:
-        return None
+        return None, f"日付「{value}」を読み取れません。YYYY-MM-DD の形で選んでください。"
+    first, last = _today() - DAY_RANGE, _today() + DAY_RANGE
+    if not first <= day <= last:
+        return None, f"日付「{value}」は選べません。{first.isoformat()} から {last.isoformat()} までの日付を選んでください。"
+    return day, None
 
 
 def _collection_day(rules: lw.RulesFile, area: str | None, day: date) -> bool:
@@ -191,12 +201,8 @@ def bookings():
     content = services().content.current()
     rules = lw.rules_of(content)
     area = request.args.get("area") or None
-    asked = request.args.get("date")
-    day = _parse_day(asked)
-    error = None
+    day, error = _asked_day(request.args.get("date"))
     if day is None:
-        if asked:
-            error = f"日付「{asked}」を読み取れません。YYYY-MM-DD の形で選んでください。"
         today = _today()
         day = today if _collection_day(rules, area, today) else (_step(rules, area, today, +1) or today)
     known = garbage_areas(content)
@@ -210,13 +216,13 @@ def bookings():
         previous=_step(rules, area, day, -1), next=_step(rules, area, day, +1),
         is_collection_day=_collection_day(rules, area, day),
         summary={"count": len(booked), "pieces": sum(int(i["quantity"]) for b in booked for i in b.items),
-                 "fees": sum(b.total_fee for b in booked)})
+                 "fees": sum(b.total_fee for b in booked)}), 400 if error else 200
 
 
 @bp.get("/bookings.csv")
 @requires("view")
 def bookings_csv():
-    day = _parse_day(request.args.get("date"))
+    day, _error = _asked_day(request.args.get("date"))
     if day is None:
         abort(400)
     area = request.args.get("area") or None

@@ -2,7 +2,7 @@
 
 Pages name a permission (preferred) or roles:
 
-    @bp.post("/broadcasts/<int:push_id>/send")
+    @bp.post("/broadcasts/<id:push_id>/send")
     @requires("send")              # desk and admin, from ROLE_PERMISSIONS
     def send_broadcast(push_id): ...
 

@@ -53,7 +53,7 @@ def _other_user(user_id: int) -> StaffUser:
     return user
 
 
-@bp.post("/users/<int:user_id>/role")
+@bp.post("/users/<id:user_id>/role")
 @requires("manage_users")
 def set_role(user_id: int):
     user = _other_user(user_id)
@@ -71,13 +71,13 @@ def set_role(user_id: int):
     return redirect(url_for("admin.users"))
 
 
-@bp.post("/users/<int:user_id>/disable")
+@bp.post("/users/<id:user_id>/disable")
 @requires("manage_users")
 def disable_user(user_id: int):
     return _set_disabled(_other_user(user_id), True)
 
 
-@bp.post("/users/<int:user_id>/enable")
+@bp.post("/users/<id:user_id>/enable")
 @requires("manage_users")
 def enable_user(user_id: int):
     return _set_disabled(_other_user(user_id), False)

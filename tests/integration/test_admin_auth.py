@@ -70,7 +70,7 @@ def admin_rules(app):
 
 
 def dummy_url(rule) -> str:
-    return re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>", lambda m: "1" if m.group(1) in ("int", "float") else "x",
+    return re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>", lambda m: "1" if m.group(1) in ("int", "float", "id") else "x",
                   rule.rule)
 
 

@@ -441,7 +441,7 @@ def test_a_viewer_sees_the_desk_but_no_action_and_every_post_is_403(app, desk, s
     mine = [r for r in admin_rules(app) if r.endpoint in DESK_ENDPOINTS and "POST" in r.methods]
     assert {r.endpoint for r in mine} == DESK_ENDPOINTS
     for rule in mine:
-        url = re.sub(r"<int:\w+>", lambda m: str(incident_id if "incident" in rule.rule else broadcast_id), rule.rule)
+        url = re.sub(r"<(?:int|id):\w+>", lambda m: str(incident_id if "incident" in rule.rule else broadcast_id), rule.rule)
         response = mori.post(url, data={"csrf_token": token, "reason": "x", **incident_form()})
         assert response.status_code == 403, f"{url}: {response.status_code}"
     assert [(b.status, b.push_id) for b in broadcasts(services)] == [("pending", None)]

@@ -260,7 +260,7 @@ def test_a_booking_made_in_the_chat_is_on_its_day_and_in_the_csv(chat, services,
     assert (entry.actor, entry.target, entry.detail) == ("sato", "date:2026-12-08", {"area": "all", "rows": 1})
 
     assert client.get("/admin/bookings.csv").status_code == 400
-    assert "読み取れません" in get(client, "/admin/bookings?date=12/08")
+    assert "読み取れません" in get(client, "/admin/bookings?date=12/08", 400)
     assert get(client, "/admin/bookings")  # defaults to today or the next collection day
     pages = [page, only_kita, get(client, "/admin/"), get(client, "/admin/pushes")]
     for shown in pages:
