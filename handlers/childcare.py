@@ -559,7 +559,8 @@ def announce_openings(session: Session, content: Content, now: datetime) -> list
 
 
 def opening_message(content: Content, lang: str, facility: cc.Facility, opening: cc.Opening) -> dict[str, Any]:
-    text = content.text("childcare.opening", lang, name=facility.name_in(lang), ward=ward_or_city(content, lang, facility),
+    text = content.text("childcare.opening", lang, name=facility.name_in(lang),
+                        ward=ward_or_city(content, lang, facility),
                         age=content.text("childcare.age_class", lang, age=opening.age_class),
                         places=opening.places, as_of=date_text(content, lang, opening.as_of))
     card = facility_bubble(content, lang, facility, opening.age_class, opening.places, opening.as_of, None, follow=None)

@@ -43,7 +43,8 @@ intent = Intent("settings", content=SettingsContent, texts=[
     "ask_children", "ask_more_children", "child", "child_short", "child_added", "child_removed",
     "child_bad_month", "children_full", "ask_topics", "ask_topics_again", "topic_on", "topic_off",
     "ask_reminder", "not_understood", "old_question", "quit", "paused", "done", "saved", "expired",
-    "summary_title", "summary", "summary_without_district", "not_set", "none", "language_ja", "language_en", "language_easy_ja",
+    "summary_title", "summary", "summary_without_district", "not_set", "none", "language_ja", "language_en",
+    "language_easy_ja",
 ])
 conv = intent.conversation(Conversation("settings", "settings", timeout=timedelta(hours=1),
                                         expired_text="settings.expired"))

@@ -74,7 +74,8 @@ def fill(content: Content, template_id: str, incident: Incident | None) -> dict[
             values = {"level": incident.level, "level_name": level_name(content, lang, incident.level),
                       "hazard": hazard_name(content, lang, incident.hazard),
                       "districts": district_names(content, lang, incident.districts),
-                      "shelters": listing((s.name for i in incident.shelters if (s := sites.get(i))), lang) or "-",
+                      "shelters": listing((s.name_in(lang) for i in incident.shelters if (s := sites.get(i))),
+                                          lang) or "-",   # named as residents of `lang` read them
                       "status": incident.status_in(lang)}
         out[lang] = template.text.get(lang).format_map(_Keep(values))
     return out

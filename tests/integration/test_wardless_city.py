@@ -56,7 +56,8 @@ class City:
         self.facilities = yaml.safe_load((content / "childcare" / "facilities.yaml").read_text("utf-8"))["facilities"]
         self.shelters = yaml.safe_load((content / "disaster" / "shelters.yaml").read_text("utf-8"))["shelters"]
         vacancies = yaml.safe_load((content / "childcare" / "vacancies.yaml").read_text("utf-8"))
-        self.as_of = vacancies["as_of"] if isinstance(vacancies["as_of"], date) else date.fromisoformat(vacancies["as_of"])
+        as_of = vacancies["as_of"]
+        self.as_of = as_of if isinstance(as_of, date) else date.fromisoformat(as_of)
         self.places = vacancies["places"]
 
     def with_places(self, age):
