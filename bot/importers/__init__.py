@@ -77,7 +77,7 @@ def register_import_commands(main_group: click.Group) -> None:
         layout, the older recommended one or GSI's <code>_2.csv, UTF-8 or Shift_JIS.
 
         The district of each site is found from its address with the districts of
-        settings.yaml. Rows that cannot be used are printed as file:line: message on stderr
+        settings.yaml (a site in none is kept without one, counted once). Rows that cannot be used are printed as file:line: message on stderr
         and left out. Exit 1 when no site could be converted, the file was not read whole
         or the sites would shrink below IMPORT_MIN_SHARE (unless --force): then nothing is
         written."""
@@ -131,8 +131,8 @@ def register_import_commands(main_group: click.Group) -> None:
         """Nurseries from a 子育て施設一覧 file (the municipal standard layout, 53 or 28 columns).
 
         Only nurseries taking applications are kept (保育所, 認定こども園, 小規模保育,
-        事業所内保育, 家庭的保育); each one's ward is found from the districts of the content
-        folder's settings.yaml. Rows left out are printed as file:line: message on stderr.
+        事業所内保育, 家庭的保育); each one's ward or district is found from the divisions of the
+        content folder's settings.yaml (one in none is kept without, counted once). Rows left out are printed as file:line: message on stderr.
         The vacancies.yaml beside it loses the facilities that are gone, in the same write.
         Exit 1 when no nursery could be imported, the file was not read whole or the
         facilities would shrink below IMPORT_MIN_SHARE (unless --force): then nothing is
