@@ -56,7 +56,7 @@ def recognize(content: Content, text: str) -> Recognized | None:
     if not query:
         return None
     found = book.find(query)
-    if found.kind == "exact" or book.find_several(query):
+    if found.kind == "exact" or book.dictionary.exact(query) or book.find_several(query):
         return Recognized("exact", 100.0, found.hits[0].matched if found.hits else query)
     category = named_category(book, normalize(text))
     if category is not None:
@@ -99,7 +99,8 @@ def garbage(reply, content, lang, text, resident, now, config):
                        for i, item in enumerate(several[:5])])
     wants_next = any(normalize(w) in typed for w in words.next_words)
     category = named_category(book, typed)
-    if category is not None and (wants_next or found.kind != "fuzzy"):
+    named_items = book.dictionary.exact(query)  # 「かんでんち」 names items, not the category かん
+    if category is not None and not named_items and (wants_next or found.kind != "fuzzy"):
         return reply(category_answer(content, book, lang, resident, category, first, wants_next))
     if found.kind == "none":  # 「割れたお皿」: an item named inside a longer phrase
         found = book.dictionary.find_contained(query)

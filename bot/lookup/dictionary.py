@@ -15,7 +15,9 @@ writing the reading down.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
 import threading
 from dataclasses import dataclass, field
@@ -44,17 +46,18 @@ def _tokenizer():
 @functools.lru_cache(maxsize=65536)
 def reading(text: str) -> str:
     """Hiragana reading of a Japanese text, each word as the dictionary reads it. Latin
-    words keep their spelling ("PET" is not read out as ぴーいーてぃー), and so does a
-    word the dictionary does not know."""
+    words and punctuation keep their spelling ("PET" is not read out as ぴーいーてぃー, nor
+    「(」 as きごう), and so does a word the dictionary does not know."""
     if not _JAPANESE.search(text):
         return jaconv.kata2hira(text)
     with _tokenizer_lock:
         morphemes = _tokenizer().tokenize(text)
-        return jaconv.kata2hira("".join(m.surface() if _LATIN.search(m.surface()) else (m.reading_form() or m.surface())
-                                        for m in morphemes))
+        return jaconv.kata2hira("".join(m.surface() if _LATIN.search(m.surface()) or m.part_of_speech()[0] in _SYMBOLS
+                                        else (m.reading_form() or m.surface()) for m in morphemes))
 
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_SYMBOLS = frozenset({"補助記号", "記号", "空白"})  # read out as 「きごう」 otherwise: 「(」 is no word
 _LATIN = re.compile(r"[A-Za-z\uff21-\uff3a\uff41-\uff5a]")
 
 
@@ -116,6 +119,10 @@ class Dictionary(Generic[T]):
         self._keys = list(self._exact)
         self._owners = [self._exact[k] for k in self._keys]
         self.longest = max(map(len, self._keys), default=0)
+        # every key on one line each of one string: "which keys contain the query" becomes a
+        # few C-level str.find calls instead of a Python call per key
+        self._joined = "\n".join(self._keys)
+        self._starts = list(itertools.accumulate((len(k) + 1 for k in self._keys[:-1]), initial=0))
         return self
 
     def __len__(self) -> int:
@@ -139,8 +146,12 @@ class Dictionary(Generic[T]):
         if len(exact) > 1:
             return Found("choices", tuple(exact[: self.max_choices]))
         best: dict[int, Hit[T]] = {}
-        for key, score, position in process.extract(query, self._keys, scorer=_score, limit=40,
-                                                    score_cutoff=self.suggest):
+        scored = {position: score for _, score, position in
+                  process.extract(query, self._keys, scorer=fuzz.ratio, limit=40, score_cutoff=self.suggest)}
+        for position in self._containing(query):  # 「でんち」 in 「かんでんち」: a little less than whole
+            inside = 80.0 + 10.0 * len(query) / len(self._keys[position])
+            scored[position] = max(scored.get(position, 0.0), inside)
+        for position, score in sorted(scored.items(), key=lambda pair: -pair[1])[:40]:
             for index, name in self._owners[position]:
                 if index not in best or best[index].score < score:
                     best[index] = Hit(self._entries[index], score, name)
@@ -155,6 +166,18 @@ class Dictionary(Generic[T]):
         close = [h for h in ranked if h.score >= max(self.suggest, top.score - 12)]
         return Found("choices", tuple(close[: self.max_choices]))
 
+
+    def _containing(self, query: str) -> Iterable[int]:
+        """Positions of the keys longer than a query of 2+ characters that contain it."""
+        if len(query) < 2:
+            return
+        at = self._joined.find(query)
+        while at != -1:
+            position = bisect.bisect_right(self._starts, at) - 1
+            if len(self._keys[position]) > len(query):
+                yield position
+            at = self._joined.find(query, self._starts[position] + len(self._keys[position]))
+        return
 
     def find_contained(self, text: str, *, standing_out: bool = False) -> "Found[T]":
         """The entry whose name is the longest part of the text (「割れたお皿」 -> お皿).
@@ -176,15 +199,6 @@ def stands_out(key: str) -> bool:
     """Long enough to mean itself inside a sentence: 「おさら」 does, 「いし」 (in おねがいします)
     does not; two kanji (「電池」) do."""
     return len(key) >= 3 or (len(key) == 2 and not all("\u3041" <= ch <= "\u309f" for ch in key))
-
-
-def _score(query: str, key: str, **kwargs) -> float:
-    """Edit similarity, but a short query inside a long key (「でんち」 in 「かんでんち」)
-    counts too, a little less than a full match."""
-    plain = fuzz.ratio(query, key, **kwargs)
-    if len(query) >= 2 and len(key) > len(query) and query in key:
-        return max(plain, 80.0 + 10.0 * len(query) / len(key))
-    return plain
 
 
 SPLITTERS = re.compile(r"[、,，・/／]|\s+(?:and\s+)?|(?<=[\u30a0-\u30ff\u4e00-\u9fff\uff21-\uff5aA-Za-z0-9])[とや](?=\S)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 _BRACKETED = re.compile(r"[（(]([^（）()]*)[）)]")
+_KANJI = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")  # 「櫛」「傘」「鍋」: one kanji is a word
 _LISTS = re.compile(r"[・／/、,，]")
 _EXAMPLES_END = re.compile(r"(?:等|など|などの類|類)$")
 #: Bracket text that qualifies the name (what it is made of, a size, who it is for)
@@ -36,6 +37,6 @@ def other_names(name: str) -> list[str]:
             found.append(inside)
     out: list[str] = []
     for alias in found:
-        if len(alias) >= 2 and alias != name and alias not in out:
+        if (len(alias) >= 2 or _KANJI.fullmatch(alias)) and alias != name and alias not in out:
             out.append(alias)
     return out

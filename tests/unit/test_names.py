@@ -14,7 +14,9 @@ from bot.lookup.names import other_names
     ("おむつ(乳幼児・高齢者・障害者)", ["おむつ"]),
     ("自転車(16インチ以上)", ["自転車"]),
     ("空き缶", []),
-    ("缶(1)", []),  # nothing of two characters or more besides the name
+    ("櫛(金属製)", ["櫛"]),  # one kanji is a word
+    ("ごみ(1)", ["ごみ"]),
+    ("あ(1)", []),  # one kana is no word
 ])
 def test_other_names(name, aliases):
     assert other_names(name) == aliases
