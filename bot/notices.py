@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -28,16 +29,29 @@ WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def cron_trigger(line: str, zone: ZoneInfo | str, start: datetime | None = None,
-                 end: datetime | None = None) -> CronTrigger:
-    """A cron line read as cron means it (0 or 7 = Sunday), unlike APScheduler's from_crontab
-    (0 = Monday): staff who know crontab must get what they wrote."""
+                 end: datetime | None = None) -> CronTrigger | OrTrigger:
+    """A cron line read as cron means it, unlike APScheduler's from_crontab: staff who know
+    crontab must get what they wrote.
+
+    - weekday numbers as crontab reads them (0 or 7 = Sunday; APScheduler says 0 = Monday);
+    - a line restricting both the day of the month and the weekday fires on days matching
+      *either* (`0 9 1,15 * 1` is the 1st, the 15th and every Monday), as cron does, where
+      APScheduler alone would want both. As in cron, a field starting with `*` (`*/10`
+      too) counts as unrestricted, and then a day must match both fields.
+    """
     fields = line.split()
     if len(fields) != 5:
         raise ValueError(f"a cron line has 5 fields (minute hour day month weekday), not {len(fields)}")
     minute, hour, day, month, weekday = fields
     weekday = ",".join(_weekdays(part) for part in weekday.split(","))
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday, timezone=zone,
-                       start_date=start, end_date=end)
+
+    def trigger(day: str, weekday: str) -> CronTrigger:
+        return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday, timezone=zone,
+                           start_date=start, end_date=end)
+
+    if not day.startswith("*") and not fields[4].startswith("*"):
+        return OrTrigger([trigger(day, "*"), trigger("*", weekday)])
+    return trigger(day, weekday)
 
 
 def _weekdays(part: str) -> str:

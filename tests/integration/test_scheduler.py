@@ -144,3 +144,26 @@ def test_cron_lines_mean_what_crontab_means():
     now = datetime(2026, 12, 5, 12, 0, tzinfo=TOKYO)  # a Saturday
     assert latest_occurrence(trigger, now, timedelta(days=2)) == datetime(2026, 12, 4, 18, 0, tzinfo=TOKYO)
     assert latest_occurrence(trigger, now, timedelta(hours=1)) is None
+
+
+def _days(trigger, first: datetime, last: datetime) -> list[int]:
+    from bot.scheduler import occurrences
+
+    return [fire.day for fire in occurrences(trigger, first, last)]
+
+
+def test_cron_day_of_month_and_weekday_both_restricted_mean_either():
+    """crontab(5): "if both fields are restricted, the command runs when either matches"."""
+    december = datetime(2026, 11, 30, 12, 0, tzinfo=TOKYO), datetime(2026, 12, 31, 23, 0, tzinfo=TOKYO)
+    fridays = [4, 11, 18, 25]
+    assert _days(cron_trigger("0 9 13 * 5", TOKYO), *december) == sorted(fridays + [13])
+    assert _days(cron_trigger("0 9 1,15 * 1-2", TOKYO), *december) == [1, 7, 8, 14, 15, 21, 22, 28, 29]
+    # a field starting with * counts as unrestricted (cron's DOM_STAR/DOW_STAR): both must match
+    assert _days(cron_trigger("0 9 * * 5", TOKYO), *december) == fridays
+    assert _days(cron_trigger("0 9 13 * *", TOKYO), *december) == [13]
+    assert _days(cron_trigger("0 9 */10 * 5", TOKYO), *december) == [11]  # 1, 11, 21, 31 that are Fridays
+    assert _days(cron_trigger("0 9 13 * */3", TOKYO), *december) == [13]  # the 13th is a Sunday (0, 3, 6)
+    # the window of a notice (start/until) bounds both halves
+    window = cron_trigger("0 9 13 * 5", TOKYO, start=datetime(2026, 12, 10, tzinfo=TOKYO),
+                          end=datetime(2026, 12, 20, tzinfo=TOKYO))
+    assert _days(window, *december) == [11, 13, 18]
