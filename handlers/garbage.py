@@ -23,7 +23,7 @@ from bot import delivery
 from bot.content.models import LANGUAGES, IntentContent, NonEmpty
 from bot.content.store import Content
 from bot.garbage.book import FILES, GarbageBook, book_for, check_garbage
-from bot.garbage.models import Category, Item
+from bot.garbage.models import Category, Item, LooseText
 from bot.lookup import normalize
 from bot.messages import Tap, taps
 from bot.messages import listing
@@ -72,7 +72,7 @@ def recognize(content: Content, text: str) -> Recognized | None:
 intent = Intent("garbage", content=GarbageContent, recognize=recognize, files=FILES, checks=[check_garbage],
                 texts=["intro", "item", "fee", "next_dates", "no_dates", "area_unknown", "choose", "not_found",
                        "day_collection", "day_none", "day_break", "today", "tomorrow", "date",
-                       "reminder_evening", "reminder_morning", "large_waste", "holiday"])
+                       "reminder_evening", "reminder_morning", "large_waste", "holiday", "untranslated"])
 
 
 # -- the conversation ------------------------------------------------------------------------------
@@ -137,6 +137,21 @@ def day(reply, content, lang, params, resident, now, config):
 
 
 # -- answers -------------------------------------------------------------------------------------
+def shown(content: Content, lang: str, text: LooseText) -> str:
+    """Imported data is Japanese until staff translate it: an English answer says so
+    (garbage.untranslated) rather than pass Japanese off as the answer."""
+    if lang == "en" and not text.en:
+        return content.text("garbage.untranslated", lang, text=text.ja)
+    return text.get(lang)
+
+
+def shown_item(content: Content, lang: str, item: Item) -> str:
+    if lang == "en" and not item.en:
+        return content.text("garbage.untranslated", lang, text=item.name)
+    return item.display(lang)
+
+
+
 def strip_question(text: str, words: GarbageContent) -> str:
     """「ペットボトルの捨て方は？」 -> 「ペットボトル」."""
     query = " ".join(text.split())
@@ -173,9 +188,10 @@ def area_of(book: GarbageBook, resident: Resident | None):
 def item_answer(content: Content, book: GarbageBook, lang: str, resident: Resident | None, item: Item, first: date,
                 chips: bool = True) -> dict[str, Any]:
     category = book.category_of(item)
-    lines = [content.text("garbage.item", lang, item=item.display(lang), category=category.name.get(lang))]
+    lines = [content.text("garbage.item", lang, item=shown_item(content, lang, item),
+                          category=shown(content, lang, category.name))]
     if item.note:
-        lines.append(item.note.get(lang))
+        lines.append(shown(content, lang, item.note))
     if item.fee is not None:
         lines.append(content.text("garbage.fee", lang, fee=f"{item.fee:,}"))
     quick: list[Tap] = []
@@ -185,9 +201,9 @@ def item_answer(content: Content, book: GarbageBook, lang: str, resident: Reside
         if booking is not None and booking.label is not None:  # book the pickup right here
             quick.append(Tap(booking.label.get(lang), "action=large_waste", booking.label.get(lang)))
     elif category.how:
-        lines.append(category.how.get(lang))
+        lines.append(shown(content, lang, category.how))
     if category.collected and not category.large_waste:
-        lines.extend(remark.get(lang) for remark in book.remarks)
+        lines.extend(shown(content, lang, remark) for remark in book.remarks)
         lines.append(dates_line(content, book, lang, resident, category, first))
         if area_of(book, resident) is None:
             quick.append(area_chip(content, lang))
@@ -203,11 +219,11 @@ def item_answer(content: Content, book: GarbageBook, lang: str, resident: Reside
 def category_answer(content, book, lang, resident, category: Category, first: date, wants_next: bool) -> dict:
     from bot.messages import text as text_message
 
-    lines = [category.name.get(lang)]
+    lines = [shown(content, lang, category.name)]
     if category.how:
-        lines.append(category.how.get(lang))
+        lines.append(shown(content, lang, category.how))
     if category.collected and not category.large_waste:
-        lines.extend(remark.get(lang) for remark in book.remarks)
+        lines.extend(shown(content, lang, remark) for remark in book.remarks)
         lines.append(dates_line(content, book, lang, resident, category, first, count=3 if wants_next else 2))
     quick = ([area_chip(content, lang)] if area_of(book, resident) is None else []) + taps(content["garbage"].choices, lang)
     return text_message("\n".join(lines), quick=quick[:13])
@@ -219,8 +235,8 @@ def dates_line(content, book, lang, resident, category: Category, first: date, c
         return content.text("garbage.area_unknown", lang)
     dates = book.next_dates(area.id, category.id, first, count)
     if not dates:
-        return content.text("garbage.no_dates", lang, area=area.name.get(lang))
-    return content.text("garbage.next_dates", lang, area=area.name.get(lang),
+        return content.text("garbage.no_dates", lang, area=shown(content, lang, area.name))
+    return content.text("garbage.next_dates", lang, area=shown(content, lang, area.name),
                         dates=listing((format_date(content, lang, d) for d in dates), lang))
 
 
@@ -232,7 +248,7 @@ def day_answer(content, book, lang, resident, day: date, when: str) -> list[dict
         return [text_message(content.text("garbage.area_unknown", lang), quick=[area_chip(content, lang),
                                                                                  *menu_chip(content, lang)])]
     label = content.text(f"garbage.{when}", lang, date=format_date(content, lang, day))
-    values = {"day": label, "area": area.name.get(lang)}
+    values = {"day": label, "area": shown(content, lang, area.name)}
     stop = book.no_collection(area.id, day)
     if stop is not None:
         reason = stop.reason.get(lang) if hasattr(stop, "reason") else \
@@ -241,7 +257,7 @@ def day_answer(content, book, lang, resident, day: date, when: str) -> list[dict
     else:
         collected = book.collected_on(area.id, day)
         body = content.text("garbage.day_collection", lang,
-                            categories=listing((c.name.get(lang) for c in collected), lang, names=True),
+                            categories=listing((shown(content, lang, c.name) for c in collected), lang, names=True),
                             **values) if collected else content.text("garbage.day_none", lang, **values)
     return [text_message(body, quick=taps(content["garbage"].choices, lang))]
 
@@ -283,8 +299,8 @@ def remind(session, occurrence, content, config):
         for lang in ("ja", "en", "easy_ja"):
             key = "garbage.reminder_evening" if evening else "garbage.reminder_morning"
             messages[lang] = [{"type": "text", "text": content.text(
-                key, lang, date=format_date(content, lang, day), area=area.name.get(lang),
-                categories=listing((c.name.get(lang) for c in collected), lang, names=True))}]
+                key, lang, date=format_date(content, lang, day), area=shown(content, lang, area.name),
+                categories=listing((shown(content, lang, c.name) for c in collected), lang, names=True))}]
         recipients = (select(Resident.id).join(ResidentTopic, ResidentTopic.resident_id == Resident.id)
                       .where(ResidentTopic.topic == "garbage", Resident.reminder_time == slot,
                              Resident.garbage_area == area_id))
