@@ -69,8 +69,41 @@ def load_yaml(path: Path, name: str) -> YamlDocument:
         loader.dispose()
     lines: dict[tuple, int] = {}
     if node is not None:
+        duplicate = _first_duplicate_key(node)
+        if duplicate is not None:
+            raise YamlError(Problem(name, duplicate[0], duplicate[1]))
         _collect_lines(node, (), lines)
     return YamlDocument(path=path, name=name, data=data, lines=lines)
+
+
+def _first_duplicate_key(root: yaml.Node) -> tuple[int, str] | None:
+    """(line, message) of the first key (by line) written twice in one mapping, else None.
+
+    YAML says keys are unique, but PyYAML keeps the last value silently: a text pasted
+    twice (`ja:` ... `ja:`) would lose the first one without a word. Keys are compared
+    as resolved (`1` and `"1"` differ, as they do in the data); `<<` merges are left alone.
+    """
+    found: list[tuple[int, str]] = []
+    stack, visited = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in visited:  # an alias points at a node already walked (or at itself)
+            continue
+        visited.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[tuple[str, str], int] = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    key, line = (key_node.tag, key_node.value), key_node.start_mark.line + 1
+                    if key in seen:
+                        found.append((line, f"duplicate key {key_node.value!r} (first on line {seen[key]}): "
+                                            f"YAML keeps only one of them; remove or rename the other"))
+                    else:
+                        seen[key] = line
+                stack.append(value_node)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return min(found) if found else None
 
 
 def _collect_lines(node: yaml.Node, loc: tuple, lines: dict[tuple, int]) -> None:

@@ -52,6 +52,33 @@ def test_yaml_syntax_error_has_its_line(content_dir):
     assert problem.startswith("help.yaml:") and "YAML syntax" in problem
 
 
+def test_duplicate_key_is_refused_with_its_line(content_dir):
+    """PyYAML would keep the second `en:` and drop the first without a word."""
+    help_yaml = content_dir / "help.yaml"
+    edit(help_yaml, "  easy_ja: つかいかた\n", "  easy_ja: つかいかた\n  en: Usage\n")
+    first, second = line_of(help_yaml, "  en: How to use"), line_of(help_yaml, "  en: Usage")
+    [problem] = problems_for(content_dir)
+    assert problem == f"help.yaml:{second}: duplicate key 'en' (first on line {first}): YAML keeps only one of " \
+                      f"them; remove or rename the other"
+    result = CliRunner().invoke(main, ["content", "check", str(content_dir)])
+    assert result.exit_code == 1 and f"help.yaml:{second}: duplicate key 'en'" in result.output
+
+
+def test_duplicate_keys_deep_inside_and_the_same_key_in_two_mappings(tmp_path):
+    from bot.content.yamlfile import YamlError, load_yaml
+
+    ok = tmp_path / "ok.yaml"
+    ok.write_text("a: {ja: x, en: y}\nb: {ja: x, en: y}\n'1': one\n1: int one\nbase: &b {k: 1}\nuse: *b\n",
+                  encoding="utf-8")
+    assert load_yaml(ok, "ok.yaml").data["use"] == {"k": 1}  # same keys in different mappings, 1 and '1' differ
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("items:\n  - id: a\n    names:\n      ja: x\n      ja: y\n  - id: b\n    id: c\n", encoding="utf-8")
+    with pytest.raises(YamlError) as exc:
+        load_yaml(deep, "deep.yaml")
+    assert str(exc.value) == "deep.yaml:5: duplicate key 'ja' (first on line 4): YAML keeps only one of them; " \
+                             "remove or rename the other"
+
+
 def test_missing_language_points_at_the_text(content_dir):
     path = content_dir / "messages.yaml"
     edit(path, '    easy_ja: "ごめんなさい。うまく', '    easy_jp: "ごめんなさい。うまく')
