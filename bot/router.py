@@ -68,7 +68,8 @@ class Intent:
 
     def __init__(self, name: str, *, content: type[IntentContent] | None = IntentContent,
                  texts: Iterable[str] = (), recognize: Callable[[Content, str], "Recognized | None"] | None = None,
-                 recognize_accept: float = 80.0, files: dict[str, type] | None = None,
+                 recognize_accept: float = 80.0, warm: Callable[[Content], Any] | None = None,
+                 files: dict[str, type] | None = None,
                  checks: Iterable[Callable[..., Iterable[Problem]]] = (), interrupts: bool = False):
         self.name = name
         # a message naming this intent is answered by it even in the middle of another
@@ -83,6 +84,8 @@ class Intent:
         # would find reaches it; a fuzzy or several-choice answer counts from `recognize_accept`
         self.recognize = recognize
         self.recognize_accept = recognize_accept
+        # builds what the intent derives from a content version (an index), when it loads
+        self.warm = warm
         self.routes: list[Route] = []
         self.conversations: list[Any] = []
         self.jobs: list[Any] = []
@@ -220,6 +223,12 @@ class Router:
             owner = getattr(previous, "handler_name", getattr(previous, "name", previous))
             raise RouteConflict(f"{what} {key!r} is already registered by {owner}")
         table[key] = value
+
+    def warm(self, content: Content) -> None:
+        """Let every intent build what it derives from this content version, up front."""
+        for intent in self.intents.values():
+            if intent.warm is not None:
+                intent.warm(content)
 
     def register_content(self, schema: ContentSchema) -> None:
         """Tell the content loader which files the intents own and what to cross-check."""

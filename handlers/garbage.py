@@ -69,7 +69,8 @@ def recognize(content: Content, text: str) -> Recognized | None:
     return None
 
 
-intent = Intent("garbage", content=GarbageContent, recognize=recognize, files=FILES, checks=[check_garbage],
+intent = Intent("garbage", content=GarbageContent, recognize=recognize, warm=book_for, files=FILES,
+                checks=[check_garbage],
                 texts=["intro", "item", "fee", "next_dates", "no_dates", "area_unknown", "choose", "not_found",
                        "day_collection", "day_none", "day_break", "today", "tomorrow", "date",
                        "reminder_evening", "reminder_morning", "large_waste", "holiday", "untranslated"])

@@ -222,13 +222,17 @@ class ContentStore:
     the break; only a folder that never loaded refuses to start."""
 
     def __init__(self, root: Path, schema: ContentSchema, reload_seconds: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic, shelf: Path | None = None):
+                 clock: Callable[[], float] = time.monotonic, shelf: Path | None = None,
+                 warm: Callable[[Content], None] | None = None):
         self.root = Path(root)
         self.schema = schema
         self.reload_seconds = reload_seconds
         self._clock = clock
         self._lock = threading.Lock()
         self._last_good = LastGood(shelf, self.root) if shelf is not None else None
+        # what services build from a version (the garbage item index, say) is built here, at
+        # start and on reload before the swap, never inside a resident's request
+        self._warm = warm
         self._fingerprint = fingerprint(self.root) if self.root.is_dir() else ""
         self.problems: list[Problem] = []
         self._content = self._first_load()
@@ -247,9 +251,14 @@ class ContentStore:
             log.error("content is broken; serving the last good version %s kept in %s", content.version, copy)
             for problem in exc.problems:
                 log.error("content not loaded: %s", problem)
-            return content
+            return self._warmed(content)
         if self._last_good:
             self._last_good.keep(content.version)
+        return self._warmed(content)
+
+    def _warmed(self, content: Content) -> Content:
+        if self._warm is not None:
+            self._warm(content)
         return content
 
     def current(self) -> Content:
@@ -274,7 +283,7 @@ class ContentStore:
                 for problem in exc.problems:
                     log.error("content not reloaded: %s", problem)
                 return False
-            self._content, self.problems = content, []
+            self._content, self.problems = self._warmed(content), []
             self.loaded_at = datetime.now(timezone.utc)
             if self._last_good:
                 self._last_good.keep(content.version)

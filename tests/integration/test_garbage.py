@@ -148,3 +148,22 @@ def test_after_the_put_out_time_todays_collection_is_no_longer_next(chat, servic
     assert "次の収集日：12月10日(木)、12月17日(木)" in hanako.says("ペットボトル")[0]["text"]
     at(clock, 2026, 12, 10, 9, 0)  # too late for today's
     assert "次の収集日：12月17日(木)、12月24日(木)" in hanako.says("ペットボトル")[0]["text"]
+
+
+def test_the_item_index_is_built_when_content_loads_never_inside_a_request(config, clock, line, monkeypatch):
+    """Building the readings index takes a moment; done inside the first resident's event it
+    held the SQLite write lock and made other webhooks wait past LINE's 2 seconds."""
+    from bot import create_app
+    from bot.bootstrap import bootstrap
+    from bot.garbage import book
+    from tests.conftest import Chat
+
+    book._cache.clear()
+    services = bootstrap(config, now=clock)  # start: the index is built here
+    try:
+        monkeypatch.setattr(book.GarbageBook, "from_content",
+                            classmethod(lambda cls, content: pytest.fail("index built inside a request")))
+        taro = Chat(create_app(services=services).test_client(), services, line).resident()
+        assert taro.says("ぺっとぼとる")[0]["text"].startswith("「ペットボトル」は【")
+    finally:
+        services.close()
