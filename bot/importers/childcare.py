@@ -35,7 +35,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Protocol
 
 import yaml
 from pydantic import ValidationError
@@ -215,13 +215,6 @@ def _key(name: str) -> str:
 
 
 # -- wards ------------------------------------------------------------------------------------
-def find_ward(texts: Iterable[str], wards: list[tuple[str, list[str]]]) -> str | None:
-    """The district id whose ward name (北区, or a word + 区: 北 -> 北区) comes first in the
-    first of `texts` that holds one (bot.importers.divisions does the finding)."""
-    texts = list(texts)
-    return Divisions.of(wards).place(municipality=texts[:1], address=" ".join(texts[1:2]), more=texts[2:])
-
-
 def load_wards(settings_path: Path) -> Divisions:
     """The divisions of settings.yaml (none for a city without them: then every nursery is
     kept without one)."""

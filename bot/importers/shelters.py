@@ -211,44 +211,22 @@ def _in_japan(lat: float, lon: float) -> bool:
 # -- districts ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DistrictFinder:
-    """Finds the district a site is in from text naming its ward (see the module docstring)."""
+    """Finds the district a site is in from texts naming it (bot.importers.divisions does
+    the finding; this is its older, texts-only face)."""
 
-    wards: tuple[tuple[str, str], ...]   # (ward name, district id), longest first
-    bare: tuple[tuple[str, str], ...]    # (bare word, district id), longest first
-    labels: tuple[str, ...] = ()         # each district's first name, for messages
+    divisions: Divisions
 
     @classmethod
-    def of(cls, districts: Iterable[tuple[str, list[str]]]) -> "DistrictFinder":
-        wards: dict[str, str] = {}
-        bare: dict[str, str] = {}
-        labels: list[str] = []
-        for district_id, names in districts:
-            labels.append(names[0] if names else district_id)
-            for name in (nfkc(n) for n in names):
-                if not name or name.isascii():
-                    continue   # addresses are written in Japanese
-                if name.endswith("区"):
-                    wards.setdefault(name, district_id)
-                    continue
-                wards.setdefault(name + "区", district_id)
-                if len(name) >= 2:
-                    bare.setdefault(name, district_id)
-        by_length = lambda pairs: tuple(sorted(pairs.items(), key=lambda p: -len(p[0])))   # noqa: E731
-        return cls(by_length(wards), by_length(bare), tuple(labels))
+    def of(cls, districts: "Divisions | Iterable[tuple[str, list[str]]]") -> "DistrictFinder":
+        return cls(Divisions.of(districts if isinstance(districts, Divisions) else list(districts)))
 
     def find(self, texts: Iterable[str]) -> str | None:
         """The district of the first text naming a ward (the earliest name in it); failing
         that, of the first naming a bare word."""
-        texts = [nfkc(t) for t in texts if t.strip()]
-        for terms in (self.wards, self.bare):
-            for text in texts:
-                found = [(text.find(term), -len(term), district) for term, district in terms if term in text]
-                if found:
-                    return min(found)[2]
-        return None
+        return self.divisions.place(more=[t for t in texts if t.strip()])
 
     def names(self) -> str:
-        return "、".join(self.labels)
+        return self.divisions.names()
 
 
 def load_districts(settings_path: Path) -> Divisions:
