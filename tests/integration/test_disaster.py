@@ -255,3 +255,21 @@ def test_a_place_outside_the_affected_districts_is_told_so_and_a_place_outside_t
     assert len(cards) == 3
     [far] = hanako.sends_location(35.681, 139.767)  # Tokyo Station
     assert far["text"].startswith("送られた場所は市の外のようです")
+
+
+@pytest.mark.parametrize("typed", ["避難したい", "雨がすごい、どこに逃げればいい？", "where should I go"])
+def test_evacuation_words_reach_shelters_in_the_middle_of_a_booking_during_an_incident(chat, services, typed):
+    hanako = resident_in(chat, services, "kita")
+    declare(services, ["kita"], hazard="flood")
+    *_, ask = hanako.says("粗大ごみ")  # a large-waste booking waits for its next answer (after the banner)
+    assert "やめる" in quick_labels(ask)
+    answer = hanako.says(typed)[-1]
+    assert answer["text"].startswith("いまいる場所の位置情報を送ってください")
+    assert any(item["action"]["type"] == "location" for item in answer["quickReply"]["items"])
+    reply, *cards = hanako.sends_location(34.735, 135.500)
+    assert cards and "避難所" in reply["text"]
+
+
+def test_evacuation_words_reach_shelters_with_nothing_declared_too(chat):
+    [answer] = chat.resident().says("避難したい")
+    assert answer["text"].startswith("いまいる場所の位置情報を送ってください")
