@@ -83,7 +83,7 @@ OPENING = {
     "ja": "【保育園の空き】「{name}」（{ward}）の{age}クラスに空きが出ました（{as_of}時点 {places}人）。申し込みは市役所へ。",
     "en": "[Nursery place] A place opened in the {age} class at {name} ({ward}): {places} as of {as_of}. "
           "Apply at the city office.",
-    "easy_ja": "【ほいくえん】「{name}」（{ward}）の {age}クラスが あきました（{as_of} {places}にん）。しやくしょに "
+    "easy_ja": "【ほいくえん】{name}（{ward}）の {age}クラスが あきました（{as_of} {places}にん）。しやくしょに "
                "そうだん して ください。",
 }
 
