@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify
@@ -23,14 +24,19 @@ def create_app(config: Config | None = None, *, services: Services | None = None
     from . import logs
 
     config = config or (services.config if services else Config.from_env())
-    logs.configure(config.log_level)
-    app = Flask(__name__, instance_path=config.instance_dir)
+    logs.configure(config.log_level, config.log_format)
+    app = Flask(__name__, instance_path=str(Path(config.instance_dir).resolve()))
     app.config["CITYBOT_CONFIG"] = config
     app.config["MAX_CONTENT_LENGTH"] = config.webhook_max_bytes
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     svc = services or bootstrap(config, **bootstrap_args)
     app.extensions["citybot"] = svc
+    if config.proxy_hops:  # request.remote_addr (the login limit's client address), scheme and host
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = config.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     from . import webhook
 
@@ -42,6 +48,9 @@ def create_app(config: Config | None = None, *, services: Services | None = None
     from . import admin
 
     admin.init_app(app, svc)  # the staff web UI at /admin: login, roles, CSRF, audit log
+    from . import ops
+
+    ops.init_app(app, svc)  # /livez, /readyz, /metrics and the webhook's acknowledgement latency
 
     @app.get("/healthz")
     def healthz():

@@ -274,10 +274,13 @@ def demo(ctx: click.Context, host: str, port: int, fake_port: int) -> None:
     from .scheduler import Clock
     from .worker import Worker
 
+    from .heartbeat import Heartbeat
+
     worker = Worker(svc)  # the worker and the clock run as threads here, as processes in production
     threading.Thread(target=worker.run, name="citybot-worker", daemon=True).start()
     clock = Clock(svc)
     clock.start()
+    beats = [Heartbeat(svc.sessions, kind, config.heartbeat_seconds, svc.now).start() for kind in ("worker", "clock")]
     server = make_server(host, _free_port(host, port), app, threaded=True)
     url = f"http://{host}:{server.server_port}"
     click.echo(f"fake LINE platform: {fake.url}  (rich menus: {', '.join(menus)})")
@@ -291,6 +294,8 @@ def demo(ctx: click.Context, host: str, port: int, fake_port: int) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        for beating in beats:
+            beating.stop()
         worker.stop_event.set()
         clock.shutdown()
         server.shutdown()
@@ -343,17 +348,31 @@ def worker(ctx: click.Context, once: bool) -> None:
     from .worker import Worker
 
     config = _config(ctx)
-    logs.configure(config.log_level)
+    logs.configure(config.log_level, config.log_format)
     svc = _bootstrap(config)
     try:
         runner = Worker(svc)
         if once:
             click.echo(f"{runner.run_once()} batch(es) handled")
             return
+        beating = _process_started(svc, "worker")
         runner.install_signal_handlers()
-        runner.run()
+        try:
+            runner.run()
+        finally:
+            beating.stop()
     finally:
         svc.close()
+
+
+def _process_started(svc, kind: str):
+    """A long-running worker or clock: its heartbeat thread, and its /metrics if asked."""
+    from . import metrics
+    from .heartbeat import Heartbeat
+
+    if svc.config.metrics_port:
+        metrics.serve(svc.config.metrics_port)
+    return Heartbeat(svc.sessions, kind, svc.config.heartbeat_seconds, svc.now).start()
 
 
 @main.command()
@@ -367,17 +386,21 @@ def scheduler(ctx: click.Context) -> None:
     from .scheduler import Clock
 
     config = _config(ctx)
-    logs.configure(config.log_level)
+    logs.configure(config.log_level, config.log_format)
     svc = _bootstrap(config)
     clock = Clock(svc)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    beating = None
     try:
         clock.start()
+        beating = _process_started(svc, "clock")
         click.echo(f"scheduler running: {len(clock.scheduler.get_jobs())} job(s)")
         stop.wait()
     finally:
+        if beating is not None:
+            beating.stop()
         clock.shutdown()
         svc.close()
 

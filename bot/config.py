@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout; an installed package is in site-packages
+PACKAGE_DIR = Path(__file__).resolve().parent       # files shipped inside the package (the OpenAPI specs)
 ENVIRONMENTS = ("development", "demo", "test", "production")
 DEV_CHANNEL_SECRET = "citybot-dev-channel-secret"
 DEV_ACCESS_TOKEN = "citybot-dev-access-token"
@@ -48,13 +49,14 @@ class Config:
     line_data_api_base: str = setting("LINE_DATA_API_BASE", "",
                                       "host for content uploads; empty means api-data.line.me "
                                       "for the real API, else LINE_API_BASE")
-    content_dir: str = setting("CONTENT_DIR", str(PROJECT_ROOT / "content"),
-                               "folder of the YAML content staff edit")
+    content_dir: str = setting("CONTENT_DIR", "./content",
+                               "folder of the YAML content staff edit (relative: to the working directory)")
     content_reload_seconds: float = setting("CONTENT_RELOAD_SECONDS", 2.0,
                                             "how often the running server looks for changed "
                                             "content; 0 turns reloading off")
-    instance_dir: str = setting("CITYBOT_INSTANCE_DIR", str(PROJECT_ROOT / "instance"),
-                                "folder for the embedded SQLite database and other local state")
+    instance_dir: str = setting("CITYBOT_INSTANCE_DIR", "./instance",
+                                "folder for the embedded SQLite database and other local state (relative: to "
+                                "the working directory)")
     simulator_enabled: bool | None = setting("SIMULATOR_ENABLED", None,
                                              "serve /simulator; default on except in production")
     fake_line_url: str = setting("FAKE_LINE_URL", "",
@@ -111,7 +113,22 @@ class Config:
                                "staff phones become testers (they get training broadcasts, 【訓練】) by "
                                "sending 「訓練登録 CODE」 in the chat; empty turns this off")
     log_level: str = setting("LOG_LEVEL", "INFO", "logging level")
-    openapi_dir: str = setting("LINE_OPENAPI_DIR", str(PROJECT_ROOT / "bot" / "fakeline" / "openapi"),
+    log_format: str = setting("LOG_FORMAT", "text",
+                              "text (one readable line per event) or json (one JSON object per line, for a log "
+                              "collector); both carry only pseudonyms, never user ids or message text")
+    db_pool_size: int = setting("DB_POOL_SIZE", 10,
+                                "PostgreSQL connections each process keeps (and as many again in a burst); mind "
+                                "max_connections across web, worker and clock processes")
+    proxy_hops: int = setting("PROXY_HOPS", 0,
+                              "reverse proxies in front of the web process whose X-Forwarded-For/-Proto/-Host "
+                              "are trusted (werkzeug ProxyFix); 0 ignores those headers")
+    heartbeat_seconds: float = setting("HEARTBEAT_SECONDS", 15.0,
+                                       "how often the worker and the clock note in the database that they are "
+                                       "alive; /admin warns about one silent for 4 times this")
+    metrics_port: int = setting("METRICS_PORT", 0,
+                                "the worker and the clock serve Prometheus /metrics on this port (the web "
+                                "process serves /metrics itself); 0 turns it off")
+    openapi_dir: str = setting("LINE_OPENAPI_DIR", str(PACKAGE_DIR / "fakeline" / "openapi"),
                                "LINE's OpenAPI specs the fake platform validates against")
     admin_secret_key: str = setting("ADMIN_SECRET_KEY", "",
                                     "signs the session cookies of the staff web UI (/admin); production needs "
@@ -179,6 +196,16 @@ class Config:
             raise ValueError("IMPORT_MIN_SHARE must be between 0 and 1")
         if not self.import_max_mb > 0:
             raise ValueError("IMPORT_MAX_MB must be more than 0")
+        if self.log_format not in ("text", "json"):
+            raise ValueError(f"LOG_FORMAT must be text or json, not {self.log_format!r}")
+        if self.db_pool_size < 1:
+            raise ValueError("DB_POOL_SIZE must be at least 1")
+        if not 0 <= self.proxy_hops <= 10:
+            raise ValueError("PROXY_HOPS must be between 0 and 10")
+        if not self.heartbeat_seconds > 0:
+            raise ValueError("HEARTBEAT_SECONDS must be more than 0")
+        if not 0 <= self.metrics_port <= 65535:
+            raise ValueError("METRICS_PORT must be a port number (0 for none)")
         for name in ("admin_session_minutes", "admin_session_max_hours", "admin_login_limit", "admin_login_ip_limit",
                      "admin_login_window_minutes"):
             if getattr(self, name) < 1:
@@ -232,7 +259,7 @@ def documented_settings() -> list[tuple[str, str, str]]:
     rows = []
     for f in fields(Config):
         default = f.default
-        if isinstance(default, str) and default.startswith(str(PROJECT_ROOT)):
-            default = default.replace(str(PROJECT_ROOT), ".")
+        if isinstance(default, str) and default.startswith(str(PACKAGE_DIR)):
+            default = default.replace(str(PACKAGE_DIR), "(package)/bot")
         rows.append((f.metadata["env"], "" if default is None else str(default), f.metadata["doc"]))
     return rows

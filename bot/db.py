@@ -21,8 +21,12 @@ class Base(DeclarativeBase):
     pass
 
 
-def make_engine(url: str) -> Engine:
-    """`hide_parameters`: a database error must not print residents' data into the log."""
+def make_engine(url: str, pool_size: int = 10) -> Engine:
+    """`hide_parameters`: a database error must not print residents' data into the log.
+
+    `pool_size` (DB_POOL_SIZE) connections per process, and as many again in a burst: every
+    web process, worker and clock has its own pool, and together they must stay under the
+    server's max_connections. SQLite has no server to share, so no pool to size."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -30,7 +34,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -7,6 +7,7 @@ Failures come back as `LineError` with what a caller needs to decide: retry or n
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
@@ -26,6 +27,8 @@ from linebot.v3.messaging import (
     UpdateRichMenuAliasRequest,
 )
 from linebot.v3.messaging.exceptions import ApiException
+
+from . import metrics
 
 MAX_MESSAGES = 5
 MAX_RECIPIENTS = 500
@@ -84,17 +87,26 @@ class Messenger:
         self.api = MessagingApi(self._client)
         self.blob = MessagingApiBlob(self._blob_client)
 
-    def _call(self, fn, *args, **kwargs):
+    def _call(self, fn, *args, recipients: int = 1, **kwargs):
+        """Every request goes through here: errors become LineError, and each request is
+        counted by endpoint and status (bot/metrics.py), with its recipients when accepted."""
+        started, status = time.perf_counter(), 0
         try:
-            return fn(*args, _request_timeout=self._timeout, **kwargs)
+            result = fn(*args, _request_timeout=self._timeout, **kwargs)
+            status = 200
+            return result
         except ApiException as exc:
-            raise _error(exc) from None
+            error = _error(exc)
+            status = error.status
+            raise error from None
         except (OSError, TimeoutError) as exc:  # urllib3 timeouts and refused connections
             raise LineError(0, f"no answer from LINE: {exc.__class__.__name__}") from None
         except Exception as exc:  # urllib3's own errors do not share a base with OSError
             if exc.__class__.__module__.startswith("urllib3"):
                 raise LineError(0, f"no answer from LINE: {exc.__class__.__name__}") from None
             raise
+        finally:
+            metrics.observe_line_call(metrics.endpoint_name(fn), status, time.perf_counter() - started, recipients)
 
     # -- messages -----------------------------------------------------------------------
     def reply(self, reply_token: str, messages: Sequence[dict[str, Any]]) -> None:
@@ -108,7 +120,7 @@ class Messenger:
         if not 1 <= len(user_ids) <= MAX_RECIPIENTS:
             raise ValueError(f"multicast takes 1 to {MAX_RECIPIENTS} recipients, not {len(user_ids)}")
         self._call(self.api.multicast, MulticastRequest(to=list(user_ids), messages=to_models(messages)),
-                   x_line_retry_key=retry_key)
+                   x_line_retry_key=retry_key, recipients=len(user_ids))
 
     def broadcast(self, messages: Sequence[dict[str, Any]], retry_key: str) -> None:
         self._call(self.api.broadcast, BroadcastRequest(messages=to_models(messages)), x_line_retry_key=retry_key)

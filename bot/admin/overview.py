@@ -1,5 +1,9 @@
 """What is going on: the dashboard, pushes and their progress, a day's large-waste bookings.
 
+The home page also shows the worker and clock processes by their heartbeats
+(bot/heartbeat.py): a process silent for a few heartbeats, or a kind with none alive,
+is a warning, since pushes and notices stop without any other sign.
+
 All of it is for every staff role (`view`) and none of it shows personal data: residents
 are only counted (GROUP BY in the database, never loaded), pushes are shown by their
 counts, bookings by number, area, place and items (as `citybot bookings export` writes
@@ -27,7 +31,7 @@ from flask import Response, abort, jsonify, render_template, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import delivery
+from .. import delivery, heartbeat
 from .. import large_waste as lw
 from ..models import Push, PushBatch, Resident
 from ..profile import areas as garbage_areas
@@ -131,7 +135,8 @@ def dashboard():
     return render_template("admin/dashboard.html", permissions=[p for p in PERMISSION_LABELS if p in mine],
                            by_district=by_district, by_language=residents_by_language(),
                            followers=sum(r["count"] for r in by_district),
-                           in_flight=pushes_in_flight(), content_status=content_status())
+                           in_flight=pushes_in_flight(), content_status=content_status(),
+                           processes=heartbeat.recent(db(), now(), services().config.heartbeat_seconds))
 
 
 # -- pushes -------------------------------------------------------------------------------------------

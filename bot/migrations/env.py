@@ -8,6 +8,7 @@ from bot import large_waste  # noqa: F401 - the large-waste booking tables
 from bot import childcare  # noqa: F401 - childcare places and follows
 from bot.admin import models as admin_models  # noqa: F401 - staff users, audit log, login attempts
 from bot.disaster import incidents, broadcasts  # noqa: F401 - disaster incidents and broadcasts
+from bot import heartbeat  # noqa: F401 - worker and clock heartbeats
 
 config = context.config
 target_metadata = Base.metadata
