@@ -58,6 +58,37 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
     click.echo(f"database at {_safe_url(config.sqlalchemy_url)} is at {revision}")
 
 
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def db_backup(ctx: click.Context, file: Path) -> None:
+    """Copy the database to FILE (SQLite: online backup API; PostgreSQL: pg_dump -Fc)."""
+    from . import backup
+
+    try:
+        click.echo(backup.backup(_config(ctx).sqlalchemy_url, file))
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--yes", is_flag=True, help="do not ask: replace the database")
+@click.pass_context
+def db_restore(ctx: click.Context, file: Path, yes: bool) -> None:
+    """Replace the database with the backup FILE (stop the web, worker and clock first)."""
+    from . import backup
+
+    url = _config(ctx).sqlalchemy_url
+    if not yes:
+        click.confirm(f"Replace everything in {_safe_url(url)} with {file}?", abort=True)
+    try:
+        click.echo(backup.restore(url, file))
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("restored; run `citybot db upgrade` if the backup is older than this version")
+
+
 def _bootstrap(config: Config):
     """The services, or the content's problems as file:line and exit 1 (not a traceback)."""
     from .bootstrap import bootstrap
