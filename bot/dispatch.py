@@ -46,6 +46,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import delivery, inbox
+from .content.easy import unnest_messages
 from .content.store import Content
 from .db import insert_for
 from .conversation import ConversationControl, load_active
@@ -278,6 +279,8 @@ class Dispatcher:
         messages = [text_message(ctx.content.text(key, ctx.lang)) for key in ctx.notices] + ctx.reply.messages
         if ctx.banner:
             messages = with_banner(ctx.banner, messages)
+        if ctx.lang == "easy_ja":  # data filled into a text can nest brackets the content did not
+            messages = unnest_messages(messages)
         return Handled(messages[:MAX_MESSAGES], ctx.match, ctx.error, ctx.lang)
 
     # the webhook path

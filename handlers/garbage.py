@@ -188,14 +188,17 @@ def area_of(book: GarbageBook, resident: Resident | None):
 
 def item_answer(content: Content, book: GarbageBook, lang: str, resident: Resident | None, item: Item, first: date,
                 chips: bool = True) -> dict[str, Any]:
+    """One message, in the order a resident needs it: where it goes and when (the next
+    date), how to put it out, then the item's own note only when it says something more."""
     category = book.category_of(item)
     lines = [content.text("garbage.item", lang, item=shown_item(content, lang, item),
                           category=shown(content, lang, category.name))]
-    if item.note:
-        lines.append(shown(content, lang, item.note))
-    if item.fee is not None:
-        lines.append(content.text("garbage.fee", lang, fee=f"{item.fee:,}"))
     quick: list[Tap] = []
+    collected = category.collected and not category.large_waste
+    if collected:
+        lines.append(dates_line(content, book, lang, resident, category, first))
+        if area_of(book, resident) is None:
+            quick.append(area_chip(content, lang))
     if category.large_waste:
         lines.append(content.text("garbage.large_waste", lang))
         booking = content.intents().get("large_waste")
@@ -203,11 +206,12 @@ def item_answer(content: Content, book: GarbageBook, lang: str, resident: Reside
             quick.append(Tap(booking.label.get(lang), "action=large_waste", booking.label.get(lang)))
     elif category.how:
         lines.append(shown(content, lang, category.how))
-    if category.collected and not category.large_waste:
+    if item.fee is not None:
+        lines.append(content.text("garbage.fee", lang, fee=f"{item.fee:,}"))
+    if item.note and adds_to(item.note.get(lang), lines):
+        lines.append(shown(content, lang, item.note))
+    if collected:
         lines.extend(shown(content, lang, remark) for remark in book.remarks)
-        lines.append(dates_line(content, book, lang, resident, category, first))
-        if area_of(book, resident) is None:
-            quick.append(area_chip(content, lang))
     message = {"type": "text", "text": "\n".join(lines)}
     if chips:
         from bot.messages import with_quick_reply
@@ -215,6 +219,14 @@ def item_answer(content: Content, book: GarbageBook, lang: str, resident: Reside
         quick += [c for c in taps(content["garbage"].choices, lang) if c.data not in {q.data for q in quick}]
         message = with_quick_reply(message, quick[:13])
     return message
+
+
+def adds_to(note: str, said: list[str]) -> bool:
+    """Whether a note says something the answer does not already say (a note that repeats
+    the category's instructions, or is repeated by them, is left out)."""
+    plain = normalize(note)
+    return bool(plain) and not any(plain in normalize(line) or normalize(line) in plain
+                                   for line in said[1:] if normalize(line))
 
 
 def category_answer(content, book, lang, resident, category: Category, first: date, wants_next: bool) -> dict:

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from pydantic import BaseModel, ValidationError
 
+from .easy import nested_brackets
 from .lastgood import LastGood
 from .models import IntentContent, Text
 from .yamlfile import Problem, YamlDocument, YamlError, load_yaml
@@ -162,6 +163,7 @@ def load_content(root: Path, schema: ContentSchema) -> Content:
         problems.append(Problem(f"{stem}.yaml", 1, "file is missing"))
     content = Content(root=root, version=digest.hexdigest()[:12], documents=documents)
     problems.extend(_bad_placeholders(sources, documents))
+    problems.extend(_nested_in_easy_japanese(sources, documents))
     if not problems:
         for check in schema.checks:
             problems.extend(check(content, sources))
@@ -195,6 +197,13 @@ def _bad_placeholders(sources: Mapping[str, YamlDocument], documents: Mapping[st
                 except (ValueError, IndexError, AttributeError) as exc:
                     problems.append(sources[stem].problem(loc + (lang,), f"{lang}: broken {{placeholder}} ({exc})"))
     return problems
+
+
+def _nested_in_easy_japanese(sources: Mapping[str, YamlDocument], documents: Mapping[str, BaseModel]) -> list[Problem]:
+    return [sources[stem].problem(loc + ("easy_ja",), "easy_ja: a bracket inside a bracket is hard to follow in "
+                                                      "やさしい日本語; keep to one level (「…」 or （…）, not both)")
+            for stem, model in documents.items() for loc, value in _texts_in(model.model_dump())
+            if nested_brackets(value["easy_ja"])]
 
 
 def _texts_in(data: Any, loc: tuple = ()) -> Iterable[tuple[tuple, dict[str, str]]]:
