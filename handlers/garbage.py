@@ -208,7 +208,7 @@ def item_answer(content: Content, book: GarbageBook, lang: str, resident: Reside
         lines.append(shown(content, lang, category.how))
     if item.fee is not None:
         lines.append(content.text("garbage.fee", lang, fee=f"{item.fee:,}"))
-    if item.note and adds_to(item.note.get(lang), lines):
+    if item.note and (category.how is None or adds_to(item.note.ja, category.how.ja)):
         lines.append(shown(content, lang, item.note))
     if collected:
         lines.extend(shown(content, lang, remark) for remark in book.remarks)
@@ -221,12 +221,23 @@ def item_answer(content: Content, book: GarbageBook, lang: str, resident: Reside
     return message
 
 
-def adds_to(note: str, said: list[str]) -> bool:
-    """Whether a note says something the answer does not already say (a note that repeats
-    the category's instructions, or is repeated by them, is left out)."""
-    plain = normalize(note)
-    return bool(plain) and not any(plain in normalize(line) or normalize(line) in plain
-                                   for line in said[1:] if normalize(line))
+def adds_to(note: str, said: str) -> bool:
+    """Whether an item's note says more than its category's instructions already do.
+
+    Judged on the Japanese texts (the translations follow them), by how many of the note's
+    character pairs the instructions already hold: 「中を水ですすいでください」 under a category
+    that says so is left out; 「電池は外して、有害ごみに出してください」 is kept."""
+    pairs = _pairs(note)
+    return not pairs or len(pairs & _pairs(said)) / len(pairs) < REPEATED
+
+
+#: Share of a note's character pairs found in the category text from which it repeats it.
+REPEATED = 0.8
+
+
+def _pairs(text: str) -> set[str]:
+    plain = normalize(text)
+    return {plain[i:i + 2] for i in range(len(plain) - 1)}
 
 
 def category_answer(content, book, lang, resident, category: Category, first: date, wants_next: bool) -> dict:

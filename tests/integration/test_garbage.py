@@ -167,3 +167,15 @@ def test_the_item_index_is_built_when_content_loads_never_inside_a_request(confi
         assert taro.says("ぺっとぼとる")[0]["text"].startswith("「ペットボトル」は【")
     finally:
         services.close()
+
+
+def test_one_message_per_item_category_and_date_first_and_no_repeated_note(chat, services, clock):
+    at(clock, 2026, 12, 3, 10, 0)
+    taro = living_in(chat, services, "kita-1", "太郎")
+    [answer] = taro.says("ペットボトル")
+    lines = answer["text"].splitlines()
+    assert lines[0] == "「ペットボトル」は【ペットボトル】です。"
+    assert "の次の収集日：" in lines[1]  # when, right after where
+    assert not any(line.startswith("キャップとラベルを外して、中を軽くすすいで") for line in lines)  # the note repeats the category
+    [battery] = taro.says("リモコン")
+    assert "電池は外して、有害ごみに出してください。" in battery["text"]  # a note that adds something stays
