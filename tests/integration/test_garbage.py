@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot import delivery
 from bot.models import Push, Resident, ResidentTopic
 from bot.scheduler import Clock
-from bot import delivery
 from tests.conftest import quick_data, quick_labels, texts
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -36,7 +36,7 @@ def test_pet_bottle_however_it_is_typed(chat, typed):
     taro = chat.resident()
     [answer] = taro.says(typed)
     assert answer["text"].startswith("「ペットボトル」は【ペットボトル】です。"), typed
-    assert "キャップとラベルを外して" in answer["text"]
+    assert "キャップとラベルを外し" in answer["text"]  # how to put it out (said once, by the category)
 
 
 def test_kanji_item_found_by_its_reading(chat):
