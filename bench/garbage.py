@@ -159,7 +159,8 @@ def questions(names: list[str], readings: Readings, rng: random.Random, per_kind
 def ask_all(content: Path, texts: list[str], instance: Path) -> list[tuple[list[dict], dict]]:
     env = {**os.environ, "CITYBOT_ENV": "development", "CITYBOT_INSTANCE_DIR": str(instance),
            "DATABASE_URL": f"sqlite:///{instance / 'bench.sqlite3'}"}
-    done = run([CITYBOT, "ask", "--content", str(content), "--explain", "--each-new", "-"], input="\n".join(texts) + "\n", env=env)
+    done = run([CITYBOT, "ask", "--content", str(content), "--explain", "--each-new", "-"],
+               input="\n".join(texts) + "\n", env=env)
     answers = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("[")]
     routes = [json.loads(line) for line in done.stderr.splitlines() if line.startswith('{"handler"')]
     if len(answers) != len(texts) or len(routes) != len(texts):

@@ -138,7 +138,8 @@ def main() -> None:
            "DATABASE_URL": args.database_url, "CONTENT_RELOAD_SECONDS": "0"}
     procs: list[subprocess.Popen] = []
     try:
-        procs.append(subprocess.Popen([str(Path(sys.executable).parent / "citybot"), "fake-line", "--port", str(fake_port)],
+        citybot = str(Path(sys.executable).parent / "citybot")
+        procs.append(subprocess.Popen([citybot, "fake-line", "--port", str(fake_port)],
                                       cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                       start_new_session=True))
         subprocess.run([str(Path(sys.executable).parent / "citybot"), "db", "upgrade"], cwd=ROOT, env=env, check=True,

@@ -70,9 +70,8 @@ def build_router(config: Config, intents: list[Intent] | None = None) -> Router:
 
 
 def content_schema(router: Router) -> ContentSchema:
-    from .richmenu import check_rich_menu_images
-
     from .notices import Notice, SegmentsContent, check_notices
+    from .richmenu import check_rich_menu_images
 
     schema = ContentSchema()
     schema.add("messages", MessagesContent)

@@ -11,9 +11,9 @@ import logging
 import sys
 from pathlib import Path
 from typing import Any, Sequence
+from zoneinfo import ZoneInfo
 
 import click
-from zoneinfo import ZoneInfo
 
 from .config import Config, documented_settings
 
@@ -246,9 +246,9 @@ def richmenu_sync(ctx: click.Context) -> None:
 @click.pass_context
 def richmenu_render(ctx: click.Context, font: str | None) -> None:
     """Draw each menu's image from its areas in content/richmenu.yaml."""
+    from . import richmenu as rm
     from .content.models import RichMenuContent
     from .content.yamlfile import load_yaml
-    from . import richmenu as rm
 
     root = Path(_config(ctx).content_dir)
     doc = load_yaml(root / "richmenu.yaml", "richmenu.yaml")
@@ -267,12 +267,18 @@ def richmenu_render(ctx: click.Context, font: str | None) -> None:
 @click.pass_context
 def fake_line(ctx: click.Context, host: str, port: int) -> None:
     """Run the fake LINE platform (Messaging API on localhost, validating every request)."""
+    settings = _fake_settings(_config(ctx))
     from .fakeline.server import serve_forever
 
-    serve_forever(host, port, _fake_settings(_config(ctx)))
+    serve_forever(host, port, settings)
 
 
 def _fake_settings(config: Config):
+    try:
+        import jsonschema  # noqa: F401 - the platform validates every request with it
+    except ImportError:
+        raise click.ClickException("the fake LINE platform needs the demo extra: pip install 'citybot[demo]' "
+                                   "(make demo installs it)") from None
     from .fakeline import FakeLineSettings
 
     return FakeLineSettings(access_token=config.access_token, openapi_dir=config.openapi_dir)
@@ -290,11 +296,14 @@ def demo(ctx: click.Context, host: str, port: int, fake_port: int) -> None:
 
     from werkzeug.serving import make_server
 
-    from . import create_app, migrate, richmenu as rm
-    from .fakeline.server import start_fake_line
+    from . import create_app, migrate
+    from . import richmenu as rm
 
     base = _config(ctx)
-    fake = start_fake_line(_fake_settings(base), host=host, port=_free_port(host, fake_port))
+    settings = _fake_settings(base)
+    from .fakeline.server import start_fake_line
+
+    fake = start_fake_line(settings, host=host, port=_free_port(host, fake_port))
     config = base.with_(env="demo" if base.env != "test" else base.env, line_api_base=fake.url,
                         line_data_api_base=fake.url)
     migrate.upgrade(config)
@@ -302,10 +311,9 @@ def demo(ctx: click.Context, host: str, port: int, fake_port: int) -> None:
     svc = app.extensions["citybot"]
     menus = rm.sync(svc.messenger, svc.content.current())
     staff = _demo_staff(svc)
+    from .heartbeat import Heartbeat
     from .scheduler import Clock
     from .worker import Worker
-
-    from .heartbeat import Heartbeat
 
     worker = Worker(svc)  # the worker and the clock run as threads here, as processes in production
     threading.Thread(target=worker.run, name="citybot-worker", daemon=True).start()

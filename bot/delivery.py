@@ -17,7 +17,8 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time as dtime, timedelta
+from datetime import datetime, timedelta
+from datetime import time as dtime
 from typing import Any, Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 

@@ -17,9 +17,9 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
-from sqlalchemy import Integer, String, delete, select, update
+from sqlalchemy import CursorResult, Integer, String, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from .db import Base, UTCDateTime, insert_for
@@ -46,8 +46,9 @@ class ProcessHeartbeat(Base):
 
 def beat(session: Session, name: str, kind: str, host: str, pid: int, started_at: datetime, now: datetime) -> None:
     """Write this process's heartbeat (insert or update) and forget long-gone processes."""
-    stored = session.execute(update(ProcessHeartbeat).where(ProcessHeartbeat.name == name)
-                             .values(beat_at=now, started_at=started_at)).rowcount
+    result = session.execute(update(ProcessHeartbeat).where(ProcessHeartbeat.name == name)
+                             .values(beat_at=now, started_at=started_at))
+    stored = cast(CursorResult, result).rowcount
     if not stored:
         session.execute(insert_for(session, ProcessHeartbeat).values(
             name=name, kind=kind, host=host[:128], pid=pid, started_at=started_at, beat_at=now,

@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .content.models import LANGUAGES, Choice, Text
 from .content.store import Content
 from .content.yamlfile import Problem, YamlDocument
-from .messages import taps, text as text_message
+from .messages import taps
+from .messages import text as text_message
 from .profile import known_ids
 from .segments import Segment
-
 
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

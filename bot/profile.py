@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timedelta
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal, Sequence, TypeVar
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator

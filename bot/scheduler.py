@@ -89,7 +89,7 @@ class Clock:
             self._content_version = content.version
             log.info("scheduler synced: %d job(s) for content %s", len(wanted), content.version)
 
-    def _notice_runner(self, name: str) -> Callable[[], None]:
+    def _notice_runner(self, name: str) -> Callable[[], Any]:
         return lambda: self.run_notice(name, self.services.now())
 
     def _job_runner(self, job: Recurring) -> Callable[[], None]:

@@ -21,8 +21,8 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request
 from linebot.v3.exceptions import InvalidSignatureError
-from linebot.v3.webhook import WebhookParser
 from linebot.v3.models.events import UnknownEvent
+from linebot.v3.webhook import WebhookParser
 
 from . import inbox
 from .bootstrap import Services
@@ -102,7 +102,7 @@ def clean(value: Any, max_depth: int = MAX_EVENT_DEPTH) -> Any:
         elif isinstance(node, (dict, list)):
             if depth > max_depth:
                 return None
-            items = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+            items: list[tuple[Any, Any]] = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
             if isinstance(node, dict):
                 items = [(UNSAFE_TEXT.sub("\ufffd", key), item) for key, item in items]
                 node = dict.fromkeys(key for key, _ in items)

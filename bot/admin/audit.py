@@ -45,7 +45,8 @@ def audit(action: str, target: str | None = None, detail: dict[str, Any] | None 
 
             if current_user and current_user.is_authenticated:
                 actor = current_user.name
-    entry = AuditEntry(at=at, actor=actor[:64], action=action[:64], target=None if target is None else str(target)[:200],
+    entry = AuditEntry(at=at, actor=actor[:64], action=action[:64],
+                       target=None if target is None else str(target)[:200],
                        detail=_without_secrets(detail) if detail else None,
                        remote_addr=(request.remote_addr or None) if in_request else None)
     session.add(entry)

@@ -36,8 +36,16 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import (BooleanField, HiddenField, RadioField, SelectChoice, SelectField, SelectMultipleField,
-                     SubmitField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -67,7 +75,8 @@ RECENT_ENDED = 20
 RECENT_BROADCASTS = 20
 ENDED_INCIDENTS_FOR_COMPOSE = timedelta(hours=24)  # 解除のお知らせ is composed after the end
 
-ALREADY_DECIDED = "この配信は、すでに他の職員が判断しています（送信・差し戻し・取り消しのいずれか）。今回の操作では何も送信していません。"
+ALREADY_DECIDED = ("この配信は、すでに他の職員が判断しています（送信・差し戻し・取り消しのいずれか）。"
+                   "今回の操作では何も送信していません。")
 
 
 # -- small helpers ---------------------------------------------------------------------------------
@@ -131,7 +140,8 @@ def _switch_menu() -> None:
               "warning")
         return
     except MenuNotOnLine:
-        flash("災害用のリッチメニューがLINEに登録されていません。運用担当に `citybot richmenu sync` を依頼してください。",
+        flash("災害用のリッチメニューがLINEに登録されていません。"
+              "運用担当に `citybot richmenu sync` を依頼してください。",
               "warning")
         return
     if switched:
@@ -316,13 +326,15 @@ def incident_change(incident_id: int):
     if not form.validate_on_submit():
         return _render("admin/incidents_detail.html", 400, incident=row, form=form,
                        groups=form.shelter_groups(content_))
-    wanted = {"level": form.level.data, "districts": list(form.districts.data), "shelters": list(form.shelters.data or []),
+    wanted = {"level": form.level.data, "districts": list(form.districts.data),
+              "shelters": list(form.shelters.data or []),
               "status": form.status()}
     changed = {name: value for name, value in wanted.items() if getattr(row, name) != value}
     if not changed:
         flash("変更はありませんでした。", "info")
         return redirect(url_for("admin.incident", incident_id=row.id))
-    detail = {name: {"from": getattr(row, name), "to": value} for name, value in changed.items() if name != "status"}
+    detail: dict[str, Any] = {name: {"from": getattr(row, name), "to": value} for name, value in changed.items()
+                              if name != "status"}
     if "shelters" in detail:  # counts, not 100 ids
         detail["shelters"] = {"from": len(row.shelters), "to": len(changed["shelters"])}
     if "status" in changed:
@@ -371,7 +383,8 @@ class ComposeForm(FlaskForm):
     template = HiddenField(validators=[DataRequired("テンプレートを選んでください。")])
     incident = HiddenField()
     text_ja = TextAreaField("日本語", validators=[DataRequired("日本語の文面を書いてください。"), Length(max=4900)])
-    text_en = TextAreaField("English（英語）", validators=[DataRequired("英語の文面を書いてください。"), Length(max=4900)])
+    text_en = TextAreaField("English（英語）",
+                            validators=[DataRequired("英語の文面を書いてください。"), Length(max=4900)])
     text_easy_ja = TextAreaField("やさしい日本語", validators=[DataRequired("やさしい日本語の文面を書いてください。"),
                                                                Length(max=4900)])
     target = RadioField("配信先", choices=[SelectChoice(k, v) for k, v in TARGET_LABELS.items()], default="districts",
@@ -583,7 +596,8 @@ def broadcast_approve_alone(broadcast_id: int):
     if not form.validate_on_submit():
         return _refused(row, "理由は2000文字までで書いてください。", 400, form)
     if row.created_by != current_user.name:
-        return _refused(row, "単独での送信は、配信を作成した責任者だけが行えます。承認する場合は「承認して送信」を押してください。")
+        return _refused(row, "単独での送信は、配信を作成した責任者だけが行えます。"
+                             "承認する場合は「承認して送信」を押してください。")
     reason = (form.reason.data or "").strip()
     try:
         push_id = bc.approve(db(), content(), row, by=current_user.name, now=now(), on=today(),

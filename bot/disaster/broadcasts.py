@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, Sequence
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text as SqlText, func, select, update
+from sqlalchemy import JSON, Boolean, Integer, String, func, select, update
+from sqlalchemy import Text as SqlText
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .. import delivery, segments
@@ -192,7 +193,8 @@ def approve(session: Session, content: Content, row: Broadcast, *, by: str, now:
     Returns the push id, or None when someone else decided first (nothing sent twice)."""
     if row.created_by == by:
         if not is_lead:
-            raise NotAllowed("自分が作成した配信は、別の窓口担当の承認が必要です（責任者は理由を書いて単独で送信できます）。")
+            raise NotAllowed("自分が作成した配信は、別の窓口担当の承認が必要です"
+                             "（責任者は理由を書いて単独で送信できます）。")
         if not (alone_reason or "").strip():
             raise NotAllowed("単独で送信する理由を書いてください。")
     taken = session.execute(

@@ -53,7 +53,8 @@ class Incident(Base):
 
 def active(session: Session, now: datetime, *, include_training: bool = False) -> list[Incident]:
     """Active incidents, most serious first."""
-    query = select(Incident).where(Incident.started_at <= now, or_(Incident.ended_at.is_(None), Incident.ended_at > now))
+    query = select(Incident).where(Incident.started_at <= now,
+                                   or_(Incident.ended_at.is_(None), Incident.ended_at > now))
     if not include_training:
         query = query.where(Incident.training.is_(False))
     return sorted(session.scalars(query), key=lambda i: (-i.level, i.started_at, i.id))

@@ -20,10 +20,10 @@ from typing import Annotated, Iterable, Literal, Mapping, get_args
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .. import readable
-from ..geo import distance_m
 from ..content.models import NonEmpty, Strict
 from ..content.store import Content
 from ..content.yamlfile import Problem, YamlDocument
+from ..geo import distance_m
 
 SHELTERS = "disaster/shelters"
 

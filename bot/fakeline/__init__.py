@@ -5,12 +5,29 @@
 - `start_fake_line` (server.py): the app over real HTTP in a background thread;
 - `SpecValidator` / `WebhookSpec` (spec.py): validation against LINE's OpenAPI specs;
 - `webhook_events`: builders for webhook bodies and their signature.
+
+Imported lazily (PEP 562): `webhook_events` alone is what `citybot ask` and the simulator
+need, and it must import without jsonschema, which only the platform's request
+validation uses and which is an extra (`pip install 'citybot[demo]'`), not a dependency
+of a production install.
 """
 
-from bot.fakeline.app import create_fake_app
-from bot.fakeline.server import RunningFakeLine, serve_forever, start_fake_line
-from bot.fakeline.spec import ErrorDetail, SpecValidator, WebhookSpec, error_body
-from bot.fakeline.state import FakeLine, FakeLineSettings, LineError
+import importlib
+from typing import Any
+
+_WHERE = {
+    "create_fake_app": "app",
+    "RunningFakeLine": "server", "serve_forever": "server", "start_fake_line": "server",
+    "ErrorDetail": "spec", "SpecValidator": "spec", "WebhookSpec": "spec", "error_body": "spec",
+    "FakeLine": "state", "FakeLineSettings": "state", "LineError": "state",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+
 
 __all__ = [
     "ErrorDetail",

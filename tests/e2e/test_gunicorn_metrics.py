@@ -15,9 +15,7 @@ from bot import migrate
 from bot.config import Config
 from bot.fakeline import webhook_events as ev
 from tests.conftest import SECRET, TOKEN
-from tests.e2e.test_gunicorn_crash import free_port, wait_until
-
-from tests.e2e.test_gunicorn_crash import ROOT
+from tests.e2e.test_gunicorn_crash import ROOT, free_port, wait_until
 
 
 def acks(text: str) -> float:

@@ -79,10 +79,16 @@ def _confirm() -> dict:
 def _stand_in_app(fake_url: str, seen: list) -> Flask:
     from linebot.v3 import WebhookParser
     from linebot.v3.exceptions import InvalidSignatureError
-    from linebot.v3.messaging import (ApiClient, Configuration, FlexMessage, MessagingApi,
-                                      ReplyMessageRequest, TemplateMessage, TextMessage)
-    from linebot.v3.webhooks import (FollowEvent, LocationMessageContent, MessageEvent,
-                                     PostbackEvent, TextMessageContent)
+    from linebot.v3.messaging import (
+        ApiClient,
+        Configuration,
+        FlexMessage,
+        MessagingApi,
+        ReplyMessageRequest,
+        TemplateMessage,
+        TextMessage,
+    )
+    from linebot.v3.webhooks import FollowEvent, LocationMessageContent, MessageEvent, PostbackEvent, TextMessageContent
 
     parser = WebhookParser(SECRET)
     configuration = Configuration(host=fake_url, access_token=DEV_ACCESS_TOKEN)

@@ -4,10 +4,10 @@ training to testers only, and "all friends" through LINE's broadcast endpoint.""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from bot import delivery
-from bot.disaster import broadcasts as bc, incidents as inc
+from bot.disaster import broadcasts as bc
+from bot.disaster import incidents as inc
 from bot.models import Push
 from tests.integration.test_disaster import STATUS, resident_in
 

@@ -14,7 +14,8 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot import childcare as cc, delivery
+from bot import childcare as cc
+from bot import delivery
 from bot.cli import main as cli_main
 from bot.models import Resident, ResidentChild
 from tests.conftest import quick_data, quick_labels

@@ -20,7 +20,6 @@ from bot.dispatch import logging_context, mask_user
 from bot.fakeline import webhook_events as ev
 from bot.heartbeat import Heartbeat, ProcessHeartbeat
 from bot.models import Resident
-from tests.conftest import signed_post
 from tests.integration.test_admin_auth import PASSWORD, csrf, login, staff  # noqa: F401 - staff is a fixture
 
 
@@ -268,8 +267,8 @@ def _proxied_login(client, name: str, password: str, client_ip: str):
 
 @pytest.mark.parametrize("hops", [1, 0])
 def test_login_limit_counts_the_client_behind_one_proxy_only_when_told(config, clock, hops):
-    from bot.admin.models import AuditEntry, StaffUser
     from bot.admin.auth import hash_password
+    from bot.admin.models import AuditEntry, StaffUser
 
     svc = bootstrap(config.with_(proxy_hops=hops, admin_login_ip_limit=3), now=clock)
     try:

@@ -17,7 +17,6 @@ from tests.conftest import texts
 from tests.integration.test_registration import YES, pick, places_holding
 
 
-
 def register(person, district: str, area: str) -> None:
     person.follows()
     person.taps(YES)

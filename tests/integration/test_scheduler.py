@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot.bootstrap import bootstrap
 from bot.models import Push, Resident
-from bot.scheduler import Clock, latest_occurrence
 from bot.notices import cron_trigger
+from bot.scheduler import Clock, latest_occurrence
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -20,7 +20,8 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from bot import childcare as cc, create_app
+from bot import childcare as cc
+from bot import create_app
 from bot.bootstrap import bootstrap
 from bot.disaster import incidents as inc
 from bot.models import Resident

@@ -112,8 +112,9 @@ def test_crash_between_ack_and_processing_is_recovered_at_restart(config, clock,
 def test_claimed_event_of_a_dead_process_is_taken_over_after_its_lease(config, clock, line, services):
     user = line.add_user("花子")
     raw = ev.text_event(user, "ヘルプ", reply_token=line.mint_reply_token(user))
-    from bot import inbox
     from datetime import timedelta
+
+    from bot import inbox
 
     with services.sessions() as s:
         [inbox_id] = inbox.store_events(s, [raw], clock()).inserted

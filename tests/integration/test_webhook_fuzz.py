@@ -8,7 +8,8 @@ or 413, and every stored event ends answered or skipped, with no exception escap
 import json
 import logging
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from bot.fakeline import webhook_events as ev

@@ -13,14 +13,34 @@ from typing import Any, Iterator
 
 import pytest
 import requests
-from linebot.v3.messaging import (ApiClient, ApiException, BroadcastRequest, Configuration,
-                                  CreateRichMenuAliasRequest, FlexBubble, FlexBox, FlexMessage,
-                                  FlexText, MessageAction, MessagingApi, MessagingApiBlob,
-                                  MulticastRequest, NarrowcastRequest, PostbackAction,
-                                  PushMessageRequest, QuickReply, QuickReplyItem,
-                                  ReplyMessageRequest, RichMenuArea, RichMenuBounds,
-                                  RichMenuRequest, RichMenuSize, TemplateMessage, TextMessage,
-                                  ButtonsTemplate)
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    BroadcastRequest,
+    ButtonsTemplate,
+    Configuration,
+    CreateRichMenuAliasRequest,
+    FlexBox,
+    FlexBubble,
+    FlexMessage,
+    FlexText,
+    MessageAction,
+    MessagingApi,
+    MessagingApiBlob,
+    MulticastRequest,
+    NarrowcastRequest,
+    PostbackAction,
+    PushMessageRequest,
+    QuickReply,
+    QuickReplyItem,
+    ReplyMessageRequest,
+    RichMenuArea,
+    RichMenuBounds,
+    RichMenuRequest,
+    RichMenuSize,
+    TemplateMessage,
+    TextMessage,
+)
 from PIL import Image
 
 from bot.fakeline import FakeLine, FakeLineSettings, SpecValidator, start_fake_line

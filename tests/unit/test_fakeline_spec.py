@@ -5,9 +5,18 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
-from bot.fakeline.spec import (DEFAULT_OPENAPI_DIR, MESSAGING_SPEC, ErrorDetail, SpecValidator,
-                               error_body, load_document, prepare_schemas, property_path,
-                               resolve_discriminators, utf16_length)
+from bot.fakeline.spec import (
+    DEFAULT_OPENAPI_DIR,
+    MESSAGING_SPEC,
+    ErrorDetail,
+    SpecValidator,
+    error_body,
+    load_document,
+    prepare_schemas,
+    property_path,
+    resolve_discriminators,
+    utf16_length,
+)
 
 pytestmark = pytest.mark.contract
 

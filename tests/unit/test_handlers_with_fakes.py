@@ -9,8 +9,8 @@ from bot.bootstrap import build_router, content_schema
 from bot.config import Config
 from bot.content.store import load_content
 from bot.dispatch import Reply
-from handlers import fallback, language
 from bot.router import Match
+from handlers import fallback, language
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 

@@ -15,8 +15,16 @@ from click.testing import CliRunner
 from bot.garbage.models import AreasFile, CalendarFile, CategoriesFile, ItemsFile
 from bot.importers import register_import_commands
 from bot.importers.csvfiles import CsvError, Report, decode, read_csv
-from bot.importers.five374 import (ImportFailed, convert, import_5374, is_collected, parse_days, read_folder,
-                                   reading_of, render)
+from bot.importers.five374 import (
+    ImportFailed,
+    convert,
+    import_5374,
+    is_collected,
+    parse_days,
+    read_folder,
+    reading_of,
+    render,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("CITYBOT_SHARED_DATA") or REPO.parent / "shared" / "data")

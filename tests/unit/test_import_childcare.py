@@ -16,11 +16,21 @@ import yaml
 from click.testing import CliRunner
 
 from bot.childcare import FacilitiesFile, VacanciesFile
-from bot.geo import distance_m
 from bot.config import Config
+from bot.geo import distance_m
 from bot.importers import register_import_commands
-from bot.importers.childcare import (ImportFailed, classify, import_facilities, import_vacancies, load_wards,
-                                     parse_ages, parse_as_of, parse_places, render_facilities, render_vacancies)
+from bot.importers.childcare import (
+    ImportFailed,
+    classify,
+    import_facilities,
+    import_vacancies,
+    load_wards,
+    parse_ages,
+    parse_as_of,
+    parse_places,
+    render_facilities,
+    render_vacancies,
+)
 from bot.importers.csvfiles import Report, name_id
 
 REPO = Path(__file__).resolve().parents[2]

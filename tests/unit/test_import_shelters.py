@@ -13,14 +13,22 @@ import yaml
 from click.testing import CliRunner
 from pydantic import ValidationError
 
-from bot.geo import distance_m
 from bot.cli import main
 from bot.content.store import Content
 from bot.content.yamlfile import load_yaml
 from bot.disaster.shelters import HAZARDS, HazardId, Shelter, SheltersFile, check_shelters, nearest
+from bot.geo import distance_m
 from bot.importers.csvfiles import Report, decode, name_id
-from bot.importers.shelters import (DistrictFinder, ImportFailed, capacity, flag, import_shelters, load_districts,
-                                    render, summary)
+from bot.importers.shelters import (
+    DistrictFinder,
+    ImportFailed,
+    capacity,
+    flag,
+    import_shelters,
+    load_districts,
+    render,
+    summary,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "shelters"
@@ -96,7 +104,7 @@ def test_odd_values_and_bad_rows_by_line():
     # no ID and no NO column: an id from the name (counted once); an ID that cannot be an id: the same, said
     assert by_name(shelters, "ID空欄広場")["id"] == name_id("279901", "ID空欄広場") and not messages(report, name, 10)
     fureai = name_id("279901", "北ふれあい広場")
-    assert by_name(shelters, "北ふれあい広場")["id"] == fureai and f"'北-001'" in messages(report, name, 16)[0]
+    assert by_name(shelters, "北ふれあい広場")["id"] == fureai and "'北-001'" in messages(report, name, 16)[0]
     assert fureai in messages(report, name, 16)[0]
     # kept, with a word: latitude and longitude the wrong way round, an unknown mark, a capacity in words
     port = by_name(shelters, "築港合同庁舎")

@@ -1,16 +1,15 @@
 """The resident profile's pieces: birth months, typed answers, the settings content model."""
 
 from datetime import date, datetime, timezone
-
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from bot import profile
-from bot.messages import DatePick, Tap
 from bot.content.store import Content
 from bot.garbage.models import AreasFile
+from bot.messages import DatePick, Tap
 from bot.profile import SettingsContent
 from handlers.settings import paged
 

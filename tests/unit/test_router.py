@@ -6,9 +6,9 @@ import pytest
 
 from bot.bootstrap import build_router, content_schema
 from bot.config import Config
+from bot.content.models import Keywords
 from bot.content.store import load_content
 from bot.conversation import Conversation
-from bot.content.models import Keywords
 from bot.router import Incoming, Intent, RouteConflict, Router
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"

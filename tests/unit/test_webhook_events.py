@@ -10,16 +10,34 @@ import time
 
 import pytest
 from linebot.v3.webhook import WebhookParser
-from linebot.v3.webhooks import (FollowEvent, ImageMessageContent, LocationMessageContent,
-                                 MessageEvent, PostbackEvent, StickerMessageContent,
-                                 TextMessageContent, UnfollowEvent)
+from linebot.v3.webhooks import (
+    FollowEvent,
+    ImageMessageContent,
+    LocationMessageContent,
+    MessageEvent,
+    PostbackEvent,
+    StickerMessageContent,
+    TextMessageContent,
+    UnfollowEvent,
+)
 
 from bot.fakeline.spec import ErrorDetail, WebhookSpec
-from bot.fakeline.webhook_events import (CROCKFORD, DEFAULT_DESTINATION, as_redelivery,
-                                         callback_body, follow_event, image_event,
-                                         location_event, new_ulid, postback_event, signature,
-                                         sticker_event, text_event, unfollow_event,
-                                         webhook_headers)
+from bot.fakeline.webhook_events import (
+    CROCKFORD,
+    DEFAULT_DESTINATION,
+    as_redelivery,
+    callback_body,
+    follow_event,
+    image_event,
+    location_event,
+    new_ulid,
+    postback_event,
+    signature,
+    sticker_event,
+    text_event,
+    unfollow_event,
+    webhook_headers,
+)
 
 pytestmark = pytest.mark.contract
 
