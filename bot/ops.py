@@ -40,12 +40,12 @@ def alembic_head(config: Any) -> str | None:
 
 
 @bp.get("/livez")
-def livez():
+def livez() -> Any:
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
-def readyz():
+def readyz() -> Any:
     svc = _services()
     checks: dict[str, str] = {}
     try:
@@ -82,7 +82,7 @@ def _schema_revision(conn: Any) -> str | None:
 
 
 @bp.get("/metrics")
-def metrics_view():
+def metrics_view() -> Response:
     body, content_type = metrics.exposition(current_app.extensions["citybot_metrics"])
     return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})
 
