@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
@@ -81,8 +81,8 @@ class DatabaseCollector(Collector):
     """Gauges read from the database when Prometheus scrapes: cheap aggregate queries on
     indexed columns (inbox status + received_at, batch status + next_attempt_at)."""
 
-    def __init__(self, sessions: sessionmaker, now: Callable[[], datetime], stale_after: timedelta):
-        self.sessions, self.now, self.stale_after = sessions, now, stale_after
+    def __init__(self, sessions: sessionmaker, now: Callable[[], datetime]):
+        self.sessions, self.now = sessions, now
 
     def collect(self) -> Iterable[Metric]:
         from .heartbeat import ProcessHeartbeat

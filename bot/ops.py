@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
@@ -95,8 +94,7 @@ def init_app(app: Flask, svc: Any) -> None:
     from flask import g, request
 
     app.config["CITYBOT_ALEMBIC_HEAD"] = alembic_head(svc.config)
-    app.extensions["citybot_metrics"] = metrics.DatabaseCollector(
-        svc.sessions, svc.now, timedelta(seconds=svc.config.heartbeat_seconds * 4))
+    app.extensions["citybot_metrics"] = metrics.DatabaseCollector(svc.sessions, svc.now)
     app.register_blueprint(bp)
 
     @app.before_request
