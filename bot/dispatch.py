@@ -132,6 +132,7 @@ class Context:
     banner: str | None = None  # one line before everything else (disaster mode)
     error: str | None = None
     config: Any = None
+    first_language: Callable[[str], str] | None = None  # a new resident's language (LINE's profile)
 
     def dependencies(self) -> dict[str, Any]:
         location = None
@@ -204,7 +205,8 @@ def upsert_resident(ctx: Context, call_next: Callable[[], None]) -> None:
     if ctx.user_id:
         resident = ctx.session.scalars(select(Resident).where(Resident.line_user_id == ctx.user_id)).first()
         if resident is None:  # two first events at once (two web processes): one insert wins
-            ctx.session.execute(insert_for(ctx.session, Resident).values(line_user_id=ctx.user_id, language="ja", following=True,
+            language = ctx.first_language(ctx.user_id) if ctx.first_language else "ja"
+            ctx.session.execute(insert_for(ctx.session, Resident).values(line_user_id=ctx.user_id, language=language, following=True,
                                                         created_at=ctx.now, last_seen_at=ctx.now)
                                 .on_conflict_do_nothing(index_elements=["line_user_id"]))
             resident = ctx.session.scalars(select(Resident).where(Resident.line_user_id == ctx.user_id)).one()
@@ -252,7 +254,8 @@ class Dispatcher:
         self._lock = threading.Lock()
 
     # the same path without inbox and LINE (citybot ask, tests)
-    def handle(self, session: Session, raw: dict[str, Any], lang: str | None = None) -> Handled:
+    def handle(self, session: Session, raw: dict[str, Any], lang: str | None = None,
+               first_language: Callable[[str], str] | None = None) -> Handled:
         event = Event.from_dict(raw)
         incoming = incoming_of(event)
         if incoming is None:
@@ -261,7 +264,7 @@ class Dispatcher:
         user_id = source.user_id if isinstance(source, UserSource) else None
         ctx = Context(raw=raw, event=event, incoming=incoming, session=session,
                       content=self.services.content.current(), now=self.services.now(), user_id=user_id,
-                      config=self.services.config)
+                      config=self.services.config, first_language=first_language)
 
         def route_and_call() -> None:
             if lang:
@@ -349,7 +352,7 @@ class Dispatcher:
             inbox.finish(row, "ignored", self.services.now())
             session.commit()
             return
-        handled = self.handle(session, raw)
+        handled = self.handle(session, raw, first_language=self.profile_language)
         row = session.get(InboxEvent, row.id)  # the guard may have rolled back the session
         source = getattr(event, "source", None)
         messages = [] if standby else handled.messages
@@ -360,6 +363,17 @@ class Dispatcher:
         if not messages:
             inbox.finish(row, "failed" if handled.error else "done", self.services.now(), handled.error)
         session.commit()
+
+    def profile_language(self, user_id: str) -> str:
+        """The language a new resident's LINE is set to (Get profile): English for anyone
+        whose LINE is not in Japanese, so their very first answer is one they can read.
+        LINE unreachable: Japanese, as before; they can still choose with 「言語」."""
+        try:
+            language = str(self.services.messenger.profile(user_id).get("language") or "ja")
+        except Exception as exc:  # noqa: BLE001 - a greeting in Japanese beats no greeting
+            log.warning("profile of a new resident not read (%s); answering in Japanese", exc.__class__.__name__)
+            return "ja"
+        return "ja" if language.lower().startswith("ja") else "en"
 
     def deliver(self, session: Session, row: InboxEvent) -> None:
         """Send the stored answer: reply while the token lives, else a push (never twice).

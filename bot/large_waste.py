@@ -1,42 +1,49 @@
-"""粗大ごみ (large waste) pickup by booking: the rules, the tables, and the booking service.
+"""粗大ごみ (large waste) pickup by booking: the tables and the booking service.
 
 The city collects large waste on booked days only, a limited number of pickups per
-collection area and day. `content/large_waste/rules.yaml` says which days each area is
-collected, how many pickups a day takes, how far ahead residents may book and until
-when (17:00 two working days before), and where things may be put out. The items and
-their fees are the garbage book's (categories with `large_waste: true`), never copied.
+collection area and day. `content/large_waste/rules.yaml` (read by
+bot/large_waste_rules.py) says which days each area is collected, how many pickups a day
+takes, how far ahead residents may book and until when (17:00 two working days before),
+where things may be put out and how long a booking's contact details are kept. The
+items and their fees are the garbage book's (categories with `large_waste: true`).
 
 A day's places are a row in `large_waste_slots` (area, date, capacity, booked). Booking
 takes a place with one conditional UPDATE (`booked < capacity`) in the same transaction
 as the booking row, so a day is never overbooked on SQLite or PostgreSQL, whoever books
 at the same moment. `request_key` (unique) names the confirming step, so a double tap
 books once. Staff export a day's bookings with `citybot bookings export` (no LINE ids).
+
+The crew needs to find the house and the office to call back, so a booking keeps a name,
+an address and a phone in its own table (`large_waste_contacts`), which is emptied by
+the clock once the pickup (or the cancellation) is `contact.keep_days` old
+(bot/large_waste_contact.py), and with the booking by データ削除 or a block.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any, Iterable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 import click
-import jpholiday
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, and_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import csvsafe
-from .content.models import Label, Strict, Text
-from .content.store import Content
-from .content.yamlfile import Problem, YamlDocument
 from .db import Base, UTCDateTime, insert_for
-from .garbage.models import Id, Item, Rule
-
-RULES = "large_waste/rules"
+from .large_waste_rules import (  # noqa: F401 - re-exported: what the rest of citybot imports from here
+    RULES,
+    ContactRule,
+    Kind,
+    Place,
+    RulesFile,
+    bookable_items,
+    check_large_waste,
+    rules_of,
+)
 
 
 # -- the tables -------------------------------------------------------------------------------
@@ -57,8 +64,8 @@ class LargeWasteSlot(Base):
 class LargeWasteBooking(Base):
     """One resident's pickup: what, where, when, and the fee they pay with 処理券.
 
-    No name or address is kept: the place is what the resident typed or chose
-    ("自宅前"); the booking number is what they write on the 処理券 and tell staff."""
+    The place is what the resident typed or chose ("自宅前"); the booking number is what
+    they write on the 処理券 and tell staff. Who and where is in LargeWasteContact."""
 
     __tablename__ = "large_waste_bookings"
 
@@ -79,166 +86,18 @@ class LargeWasteBooking(Base):
                       Index("ix_large_waste_bookings_resident", "resident_id"))
 
 
-# -- the rules (content/large_waste/rules.yaml) --------------------------------------------------
-def _month_day(value: Any) -> tuple[int, int]:
-    found = re.fullmatch(r"(\d{1,2})-(\d{1,2})", str(value).strip())
-    if not found:
-        raise ValueError(f"{value!r}: write a month and day as MM-DD, for example 12-29")
-    month, day = int(found[1]), int(found[2])
-    date(2028, month, day)  # a real day of some year (02-29 too)
-    return month, day
+class LargeWasteContact(Base):
+    """Who to call and where to go for one booking, as the resident typed it. Kept until
+    the collection day (or the cancellation) plus the rules' contact.keep_days, then
+    deleted by the clock; never written to a log. One row per booking."""
 
+    __tablename__ = "large_waste_contacts"
 
-def _time_of_day(value: str) -> time:
-    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(value)):
-        raise ValueError(f"{value!r} is not a time of day written HH:MM (for example 17:00)")
-    return time(int(value[:2]), int(value[3:]))
-
-
-MonthDay = Annotated[tuple[int, int], BeforeValidator(_month_day)]
-
-
-class Limits(Strict):
-    pieces: int = Field(ge=1, le=50)   # items in one booking, counting quantities
-    kinds: int = Field(ge=1, le=10)    # different items in one booking
-
-
-class DateCapacity(Strict):
-    date: date
-    capacity: int = Field(ge=0)
-    areas: list[Id] | None = None      # None: every area
-
-
-class Capacity(Strict):
-    default: int = Field(ge=0)
-    areas: dict[Id, int] = {}          # area -> pickups per collection day
-    dates: list[DateCapacity] = []     # one day differs (0 closes it)
-
-
-class Window(Strict):
-    from_days: int = Field(ge=0)
-    to_days: int = Field(ge=1, le=180)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "Window":
-        if self.to_days < self.from_days:
-            raise ValueError(f"to_days {self.to_days} is before from_days {self.from_days}")
-        return self
-
-
-def _checked_time(value: str) -> str:
-    _time_of_day(value)
-    return value
-
-
-class Cutoff(Strict):
-    time: Annotated[str, AfterValidator(_checked_time)]
-    working_days_before: int = Field(ge=0, le=10)
-
-
-class YearEnd(Strict):
-    model_config = Strict.model_config | {"populate_by_name": True}
-
-    start: MonthDay = Field(alias="from")
-    end: MonthDay = Field(alias="to")
-
-    def covers(self, day: date) -> bool:
-        md = (day.month, day.day)
-        if self.start <= self.end:
-            return self.start <= md <= self.end
-        return md >= self.start or md <= self.end  # 12-29 .. 01-03 wraps round the year
-
-
-class Place(Strict):
-    id: Id
-    label: Label
-    other: bool = False                # "その他": the resident types the place
-
-
-class RulesFile(Strict):
-    """content/large_waste/rules.yaml."""
-
-    limits: Limits
-    days: dict[Id, list[Rule]] = Field(min_length=1)  # area -> collection day rules
-    capacity: Capacity
-    window: Window
-    cutoff: Cutoff
-    year_end: YearEnd                  # no collection, and not a working day
-    collect_on_holidays: bool = False  # national holidays (jpholiday)
-    places: list[Place] = Field(min_length=1, max_length=8)
-    instructions: Text
-
-    def capacity_of(self, area: str, day: date) -> int:
-        for special in self.capacity.dates:
-            if special.date == day and (special.areas is None or area in special.areas):
-                return special.capacity
-        return self.capacity.areas.get(area, self.capacity.default)
-
-    def is_working_day(self, day: date) -> bool:
-        return day.weekday() < 5 and not jpholiday.is_holiday(day) and not self.year_end.covers(day)
-
-    def is_collection_day(self, area: str, day: date) -> bool:
-        rules = self.days.get(area, [])
-        if not any(rule.matches(day) for rule in rules) or self.year_end.covers(day):
-            return False
-        return self.collect_on_holidays or not jpholiday.is_holiday(day)
-
-    def cutoff_of(self, day: date, tz: ZoneInfo) -> datetime:
-        """17:00 (say) of the second working day before the collection day."""
-        before, counted = day, 0
-        while counted < self.cutoff.working_days_before:
-            before -= timedelta(days=1)
-            if self.is_working_day(before):
-                counted += 1
-        return datetime.combine(before, _time_of_day(self.cutoff.time), tzinfo=tz)
-
-    def open_for_booking(self, area: str, day: date, now: datetime, tz: ZoneInfo) -> bool:
-        """A collection day inside the window whose cut-off has not passed (places aside)."""
-        today = now.astimezone(tz).date()
-        return (today + timedelta(days=self.window.from_days) <= day <= today + timedelta(days=self.window.to_days)
-                and self.is_collection_day(area, day) and now < self.cutoff_of(day, tz))
-
-    def changeable(self, day: date, now: datetime, tz: ZoneInfo) -> bool:
-        return now < self.cutoff_of(day, tz)
-
-
-def rules_of(content: Content) -> RulesFile:
-    return content[RULES]
-
-
-def bookable_items(book) -> list[Item]:
-    """Items of the garbage book the city collects on booking; one without a fee (imported
-    data may lack it) cannot be booked until staff add it."""
-    return [item for item in book.items if book.category_of(item).large_waste and item.fee is not None]
-
-
-def unknown_area(area: str, known: set[str]) -> str:
-    """The problem, and how to fix it: after `citybot import 5374` the areas are the city's own."""
-    some = ", ".join(sorted(known)[:3]) + (", ..." if len(known) > 3 else "")
-    return (f"unknown area {area!r}: garbage/areas.yaml has no such area (an import replaces the areas); "
-            f"name areas it lists ({some}) or remove this line")
-
-
-def check_large_waste(content: Content, sources: Mapping[str, YamlDocument]) -> Iterable[Problem]:
-    """Areas in the rules are collection areas of garbage/areas.yaml; place ids are unique."""
-    if RULES not in content.documents or "garbage/areas" not in content.documents:
-        return
-    rules, source = rules_of(content), sources[RULES]
-    known = {a.id for a in content["garbage/areas"].areas}
-    for area in rules.days:
-        if area not in known:
-            yield source.problem(("days", area), unknown_area(area, known))
-    for area in rules.capacity.areas:
-        if area not in known:
-            yield source.problem(("capacity", "areas", area), unknown_area(area, known))
-    for index, special in enumerate(rules.capacity.dates):
-        for area in special.areas or ():
-            if area not in known:
-                yield source.problem(("capacity", "dates", index, "areas"), unknown_area(area, known))
-    ids = [p.id for p in rules.places]
-    for index, place in enumerate(rules.places):
-        if ids.index(place.id) != index:
-            yield source.problem(("places", index, "id"), f"place id {place.id!r} is listed twice")
+    booking_id: Mapped[int] = mapped_column(ForeignKey("large_waste_bookings.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(16))  # digits only: 09012345678
 
 
 # -- booking -------------------------------------------------------------------------------------
@@ -285,9 +144,11 @@ def _free_place(session: Session, area: str, day: date) -> None:
 
 
 def book(session: Session, rules: RulesFile, *, resident_id: int, area: str, day: date, place: str,
-         items: list[dict[str, Any]], request_key: str, now: datetime, tz: ZoneInfo) -> Outcome:
-    """Book a pickup in the caller's transaction (the caller commits). The same
-    `request_key` twice gives the first booking back."""
+         items: list[dict[str, Any]], request_key: str, now: datetime, tz: ZoneInfo,
+         contact: Mapping[str, str] | None = None) -> Outcome:
+    """Book a pickup in the caller's transaction (the caller commits), with its contact
+    (name, address, phone) when given. The same `request_key` twice gives the first
+    booking back."""
     earlier = session.scalars(select(LargeWasteBooking).where(LargeWasteBooking.request_key == request_key)).first()
     if earlier is not None:
         return Outcome("repeated", earlier)
@@ -302,13 +163,28 @@ def book(session: Session, rules: RulesFile, *, resident_id: int, area: str, day
     session.add(booking)
     session.flush()
     booking.number = f"LW-{now.astimezone(tz).year}-{booking.id:06d}"
+    if contact:
+        session.add(LargeWasteContact(booking_id=booking.id, name=contact["name"][:40],
+                                      address=contact["address"][:120], phone=contact["phone"][:16]))
     session.flush()
     return Outcome("booked", booking)
 
 
-def cancel(session: Session, rules: RulesFile, booking: LargeWasteBooking, now: datetime, tz: ZoneInfo) -> bool:
-    """Cancel before the cut-off and free the place; False when it is too late (or done)."""
-    if booking.status != "booked" or not rules.changeable(booking.date, now, tz):
+def _open_to_change(rules: RulesFile, booking: LargeWasteBooking, now: datetime, tz: ZoneInfo, staff: bool) -> bool:
+    """Residents change a booking until its cut-off; staff, for a resident who phones, until
+    the collection day (the crews' list may be printed already: the page says so)."""
+    if booking.status != "booked":
+        return False
+    if staff:
+        return booking.date > now.astimezone(tz).date()
+    return rules.changeable(booking.date, now, tz)
+
+
+def cancel(session: Session, rules: RulesFile, booking: LargeWasteBooking, now: datetime, tz: ZoneInfo,
+           staff: bool = False) -> bool:
+    """Cancel before the cut-off (staff: before the day) and free the place; False when it
+    is too late (or done)."""
+    if not _open_to_change(rules, booking, now, tz, staff):
         return False
     done = session.execute(update(LargeWasteBooking)
                            .where(LargeWasteBooking.id == booking.id, LargeWasteBooking.status == "booked")
@@ -321,9 +197,10 @@ def cancel(session: Session, rules: RulesFile, booking: LargeWasteBooking, now: 
 
 
 def move(session: Session, rules: RulesFile, booking: LargeWasteBooking, day: date, now: datetime,
-         tz: ZoneInfo) -> Outcome:
-    """Move a booking to another day: a place on the new day first, then the old one freed."""
-    if booking.status != "booked" or not rules.changeable(booking.date, now, tz):
+         tz: ZoneInfo, staff: bool = False) -> Outcome:
+    """Move a booking to a day residents may book: a place on the new day first, then the
+    old one freed (staff may move it until its day, see cancel)."""
+    if not _open_to_change(rules, booking, now, tz, staff):
         return Outcome("closed", booking)
     if day == booking.date:
         return Outcome("repeated", booking)
@@ -353,7 +230,7 @@ def due_on(session: Session, day: date) -> list[LargeWasteBooking]:
 
 
 # -- staff: `citybot bookings export` --------------------------------------------------------------
-EXPORT_COLUMNS = ("number", "area", "date", "place", "items", "total_fee", "status")
+EXPORT_COLUMNS = ("number", "area", "date", "place", "name", "address", "phone", "items", "total_fee", "status")
 
 
 def bookings_on(session: Session, day: date, area: str | None = None) -> list[LargeWasteBooking]:
@@ -365,21 +242,36 @@ def bookings_on(session: Session, day: date, area: str | None = None) -> list[La
     return list(session.scalars(query.order_by(LargeWasteBooking.area, LargeWasteBooking.number)))
 
 
-def export_row(b: LargeWasteBooking) -> dict[str, Any]:
-    """One booking as the export writes it: no resident ids, no LINE user ids."""
+def contacts_of(session: Session, bookings: Iterable[LargeWasteBooking]) -> dict[int, LargeWasteContact]:
+    """booking id -> its contact, for those still kept (one query)."""
+    ids = [b.id for b in bookings]
+    if not ids:
+        return {}
+    return {c.booking_id: c for c in session.scalars(select(LargeWasteContact)
+                                                     .where(LargeWasteContact.booking_id.in_(ids)))}
+
+
+def export_row(b: LargeWasteBooking, contact: LargeWasteContact | None = None) -> dict[str, Any]:
+    """One booking as the crews' list writes it: the contact while it is kept (blank once
+    erased), no resident ids, no LINE user ids."""
     return {"number": b.number, "area": b.area, "date": b.date.isoformat(), "place": b.place,
+            "name": contact.name if contact else "", "address": contact.address if contact else "",
+            "phone": contact.phone if contact else "",
             "items": "; ".join(f"{i['name']} x{i['quantity']}" for i in b.items),
             "total_fee": b.total_fee, "status": b.status}
 
 
 def export_rows(session: Session, day: date, area: str | None = None) -> list[dict[str, Any]]:
     """A day's bookings for the collection crews: no resident ids, no LINE user ids."""
-    return [export_row(b) for b in bookings_on(session, day, area)]
+    rows = bookings_on(session, day, area)
+    contacts = contacts_of(session, rows)
+    return [export_row(b, contacts.get(b.id)) for b in rows]
 
 
 def write_csv(rows: list[dict[str, Any]], out) -> None:
-    """The crews' CSV (the CLI's and /admin/bookings.csv): a place typed as a formula is
-    written as text (bot.csvsafe), since residents type it and the crews open it in Excel."""
+    """The crews' CSV (the CLI's and /admin/bookings.csv): a place, name or address typed
+    as a formula is written as text (bot.csvsafe), since residents type them and the crews
+    open the list in Excel."""
     writer = csvsafe.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
@@ -399,7 +291,8 @@ def register_booking_commands(main_group: click.Group) -> None:
     @click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
     @click.pass_context
     def export(ctx: click.Context, day: datetime, area: str | None, fmt: str) -> None:
-        """The bookings of one collection day, for the crews (no LINE user ids)."""
+        """The bookings of one collection day, for the crews: with names, addresses and phones
+        while they are kept (no LINE user ids)."""
         from .db import make_engine, make_session_factory
 
         engine = make_engine(ctx.obj["config"].sqlalchemy_url)

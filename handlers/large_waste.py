@@ -3,15 +3,19 @@
 「粗大ごみ」 (or the menu's button) starts a conversation (bot/conversation.py), one
 question at a time:
 
-    area -> item -> quantity -> more -> date -> place -> confirm -> booking number
+    area -> item -> quantity -> more -> date -> place -> name -> address -> phone
+         -> confirm -> booking number
 
 The area comes from the resident's profile when they registered one, else it is asked
 (and kept in the conversation only). Items are typed (the garbage dictionary finds them;
-only large-waste items are taken) or tapped through pages of buttons. Only collection
-days inside the booking window, before their cut-off and with places left are offered;
-the booking itself takes its place atomically (bot/large_waste.py). Every question has
-戻る (one step back) and やめる. 確定 carries a token stored with the summary, so a double
-tap books once.
+only large-waste items are taken) or tapped: by kind, a page at a time
+(handlers/large_waste_items.py). Only collection days inside the booking window, before
+their cut-off and with places left are offered; the booking itself takes its place
+atomically (bot/large_waste.py). The crew needs a name, an address and a phone: they are
+asked after saying why and for how long they are kept (handlers/large_waste_contact.py),
+and erased by the clock after the city's retention (bot/large_waste_contact.py). Every
+question has 戻る (one step back) and やめる. 確定 carries a token stored with the summary,
+so a double tap books once.
 
 「予約確認」 lists upcoming bookings, each with 取り消す and 日にちを変える (until the
 cut-off). The evening before collection a reminder goes to each booking's resident.
@@ -31,23 +35,27 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import delivery, large_waste as lw, profile
+from bot import delivery, large_waste_contact, profile
+from bot import large_waste as lw
 from bot.content.models import IntentContent, Keywords, Label, NonEmpty, keys_required
 from bot.content.store import Content
 from bot.conversation import Answer, Conversation, ConversationControl, Phrasebook
 from bot.garbage.book import GarbageBook, book_for
 from bot.garbage.models import Item
 from bot.lookup import normalize
-from bot.messages import Tap, bubble, flex, text as text_message
+from bot.messages import Tap, bubble, flex
+from bot.messages import text as text_message
 from bot.models import Resident
 from bot.router import Intent, parse_postback
 
+from . import large_waste_contact as contact_steps
+from . import large_waste_items as picker
 from .garbage import format_date
 from .menu import menu_chip
-from .settings import paged
 
-REQUIRED_LABELS = frozenset({"back", "quit", "more", "add", "done", "confirm", "cancel", "cancel_yes", "cancel_no",
-                             "change", "bookings", "book"})
+REQUIRED_LABELS = frozenset({"back", "quit", "more", "previous", "add", "done", "confirm", "cancel", "cancel_yes",
+                             "cancel_no", "change", "bookings", "book", "other_kind", "same_all", "same_address",
+                             "same_phone"})
 REQUIRED_COMMANDS = frozenset({"quit", "back", "done", "add", "confirm"})
 
 
@@ -64,17 +72,18 @@ class LargeWasteContent(IntentContent):
 
 
 intent = Intent("large_waste", content=LargeWasteContent, files={lw.RULES: lw.RulesFile},
-                checks=[lw.check_large_waste], texts=[
-                    "ask_area", "ask_item", "ask_item_area", "ask_category", "choose", "not_found", "not_large",
+                checks=[lw.check_large_waste], warm=picker.warm, texts=[
+                    "ask_area", "ask_item", "ask_item_area", "ask_kind_items", "choose", "not_found", "not_large",
                     "ask_quantity", "too_many", "ask_more", "line", "ask_date", "no_dates", "day_full",
-                    "day_closed", "ask_place", "ask_place_other", "summary", "booked", "already_booked", "quit",
+                    "day_closed", "ask_place", "ask_place_other", "ask_name", "kept_contact", "ask_address",
+                    "ask_phone", "bad_name", "bad_address", "bad_phone", "summary", "booked", "already_booked", "quit",
                     "expired", "not_understood", "old_question", "bookings", "booking", "booking_locked",
                     "no_bookings", "ask_cancel", "cancelled", "ask_new_date", "moved", "unknown_booking",
-                    "reminder"])
+                    "reminder", "staff_moved", "staff_cancelled"])
 conv = intent.conversation(Conversation("large_waste", "large_waste", timeout=timedelta(minutes=30),
                                         expired_text="large_waste.expired"))
 
-ORDER = ("area", "item", "quantity", "more", "date", "place", "confirm")
+ORDER = ("area", "item", "quantity", "more", "date", "place", *contact_steps.STEPS, "confirm")
 NEXT, AGAIN, UNKNOWN, DONE = "next", "again", "unknown", "done"
 #: Buttons of the bookings list; tapped during a booking, they end it and are answered.
 OUTSIDE = ("bookings", "cancel", "change")
@@ -122,12 +131,17 @@ class Flow(Phrasebook):
 
     def ask(self, state: str) -> None:
         question, options, fixed = QUESTIONS[state](self)
+        chips, _, _ = self.paging(state, options, fixed)
+        self.reply(*self.notes, question, quick=chips)
+
+    def paging(self, state: str, options: list[Tap], fixed: list[Tap]) -> tuple[list[Tap], int, int]:
+        """(chips, page, pages): the question's options a page at a time, with ◀ 前へ / 次へ ▶,
+        then its own fixed chips, 戻る (where there is a step before) and やめる."""
         if back_from(self, state) is not None:
             fixed = [*fixed, self.chip("back", f"action=large_waste.back&step={state}")]
         fixed = [*fixed, self.chip("quit", "action=large_waste.quit")]
-        chips = paged(options, fixed, self.data.get("page", 0),
-                      lambda page: self.chip("more", f"action=large_waste.more&step={state}&page={page}"))
-        self.reply(*self.notes, question, quick=chips)
+        return picker.pages(options, fixed, self.data.get("page", 0),
+                            lambda which, page: self.chip(which, f"action=large_waste.more&step={state}&page={page}"))
 
     def go(self, state: str, **data: Any) -> None:
         self.conversation.goto(state, page=0, **data)
@@ -157,16 +171,32 @@ def ask_area(flow: Flow) -> tuple[str, list[Tap], list[Tap]]:
 
 
 def ask_item(flow: Flow) -> tuple[str, list[Tap], list[Tap]]:
-    categories = large_categories(flow.book)
-    chosen = flow.data.get("category") or (categories[0].id if len(categories) == 1 else None)
+    """The kinds (家具（24）, 家電（15）…), or the items of the kind chosen, a page at a
+    time; the question always says the name can be typed."""
     question = flow.say("ask_item_area", area=flow.area_name(flow.data["area"])) if not flow.items \
         else flow.say("ask_item")
+    chosen = open_group(flow)
     if chosen is None:
-        options = [Tap(c.name.get(flow.lang)[:20], f"action=large_waste.category&step=item&id={c.id}",
-                       c.name.get(flow.lang)) for c in categories]
-        return flow.say("ask_category"), options, []
-    items = [i for i in lw.bookable_items(flow.book) if i.category == chosen]
-    return question, [item_chip(flow.lang, i) for i in items], []
+        options = []
+        for g in picker.groups(flow.content):
+            label = picker.group_label(flow.content, flow.lang, g)
+            data = f"action=large_waste.kind&step=item&id={g.id}"
+            options.append(Tap(f"{label}（{len(g.items)}）"[:20], data, label))
+        return question, options, []
+    options = [item_chip(flow.lang, i) for i in chosen.items]
+    if len(picker.groups(flow.content)) > 1:
+        _, page, pages = flow.paging("item", options, [])
+        question = flow.say("ask_kind_items", kind=picker.group_label(flow.content, flow.lang, chosen),
+                            count=len(chosen.items), page=page + 1, pages=pages)
+    return question, options, []
+
+
+def open_group(flow: Flow) -> picker.Group | None:
+    """The group whose items are shown: the one chosen, or the only one there is."""
+    groups = picker.groups(flow.content)
+    if len(groups) == 1:
+        return groups[0]
+    return picker.group(flow.content, flow.data.get("kind"))
 
 
 def ask_quantity(flow: Flow) -> tuple[str, list[Tap], list[Tap]]:
@@ -210,13 +240,15 @@ def ask_place(flow: Flow) -> tuple[str, list[Tap], list[Tap]]:
 def ask_confirm(flow: Flow) -> tuple[str, list[Tap], list[Tap]]:
     data = flow.data
     summary = flow.say("summary", items=item_lines(flow, flow.items), total=f"{lw.total_fee(flow.items):,}",
-                       date=flow.date_text(date.fromisoformat(data["date"])), place=flow.place_text(data["place"]))
+                       date=flow.date_text(date.fromisoformat(data["date"])), place=flow.place_text(data["place"]),
+                       **contact_steps.summary_values(flow))
     return summary, [flow.chip("confirm", f"action=large_waste.confirm&step=confirm&token={data['token']}")], []
 
 
 QUESTIONS: dict[str, Callable[[Flow], tuple[str, list[Tap], list[Tap]]]] = {
     "area": ask_area, "item": ask_item, "quantity": ask_quantity, "more": ask_more, "date": ask_date,
-    "place": ask_place, "confirm": ask_confirm,
+    "place": ask_place, "name": contact_steps.ask_name, "address": contact_steps.ask_address,
+    "phone": contact_steps.ask_phone, "confirm": ask_confirm,
 }
 
 
@@ -225,10 +257,13 @@ def back_from(flow: Flow, state: str) -> str | None:
     if flow.data.get("mode") == "change":
         return None
     if state == "item":
+        if flow.data.get("kind") and len(picker.groups(flow.content)) > 1:
+            return "item"  # from a kind's items to the kinds
         return "more" if flow.items else ("area" if flow.data.get("asked_area") else None)
     if state == "area":
         return None
-    return {"quantity": "item", "more": "item", "date": "more", "place": "date", "confirm": "place"}[state]
+    return {"quantity": "item", "more": "item", "date": "more", "place": "date", "name": "place",
+            "address": "name", "phone": "address", "confirm": "phone"}[state]
 
 
 # -- the answers ------------------------------------------------------------------------------------
@@ -246,9 +281,9 @@ def take_area(flow: Flow, answer: Answer) -> str:
 
 def take_item(flow: Flow, answer: Answer) -> str:
     book = flow.book
-    if answer.verb == "category":
-        if answer.params.get("id") in {c.id for c in large_categories(book)}:
-            flow.conversation.goto("item", category=answer.params["id"], page=0)
+    if answer.verb == "kind":
+        if picker.group(flow.content, answer.params.get("id")) is not None:
+            flow.conversation.goto("item", kind=answer.params["id"], page=0)
         return AGAIN
     if answer.verb == "item":
         item = book.item(answer.params.get("name", ""), answer.params.get("category", ""))
@@ -272,6 +307,10 @@ def take_item(flow: Flow, answer: Answer) -> str:
         chips = [item_chip(flow.lang, item) for item in hits[:10]]
         flow.reply(*flow.notes, flow.say("choose"), quick=[*chips, flow.chip("quit", "action=large_waste.quit")])
         return DONE
+    kind = picker.named_group(flow.content, answer.text)  # 「家具」: the kind's buttons
+    if kind is not None:
+        flow.conversation.goto("item", kind=kind.id, page=0)
+        return AGAIN
     flow.note("not_found", text=answer.text.strip()[:30])
     return AGAIN
 
@@ -282,7 +321,7 @@ def pick_item(flow: Flow, item: Item) -> str:
     if pieces_left(flow) <= 0 or (not known and len(flow.items) >= flow.rules.limits.kinds):
         flow.note("too_many", pieces=flow.rules.limits.pieces, kinds=flow.rules.limits.kinds)
         return "more"
-    flow.conversation.goto("quantity", pending=chosen)
+    flow.conversation.goto("quantity", pending=chosen, kind=None)
     return "quantity"
 
 
@@ -305,7 +344,7 @@ def take_quantity(flow: Flow, answer: Answer) -> str:
         items[items.index(same)] = {**same, "quantity": same["quantity"] + quantity}
     else:
         items.append({**pending, "quantity": quantity})
-    flow.conversation.goto("more", items=items, pending=None, category=None)
+    flow.conversation.goto("more", items=items, pending=None, kind=None)
     return "more"
 
 
@@ -347,8 +386,8 @@ def take_place(flow: Flow, answer: Answer) -> str:
         chosen = " ".join(answer.text.split())[:50]
     else:
         return UNKNOWN
-    flow.conversation.goto("confirm", place=chosen, typing_place=False, token=uuid.uuid4().hex)
-    return "confirm"
+    flow.conversation.goto("name", place=chosen, typing_place=False, token=uuid.uuid4().hex)
+    return "name"
 
 
 def take_confirm(flow: Flow, answer: Answer) -> str:
@@ -357,9 +396,13 @@ def take_confirm(flow: Flow, answer: Answer) -> str:
         return UNKNOWN
     if answer.verb != "confirm" and not flow.means("confirm", answer):
         return UNKNOWN
+    contact = contact_steps.complete(flow)
+    if contact is None:  # a conversation from before the contact was asked: ask it now
+        return "name"
     outcome = lw.book(flow.session, flow.rules, resident_id=flow.resident.id, area=data["area"],
                       day=date.fromisoformat(data["date"]), place=flow.place_text(data["place"]),
-                      items=flow.items, request_key=f"chat:{data['token']}", now=flow.now, tz=flow.tz)
+                      items=flow.items, request_key=f"chat:{data['token']}", now=flow.now, tz=flow.tz,
+                      contact=contact)
     if outcome.booking is None:
         flow.note("day_full" if outcome.status == "full" else "day_closed")
         return "date"
@@ -370,7 +413,8 @@ def take_confirm(flow: Flow, answer: Answer) -> str:
 
 ANSWERS: dict[str, Callable[[Flow, Answer], str]] = {
     "area": take_area, "item": take_item, "quantity": take_quantity, "more": take_more, "date": take_date,
-    "place": take_place, "confirm": take_confirm,
+    "place": take_place, "name": contact_steps.take_name, "address": contact_steps.take_address,
+    "phone": contact_steps.take_phone, "confirm": take_confirm,
 }
 
 
@@ -411,11 +455,19 @@ for _state in ORDER:
 
 
 def typed_button(flow: Flow, state: str, got: Answer) -> Answer:
+    """A button's label typed instead of tapped, 「次へ」 and 「前へ」 of a paged question too."""
     typed = normalize(got.text)
-    for tap in QUESTIONS[state](flow)[1]:
-        if typed and typed == normalize(tap.label):
+    if not typed:
+        return got
+    options = QUESTIONS[state](flow)[1]
+    for tap in options:
+        if typed == normalize(tap.label):
             action, params = parse_postback(tap.data)
             return Answer(action.removeprefix(conv.action_prefix), params, got.text)
+    chips, page, pages = flow.paging(state, options, [])
+    for which, to in (("more", page + 1), ("previous", page - 1)):
+        if pages > 1 and 0 <= to < pages and typed == normalize(flow.chip(which, "").label):
+            return Answer("more", {"step": state, "page": str(to)}, got.text)
     return got
 
 
@@ -427,7 +479,7 @@ def go_back(flow: Flow, state: str) -> None:
         items = flow.items
         last = items.pop()
         return flow.go("quantity", items=items, pending={k: last[k] for k in ("name", "category", "fee")})
-    flow.go(target, pending=None, category=None, typing_place=False)
+    flow.go(target, pending=None, kind=None, typing_place=False)
 
 
 def move_booking(flow: Flow, day: date) -> str:
@@ -474,7 +526,7 @@ def restart(reply, content, lang, resident, conversation, now, session, config):
 
 
 # Buttons of a booking that is over (stopped, booked, timed out) start a new one.
-for _verb in ("area", "category", "item", "qty", "add", "done", "date", "place", "back", "more"):
+for _verb in ("area", "category", "kind", "item", "qty", "add", "done", "date", "place", "same", "back", "more"):
     intent.postback(f"large_waste.{_verb}")(restart)
 
 
@@ -558,10 +610,6 @@ def bookable_areas(flow: Flow) -> list:
     return [area for area in flow.book.areas.values() if area.id in flow.rules.days]
 
 
-def large_categories(book: GarbageBook) -> list:
-    return [c for c in book.categories.values() if c.large_waste]
-
-
 def item_chip(lang: str, item: Item) -> Tap:
     data = "action=large_waste.item&step=item&" + urlencode({"name": item.name, "category": item.category})
     return Tap(item.display(lang)[:20], data, item.display(lang))
@@ -625,3 +673,11 @@ def remind(session, occurrence, content, config):
         delivery.create_push(session, source_key=f"large-waste-reminder:{booking.number}", kind="reminder",
                              messages=messages, recipients=select(Resident.id).where(Resident.id == booking.resident_id),
                              now=occurrence)
+
+
+# -- the contact details' retention -----------------------------------------------------------------
+@intent.every("7 * * * *")
+def erase_contacts(session, now, content, config):
+    """Every hour: names, addresses and phones whose booking was collected or cancelled
+    more than contact.keep_days ago are deleted (bot/large_waste_contact.py)."""
+    return large_waste_contact.erase_expired(session, lw.rules_of(content), now, ZoneInfo(config.timezone))

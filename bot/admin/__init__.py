@@ -279,4 +279,4 @@ def _forbidden(_error: Exception):
                            message="この操作を行う権限がありません。必要な場合は管理者に連絡してください。"), 403
 
 
-from . import auth, desk, overview, views  # noqa: E402,F401 - the routes (later pages: import their modules here too)
+from . import auth, desk, overview, bookings, views  # noqa: E402,F401 - the routes, in menu order

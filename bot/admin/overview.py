@@ -1,4 +1,4 @@
-"""What is going on: the dashboard, pushes and their progress, a day's large-waste bookings.
+"""What is going on: the dashboard, pushes and their progress (a day's large-waste bookings: bookings.py).
 
 The home page also shows the worker and clock processes by their heartbeats
 (bot/heartbeat.py): a process silent for a few heartbeats, or a kind with none alive,
@@ -6,8 +6,7 @@ is a warning, since pushes and notices stop without any other sign.
 
 All of it is for every staff role (`view`) and none of it shows personal data: residents
 are only counted (GROUP BY in the database, never loaded), pushes are shown by their
-counts, bookings by number, area, place and items (as `citybot bookings export` writes
-them, no LINE user ids).
+counts (large-waste bookings, which hold a name, address and phone, are bookings.py's).
 
 `/admin/pushes/<id>/progress` answers JSON ({total, sent, failed, pending, percent,
 done}) for static/progress.js, which any page can use to show a live progress bar:
@@ -21,26 +20,20 @@ done}) for static/progress.js, which any page can use to show a live progress ba
 
 from __future__ import annotations
 
-import io
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Response, abort, jsonify, render_template, request
+from flask import abort, jsonify, render_template
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import delivery, heartbeat
-from .. import large_waste as lw
 from ..models import Push, PushBatch, Resident
-from ..profile import areas as garbage_areas
 from . import bp, db, nav_item, now, services
-from .audit import audit
 from .roles import PERMISSION_LABELS, permissions_of, requires
 
 nav_item("配信状況", "admin.pushes", "view", "お知らせやリマインダーの配信の進み具合（送信済み・失敗・未送信）を確認します。")
-nav_item("粗大ごみ予約", "admin.bookings", "view", "収集日ごとの粗大ごみの予約を一覧し、収集担当用のCSVを出力します。")
 
 LANGUAGE_LABELS = {"ja": "日本語", "en": "English", "easy_ja": "やさしい日本語"}
 KIND_LABELS = {
@@ -51,11 +44,8 @@ KIND_LABELS = {
     delivery.LINE_BROADCAST: "全友だちへの配信",
     "childcare": "保育施設の空き",
 }
-STATUS_LABELS = {"booked": "予約済み", "cancelled": "取消"}
 WEEKDAYS_JA = "月火水木金土日"
 USER_ID = re.compile(r"U[0-9a-f]{32}")  # a LINE user id: never on a staff page, whatever a key holds
-SEARCH_DAYS = 120                        # how far the previous/next collection day links look
-DAY_RANGE = timedelta(days=3653)         # a day asked for: at most ten years before or after today
 
 
 def _masked(value: Any) -> str:
@@ -63,14 +53,6 @@ def _masked(value: Any) -> str:
 
 
 bp.add_app_template_filter(_masked, "masked")
-
-
-def _tz() -> ZoneInfo:
-    return ZoneInfo(services().config.timezone)
-
-
-def _today() -> date:
-    return now().astimezone(_tz()).date()
 
 
 def day_label(day: date) -> str:
@@ -167,77 +149,3 @@ def push_progress(push_id: int):
     if not rows:
         return jsonify(error="not found"), 404
     return jsonify(delivery.progress_of(rows[0]))
-
-
-# -- large-waste bookings by day --------------------------------------------------------------------
-def _asked_day(value: str | None) -> tuple[date | None, str | None]:
-    """(the day asked for, None) or (None, why not). A day more than DAY_RANGE from today
-    is refused: no booking is that far off, and the previous/next links would step past
-    the calendar's end (9999-12-31)."""
-    if not value:
-        return None, None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        return None, f"日付「{value}」を読み取れません。YYYY-MM-DD の形で選んでください。"
-    first, last = _today() - DAY_RANGE, _today() + DAY_RANGE
-    if not first <= day <= last:
-        return None, f"日付「{value}」は選べません。{first.isoformat()} から {last.isoformat()} までの日付を選んでください。"
-    return day, None
-
-
-def _collection_day(rules: lw.RulesFile, area: str | None, day: date) -> bool:
-    wanted = [area] if area else list(rules.days)
-    return any(rules.is_collection_day(a, day) for a in wanted)
-
-
-def _step(rules: lw.RulesFile, area: str | None, day: date, step: int) -> date | None:
-    """The collection day before (step -1) or after (+1) `day`, for the area or any area."""
-    for n in range(1, SEARCH_DAYS + 1):
-        other = day + timedelta(days=step * n)
-        if _collection_day(rules, area, other):
-            return other
-    return None
-
-
-@bp.get("/bookings")
-@requires("view")
-def bookings():
-    content = services().content.current()
-    rules = lw.rules_of(content)
-    area = request.args.get("area") or None
-    day, error = _asked_day(request.args.get("date"))
-    if day is None:
-        today = _today()
-        day = today if _collection_day(rules, area, today) else (_step(rules, area, today, +1) or today)
-    known = garbage_areas(content)
-    names = {a.id: a.name.ja for a in known.all}
-    rows = [{"booking": b, "area_name": names.get(b.area, b.area), "status_label": STATUS_LABELS.get(b.status, b.status)}
-            for b in lw.bookings_on(db(), day, area)]
-    booked = [r["booking"] for r in rows if r["booking"].status == "booked"]
-    return render_template(
-        "admin/bookings.html", rows=rows, day=day, area=area, error=error,
-        area_choices=[(a, names.get(a, a)) for a in rules.days],
-        previous=_step(rules, area, day, -1), next=_step(rules, area, day, +1),
-        is_collection_day=_collection_day(rules, area, day),
-        summary={"count": len(booked), "pieces": sum(int(i["quantity"]) for b in booked for i in b.items),
-                 "fees": sum(b.total_fee for b in booked)}), 400 if error else 200
-
-
-@bp.get("/bookings.csv")
-@requires("view")
-def bookings_csv():
-    day, _error = _asked_day(request.args.get("date"))
-    if day is None:
-        abort(400)
-    area = request.args.get("area") or None
-    rows = lw.export_rows(db(), day, area)
-    out = io.StringIO()
-    lw.write_csv(rows, out)
-    audit("bookings.export", f"date:{day}", {"area": area or "all", "rows": len(rows)})
-    db().commit()
-    suffix = re.sub(r"[^A-Za-z0-9_-]", "", area or "")
-    filename = f"large-waste-{day.isoformat()}{'-' + suffix if suffix else ''}.csv"
-    # UTF-8 with a BOM: Excel (what the crews open it with) reads Japanese correctly then
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

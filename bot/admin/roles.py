@@ -28,11 +28,12 @@ PERMISSION_LABELS: dict[str, str] = {
     "edit_content": "コンテンツ編集",
     "audit": "操作記録の閲覧",
     "manage_users": "職員アカウント管理",
+    "bookings": "粗大ごみ予約の対応（氏名・住所・電話）",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"view", "send", "approve", "edit_content", "audit", "manage_users"}),
-    "desk": frozenset({"view", "send", "approve"}),
+    "admin": frozenset({"view", "send", "approve", "edit_content", "audit", "manage_users", "bookings"}),
+    "desk": frozenset({"view", "send", "approve", "bookings"}),  # 窓口: the staff who answer residents' calls
     "editor": frozenset({"view", "edit_content"}),
     "viewer": frozenset({"view", "audit"}),
 }

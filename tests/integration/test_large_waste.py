@@ -54,15 +54,27 @@ def fill(services, area, day, booked, capacity=20):
         s.commit()
 
 
-def up_to_confirm(taro):
-    """From 「粗大ごみ」 (area known) to the summary, with one bicycle, all by taps."""
+def up_to_confirm(taro, name="港 太郎", address="北区梅ヶ丘4丁目13-10", phone="090-1234-5678"):
+    """From 「粗大ごみ」 (area known) to the summary, with one bicycle, by taps, then the
+    name, address and phone typed."""
     [ask] = taro.says("粗大ごみ")
-    assert data_starting(ask, "action=large_waste.item&step=item&name=")
+    assert data_starting(ask, "action=large_waste.kind&step=item&id=")
     [ask] = taro.taps("action=large_waste.item&step=item&" + urlencode({"name": "自転車", "category": "large_waste"}))
     [ask] = tap_label(taro, ask, "1")
     [ask] = tap_label(taro, ask, "これで全部")
     [ask] = taro.taps(data_starting(ask, "action=large_waste.date"))
     [ask] = tap_label(taro, ask, "自宅前")
+    return give_contact(taro, ask, name, address, phone)
+
+
+def give_contact(taro, ask, name="港 太郎", address="北区梅ヶ丘4丁目13-10", phone="090-1234-5678"):
+    """Answer the name, address and phone questions (the first says why they are asked)."""
+    assert "お名前・収集に伺う住所・電話番号をうかがいます" in ask["text"] and "日たつと消去します" in ask["text"]
+    [ask] = taro.says(name)
+    assert ask["text"].startswith("収集に伺う住所を送ってください")
+    [ask] = taro.says(address)
+    assert ask["text"].startswith("当日に連絡がつく電話番号を送ってください")
+    [ask] = taro.says(phone)
     return ask
 
 
@@ -87,7 +99,9 @@ def test_two_typed_items_booked_with_the_right_fee_then_cancelled(chat, services
     assert offered(ask) == ["2026-12-08", "2026-12-15", "2026-12-22"]  # 12/29 is in the year-end break
     [ask] = tap_label(taro, ask, "12月15日(火)")
     [ask] = taro.says("駐車場の入口")  # a typed place
+    ask = give_contact(taro, ask, "港 太郎", "北区梅ヶ丘4丁目13-10 みなとハイツ101", "０９０－１２３４－５６７８")
     assert "合計 1,200円" in ask["text"] and "収集日：12月15日(火)" in ask["text"] and "場所：駐車場の入口" in ask["text"]
+    assert ask["text"].endswith("お名前：港 太郎\n住所：北区梅ヶ丘4丁目13-10 みなとハイツ101\n電話：090-1234-5678")
     booked, instructions = tap_label(taro, ask, "確定")
     assert booked["text"].startswith("申し込みました。受付番号は LW-2026-000001 です。")
     assert "粗大ごみ処理券" in instructions["text"] and "8時30分" in instructions["text"]
@@ -97,6 +111,10 @@ def test_two_typed_items_booked_with_the_right_fee_then_cancelled(chat, services
     assert booking.items == [{"name": "自転車", "category": "large_waste", "fee": 400, "quantity": 2},
                              {"name": "電子レンジ", "category": "large_waste", "fee": 400, "quantity": 1}]
     assert slot(services, "kita-1", date(2026, 12, 15)).booked == 1
+    with services.sessions() as s:
+        contact = s.get(lw.LargeWasteContact, booking.id)
+        assert (contact.name, contact.address, contact.phone) == ("港 太郎", "北区梅ヶ丘4丁目13-10 みなとハイツ101",
+                                                                  "09012345678")
 
     [listing] = taro.says("予約確認")
     assert listing["type"] == "flex" and "LW-2026-000001" in listing["altText"]
@@ -115,8 +133,18 @@ def test_a_booking_by_taps_alone(chat, services, clock):
     [ask] = hanako.taps("action=large_waste")
     assert ask["text"].startswith("粗大ごみの収集を申し込みます。はじめに")
     [ask] = tap_label(hanako, ask, "日の出・旭が丘")  # higashi-2: Tuesdays
+    assert quick_labels(ask) == ["家具（28）", "家電（10）", "寝具・敷物（12）", "子ども用品（9）", "自転車・乗り物（5）",
+                                 "介護用品（5）", "趣味・スポーツ（15）", "住まい・庭（19）", "その他（1）", "戻る", "やめる"]
+    [ask] = tap_label(hanako, ask, "家具（28）")
+    assert ask["text"] == "家具（28品目・1/3ページ）：ボタンで選ぶか、名前を送ってください。"
     labels = quick_labels(ask)
+    assert labels[:3] == ["衣装ケース (50cmをこえるもの)", "いす", "オフィスチェア"]  # あいうえお順
     assert labels[-3:] == ["次へ ▶", "戻る", "やめる"] and len(labels) == 13
+    [ask] = tap_label(hanako, ask, "次へ ▶")
+    assert ask["text"] == "家具（28品目・2/3ページ）：ボタンで選ぶか、名前を送ってください。"
+    assert quick_labels(ask)[-4:] == ["◀ 前へ", "次へ ▶", "戻る", "やめる"]
+    [ask] = tap_label(hanako, ask, "◀ 前へ")
+    assert quick_labels(ask)[0] == "衣装ケース (50cmをこえるもの)"
     [ask] = tap_label(hanako, ask, "次へ ▶")
     [ask] = hanako.taps(quick_data(ask)[0])
     assert "はいくつ出しますか" in ask["text"]
@@ -124,6 +152,10 @@ def test_a_booking_by_taps_alone(chat, services, clock):
     [ask] = tap_label(hanako, ask, "これで全部")
     [ask] = tap_label(hanako, ask, "12月8日(火)")
     [ask] = tap_label(hanako, ask, "集合住宅のごみ置き場")
+    assert ask["text"].startswith("収集の担当者がお宅を見つけられるように")  # why, before what
+    assert "収集日（取り消したときは取り消した日）から14日たつと消去します" in ask["text"]
+    ask = give_contact(hanako, ask, "日の出 花子", "東区日の出町1丁目2-3", "03-1234-5678")
+    assert "電話：03-1234-5678" in ask["text"]
     booked, _ = tap_label(hanako, ask, "確定")
     assert "受付番号は LW-2026-" in booked["text"] and "場所：集合住宅のごみ置き場" in booked["text"]
     [booking] = bookings(services)
@@ -188,6 +220,10 @@ def test_back_and_stop_at_several_steps(chat, services, clock):
     [ask] = tap_label(taro, ask, "自宅前")
     [ask] = tap_label(taro, ask, "戻る")
     assert ask["text"].startswith("どこに出しますか？")
+    [ask] = tap_label(taro, ask, "自宅前")
+    [ask] = taro.says("港 太郎")
+    [ask] = taro.says("戻る")
+    assert ask["text"].startswith("収集の担当者がお宅を見つけられるように")
     [stopped] = tap_label(taro, ask, "やめる")
     assert stopped["text"].startswith("粗大ごみの申し込みをやめました。")
     assert bookings(services) == []
@@ -323,7 +359,7 @@ def test_reminder_the_evening_before_once(chat, services, clock):
         assert s.scalars(select(Push.source_key)).all() == ["large-waste-reminder:LW-2026-000001"]
 
 
-def test_csv_export_has_no_user_ids(chat, services, clock, config, monkeypatch):
+def test_the_crews_csv_has_name_address_and_phone_but_no_user_ids(chat, services, clock, config, monkeypatch):
     at(clock, 2026, 12, 3, 18, 0)
     taro = living_in(chat, services, "kita-1", "太郎")
     tap_label(taro, up_to_confirm(taro), "確定")
@@ -332,7 +368,9 @@ def test_csv_export_has_no_user_ids(chat, services, clock, config, monkeypatch):
                                            "--format", "csv"])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.output)))
-    assert list(rows[0]) == ["number", "area", "date", "place", "items", "total_fee", "status"]
+    assert list(rows[0]) == ["number", "area", "date", "place", "name", "address", "phone", "items", "total_fee",
+                             "status"]
     assert rows == [{"number": "LW-2026-000001", "area": "kita-1", "date": "2026-12-08", "place": "自宅前",
+                     "name": "港 太郎", "address": "北区梅ヶ丘4丁目13-10", "phone": "09012345678",
                      "items": "自転車 x1", "total_fee": "400", "status": "booked"}]
     assert taro.user_id not in result.output

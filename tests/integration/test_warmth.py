@@ -63,3 +63,16 @@ def test_easy_japanese_never_nests_brackets(chat):
                 deepest = max(deepest, depth)
                 depth -= char in "」）)】』" and depth > 0
             assert deepest <= 1, text
+
+
+def test_a_resident_whose_line_is_in_english_is_greeted_in_english(chat):
+    john = chat.resident("John", language="en")  # LINE's profile says English
+    [welcome] = john.follows()
+    assert welcome["text"].startswith("Welcome to")
+    [answer] = john.says("hello")
+    assert answer["text"].startswith("Hello!")
+
+
+def test_a_resident_whose_line_is_in_japanese_is_greeted_in_japanese(chat):
+    [welcome] = chat.resident("花子", language="ja").follows()
+    assert not welcome["text"].isascii()

@@ -1,0 +1,106 @@
+"""The three questions a large-waste booking asks about the resident: name, address, phone.
+
+Asked after the place, before the summary, and only after saying plainly why (the crew
+finds the house, the office can call when a pickup cannot be made) and for how long
+(until the collection day, or the day it is cancelled, plus the city's `contact.keep_days`).
+What is typed stays in the conversation until 確定 and then in the booking's contact row
+(bot/large_waste_contact.py), nowhere else. A resident whose earlier booking still keeps
+a contact gets 「前回と同じ」 instead of typing it all again.
+
+Each step is (ask, take) like the other steps of handlers/large_waste.py; `flow` is that
+module's Flow.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot import large_waste_contact as lc
+from bot.conversation import Answer
+from bot.messages import Tap
+
+if TYPE_CHECKING:
+    from .large_waste import Flow
+
+STEPS = ("name", "address", "phone")
+KEY = lc.CONVERSATION_KEY
+
+
+def typed(flow: "Flow") -> dict[str, str]:
+    return dict(flow.data.get(KEY) or {})
+
+
+def kept(flow: "Flow") -> lc.Contact | None:
+    return lc.kept_contact(flow.session, flow.resident.id)
+
+
+def _same(flow: "Flow", label: str, step: str) -> list[Tap]:
+    return [flow.chip(label, f"action=large_waste.same&step={step}")] if kept(flow) else []
+
+
+def ask_name(flow: "Flow") -> tuple[str, list[Tap], list[Tap]]:
+    question = flow.say("ask_name", days=flow.rules.contact.keep_days)
+    earlier = kept(flow)
+    if earlier is not None:
+        question += "\n\n" + flow.say("kept_contact", name=earlier.name, address=earlier.address,
+                                      phone=lc.shown_phone(earlier.phone))
+    return question, _same(flow, "same_all", "name"), []
+
+
+def ask_address(flow: "Flow") -> tuple[str, list[Tap], list[Tap]]:
+    return flow.say("ask_address"), _same(flow, "same_address", "address"), []
+
+
+def ask_phone(flow: "Flow") -> tuple[str, list[Tap], list[Tap]]:
+    return flow.say("ask_phone"), _same(flow, "same_phone", "phone"), []
+
+
+def _store(flow: "Flow", state: str, **values: str) -> None:
+    flow.conversation.goto(state, **{KEY: {**typed(flow), **values}})
+
+
+def take_name(flow: "Flow", answer: Answer) -> str:
+    if answer.verb == "same":
+        earlier = kept(flow)
+        if earlier is None:
+            return "unknown"
+        flow.conversation.goto("confirm", **{KEY: earlier.as_dict()})
+        return "confirm"
+    name = lc.clean_name(answer.text) if not answer.verb else None
+    if name is None:
+        flow.note("bad_name", most=lc.NAME_MAX)
+        return "again"
+    _store(flow, "address", name=name)
+    return "address"
+
+
+def take_address(flow: "Flow", answer: Answer) -> str:
+    earlier = kept(flow) if answer.verb == "same" else None
+    address = earlier.address if earlier else (lc.clean_address(answer.text) if not answer.verb else None)
+    if address is None:
+        flow.note("bad_address", most=lc.ADDRESS_MAX)
+        return "again"
+    _store(flow, "phone", address=address)
+    return "phone"
+
+
+def take_phone(flow: "Flow", answer: Answer) -> str:
+    earlier = kept(flow) if answer.verb == "same" else None
+    phone = earlier.phone if earlier else (lc.clean_phone(answer.text) if not answer.verb else None)
+    if phone is None:
+        flow.note("bad_phone")
+        return "again"
+    _store(flow, "confirm", phone=phone)
+    return "confirm"
+
+
+def complete(flow: "Flow") -> dict[str, str] | None:
+    """The contact to book with, once all three were given."""
+    values = typed(flow)
+    return values if all(values.get(k) for k in STEPS) else None
+
+
+def summary_values(flow: "Flow") -> dict[str, Any]:
+    values = typed(flow)
+    return {"name": values.get("name", ""), "address": values.get("address", ""),
+            "phone": lc.shown_phone(values.get("phone", ""))}
