@@ -384,6 +384,22 @@ class Router:
                             ("keywords", lang, i), f"keyword {keyword!r} is already a keyword of {owner[key]}"))
         for stem, source in sources.items():
             problems.extend(self._check_actions(source))
+        if not problems:
+            problems.extend(self._check_examples(content, sources))
+        return problems
+
+    def _check_examples(self, content: Content, sources: Mapping[str, YamlDocument]) -> list[Problem]:
+        """Every example an intent offers residents is answered by that intent: 「ソファ」 in
+        the garbage intro must not lead to "did you mean" and back to the intro."""
+        problems = []
+        for name, doc in sorted(content.intents().items()):
+            for lang in ("ja", "en", "easy_ja"):
+                for i, example in enumerate(getattr(doc.examples, lang)):
+                    found = self.match(Incoming("text", text=example), content)
+                    if found.intent != name:
+                        problems.append(sources[name].problem(
+                            ("examples", lang, i), f"example {example!r} is answered by {found.intent} "
+                                                   f"({found.how}), not {name}: a resident who tries it is let down"))
         return problems
 
     def _check_actions(self, source: YamlDocument) -> list[Problem]:

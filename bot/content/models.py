@@ -106,6 +106,9 @@ class IntentContent(Strict):
 
     label: Label | None = None  # required for intents residents can name (shown as a chip)
     keywords: Keywords = Keywords()
+    # what the intent's texts offer residents to try ({examples}); `citybot content check`
+    # asks the router each one, so an example never leads to "I did not understand"
+    examples: Keywords = Keywords()
     texts: dict[str, Text] = {}
     choices: list[Choice] = Field(default=[], max_length=13)
 

@@ -73,8 +73,14 @@ class Content:
 
         `{city}` is always available, and `{division}` / `{Division}`: the word the city's
         settings.yaml gives its divisions (区, 地区; ward, district), so that one text serves
-        every city; unknown placeholders are left as written.
+        every city; `{examples}` lists the intent's own `examples` (checked to be answerable);
+        unknown placeholders are left as written.
         """
+        stem = key.partition(".")[0]
+        examples = getattr(self.documents.get(stem), "examples", None)
+        if examples is not None and "examples" not in values:
+            words = getattr(examples, lang if lang in ("ja", "en", "easy_ja") else "ja") or examples.ja
+            values["examples"] = (", " if lang == "en" else "、").join(words)
         return self.fill(self.text_of(key).get(lang), lang, **values)
 
     def fill(self, template: str, lang: str, /, **values: Any) -> str:
