@@ -20,7 +20,7 @@ offered among the buttons ("offered"), or another item named with confidence ("w
 Beside it, in the same run, plain difflib over the item names answers the same questions.
 Lookup time is the item dictionary's own p50/p99 on the largest dataset.
 
-    python bench/garbage.py [--only matsudo] [--per-kind 400] [--seed 5374]
+    python bench/garbage.py [--only matsudo | --source DATA_DIR] [--per-kind 400] [--seed 5374]
 """
 
 from __future__ import annotations
@@ -69,7 +69,9 @@ class Tally:
     misses: list[str] = field(default_factory=list)
 
 
-def datasets(only: str | None) -> list[tuple[str, Path]]:
+def datasets(only: str | None, source: str | None = None) -> list[tuple[str, Path]]:
+    if source:
+        return [(Path(source).name, Path(source))]
     shared = Path(os.environ.get("CITYBOT_SHARED_DATA", ROOT.parent / "shared" / "data")) / "5374"
     found = sorted(p for p in (ROOT / "tests" / "data" / "5374").glob("*") if p.is_dir())
     found += sorted(p for p in shared.glob("*") if p.is_dir())
@@ -88,6 +90,14 @@ def onboard(source: Path, folder: Path) -> Path:
     rules["capacity"]["areas"] = {}
     rules["capacity"]["dates"] = []
     rules_path.write_text(yaml.safe_dump(rules, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    items = yaml.safe_load((content / "garbage" / "items.yaml").read_text("utf-8"))["items"]
+    garbage_path = content / "garbage.yaml"  # the examples the texts offer: the city's own items
+    garbage = garbage_path.read_text("utf-8")
+    names = [item["name"] for item in items if "(" not in item["name"] and "（" not in item["name"]][:3]
+    for lang in ("ja", "en", "easy_ja"):
+        garbage = re.sub(rf"(?m)^(examples:\n(?:  \w+: .*\n)*?)  {lang}: \[.*\]$",
+                         lambda m: f"{m.group(1)}  {lang}: [{', '.join(names)}]", garbage)
+    garbage_path.write_text(garbage, encoding="utf-8")
     run([CITYBOT, "content", "check", str(content)])
     return content
 
@@ -204,6 +214,7 @@ def lookup_times(content: Path, texts: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="one dataset by folder name (e.g. matsudo)")
+    parser.add_argument("--source", help="a city's own 5374 data/ folder to measure instead")
     parser.add_argument("--per-kind", type=int, default=0, help="sample this many questions per kind (0: all)")
     parser.add_argument("--seed", type=int, default=5374)
     parser.add_argument("--misses", type=int, default=0, help="print this many missed questions per kind")
@@ -212,7 +223,7 @@ def main() -> None:
     overall: dict[str, Tally] = defaultdict(Tally)
     largest: tuple[int, Path | None, list[str]] = (0, None, [])
     with tempfile.TemporaryDirectory(prefix="bench-garbage-") as scratch:
-        for dataset, source in datasets(args.only):
+        for dataset, source in datasets(args.only, args.source):
             folder = Path(scratch) / dataset
             folder.mkdir()
             content = onboard(source, folder)
@@ -249,7 +260,7 @@ def main() -> None:
             if largest[1] is content:
                 p50, p99 = lookup_times(content, largest[2])
                 print(f"item dictionary lookup on {dataset} ({len(names)} items): p50 {p50:.3f} ms, p99 {p99:.3f} ms")
-    if len(datasets(args.only)) > 1:
+    if len(datasets(args.only, args.source)) > 1:
         print("\nall datasets")
         report(overall, 0)
 

@@ -399,7 +399,8 @@ class Router:
                     if found.intent != name:
                         problems.append(sources[name].problem(
                             ("examples", lang, i), f"example {example!r} is answered by {found.intent} "
-                                                   f"({found.how}), not {name}: a resident who tries it is let down"))
+                                                   f"({found.how}), not {name}: a resident who tries it is let down; "
+                                                   f"list things {name} answers (after an import: the new data's)"))
         return problems
 
     def _check_actions(self, source: YamlDocument) -> list[Problem]:

@@ -415,5 +415,10 @@ def test_an_import_into_a_content_folder_names_what_still_points_at_the_old_data
     data["days"] = {area: ["mon"] for area in areas}
     data["capacity"]["areas"] = {}
     rules.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert "example 'ソファ' is answered by fallback" in result.stdout  # the sample's examples are not this city's
+    garbage = content / "garbage.yaml"
+    garbage.write_text(garbage.read_text("utf-8").replace("[ペットボトル, 電池, ソファ]", "[冷風機, 電池, 乾電池]")
+                       .replace("[PET bottle, battery, sofa]", "[冷風機, 乾電池]").replace("[ペットボトル, でんち]", "[冷風機]"),
+                       encoding="utf-8")
     again = cli("import", "5374", str(real("fukuchiyama")), "--out", str(content / "garbage"))
     assert again.exit_code == 0 and "passes `citybot content check`" in again.stdout, again.output
