@@ -536,5 +536,22 @@ from .admin.cli import register_user_commands  # noqa: E402 - `citybot users ...
 register_user_commands(main)
 
 
+def _service_commands(main_group: click.Group) -> None:
+    """A city service's own commands live in its package: handlers/<service>/commands.py
+    defines `register(main)` (`citybot import faq`, `citybot reports ...`)."""
+    import importlib
+    import importlib.util
+    import pkgutil
+
+    import handlers
+
+    for info in sorted(pkgutil.iter_modules(handlers.__path__), key=lambda m: m.name):
+        if info.ispkg and importlib.util.find_spec(f"handlers.{info.name}.commands") is not None:
+            importlib.import_module(f"handlers.{info.name}.commands").register(main_group)
+
+
+_service_commands(main)
+
+
 def run(argv: Sequence[str] | None = None) -> None:
     main(args=argv)

@@ -153,6 +153,15 @@ class Config:
     import_min_share: float = setting("IMPORT_MIN_SHARE", 0.5,
                                       "`citybot import` writes nothing (unless --force) when the new file would keep "
                                       "fewer entries than this share of the current one's; 0 turns the check off")
+    # -- reports (handlers/reports) ----------------------------------------------------
+    media_max_mb: float = setting("MEDIA_MAX_MB", 10.0,
+                                  "largest photo taken from a resident (LINE's data endpoint); a larger one is "
+                                  "refused, and what is kept is re-encoded without its metadata (EXIF, GPS)")
+    map_tile_url: str = setting("MAP_TILE_URL", "",
+                                "the city's map tiles for /admin maps, e.g. https://tile.example.jp/{z}/{x}/{y}.png "
+                                "(only https or http); empty: pins on a plain background, nothing fetched")
+    map_tile_attribution: str = setting("MAP_TILE_ATTRIBUTION", "",
+                                        "the credit line the tile provider asks for (shown under the map)")
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -196,6 +205,10 @@ class Config:
             raise ValueError("IMPORT_MIN_SHARE must be between 0 and 1")
         if not self.import_max_mb > 0:
             raise ValueError("IMPORT_MAX_MB must be more than 0")
+        if not self.media_max_mb > 0:
+            raise ValueError("MEDIA_MAX_MB must be more than 0")
+        if self.map_tile_url and not self.map_tile_url.startswith(("https://", "http://")):
+            raise ValueError("MAP_TILE_URL must start with https:// or http://")
         if self.log_format not in ("text", "json"):
             raise ValueError(f"LOG_FORMAT must be text or json, not {self.log_format!r}")
         if self.db_pool_size < 1:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from .models import ConversationState, Resident
 
 Handler = Callable[..., Any]
-STEP_KINDS = ("text", "postback", "location")
+STEP_KINDS = ("text", "postback", "location", "image")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@
       middleware          guard errors -> logging context -> resident -> disaster banner -> conversation
       Router.match        conversation -> postback -> keyword -> fuzzy -> fallback
       handler(...)        gets what it names: event, resident, session, content, lang,
-                          now, reply, push, text, params, location, match, conversation
+                          now, reply, push, text, params, location, match, conversation,
+                          media (an image event's photo, fetched when called)
       commit              the handler's changes, its pushes (push batches) and its answer
     Dispatcher.deliver    reply with the token, or push once it has expired; retried with
                           the same retry key until LINE accepts or refuses for good
@@ -35,6 +36,7 @@ from typing import Any, Callable, Mapping, Sequence
 from linebot.v3.webhooks import (
     Event,
     FollowEvent,
+    ImageMessageContent,
     LocationMessageContent,
     MessageEvent,
     PostbackEvent,
@@ -111,6 +113,19 @@ class Push:
         return push_id
 
 
+class Media:
+    """The `media` dependency of an image event: `media()` fetches the photo from LINE's
+    data endpoint (bot.messenger) and returns (bytes, content type). LINE keeps it only for
+    a while, so a handler that wants it asks at once; nothing is fetched unless it asks.
+    Raises LineError when LINE has it no longer or it is larger than `max_bytes`."""
+
+    def __init__(self, messenger: Any, message_id: str, max_bytes: int):
+        self._messenger, self.message_id, self.max_bytes = messenger, message_id, max_bytes
+
+    def __call__(self) -> tuple[bytes, str]:
+        return self._messenger.message_content(self.message_id, self.max_bytes)
+
+
 @dataclass
 class Context:
     """Everything about one event while it is being handled."""
@@ -133,6 +148,7 @@ class Context:
     error: str | None = None
     config: Any = None
     first_language: Callable[[str], str] | None = None  # a new resident's language (LINE's profile)
+    media: Media | None = None
 
     def dependencies(self) -> dict[str, Any]:
         location = None
@@ -143,7 +159,7 @@ class Context:
             "content": self.content, "lang": self.lang, "now": self.now, "reply": self.reply,
             "push": self.push, "text": self.incoming.text, "params": dict(self.incoming.params),
             "location": location, "match": self.match, "conversation": self.conversation,
-            "config": self.config,
+            "config": self.config, "media": self.media,
         }
 
 
@@ -167,6 +183,11 @@ def incoming_of(event: Event) -> Incoming | None:
         if isinstance(message, LocationMessageContent):
             return Incoming("location", params={"latitude": str(message.latitude), "longitude": str(message.longitude),
                                                 "title": message.title or "", "address": message.address or ""})
+        if isinstance(message, ImageMessageContent) and message.content_provider.type == "line":
+            image_set = message.image_set
+            return Incoming("image", params={"message_id": str(message.id),
+                                             **({"set": image_set.id, "total": str(image_set.total or "")}
+                                                if image_set else {})})
         return Incoming("unsupported", params={"type": str(message.type)})
     if isinstance(event, PostbackEvent):
         action, params = parse_postback(event.postback.data)
@@ -265,6 +286,9 @@ class Dispatcher:
         ctx = Context(raw=raw, event=event, incoming=incoming, session=session,
                       content=self.services.content.current(), now=self.services.now(), user_id=user_id,
                       config=self.services.config, first_language=first_language)
+        if incoming.kind == "image":
+            ctx.media = Media(self.services.messenger, incoming.params["message_id"],
+                              int(self.services.config.media_max_mb * 1024 * 1024))
 
         def route_and_call() -> None:
             if lang:

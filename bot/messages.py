@@ -67,6 +67,27 @@ class ShareLocation(Tap):
         return {"type": "location", "label": self.label[:20]}
 
 
+@dataclass(frozen=True)
+class Camera(Tap):
+    """A quick-reply chip that opens the phone's camera; the photo comes back as an image
+    message. LINE allows it in quick replies only."""
+
+    data: str = ""
+
+    def action(self) -> dict[str, Any]:
+        return {"type": "camera", "label": self.label[:20]}
+
+
+@dataclass(frozen=True)
+class CameraRoll(Tap):
+    """A quick-reply chip that opens the phone's photo library (an image message back)."""
+
+    data: str = ""
+
+    def action(self) -> dict[str, Any]:
+        return {"type": "cameraRoll", "label": self.label[:20]}
+
+
 def listing(items: Iterable[str], lang: str, *, names: bool = False) -> str:
     """Items as a resident reads a list: 「A、B」 (「A・B」 for short names in a row), "A, B"."""
     return (", " if lang == "en" else "・" if names else "、").join(items)

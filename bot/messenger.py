@@ -125,6 +125,17 @@ class Messenger:
     def broadcast(self, messages: Sequence[dict[str, Any]], retry_key: str) -> None:
         self._call(self.api.broadcast, BroadcastRequest(messages=to_models(messages)), x_line_retry_key=retry_key)
 
+    def message_content(self, message_id: str, max_bytes: int) -> tuple[bytes, str]:
+        """(bytes, content type) of a photo (video, audio) a user sent, from the data
+        endpoint. LINE keeps it only for a while. The SDK reads the whole body; one larger
+        than `max_bytes` is refused with a LineError(413) before anyone stores it."""
+        response = self._call(self.blob.get_message_content_with_http_info, message_id)
+        data = bytes(response.data or b"")
+        if len(data) > max_bytes:
+            raise LineError(413, f"the content is {len(data)} bytes; at most {max_bytes} are taken")
+        headers = {k.lower(): v for k, v in (response.headers or {}).items()}
+        return data, str(headers.get("content-type", "application/octet-stream")).split(";")[0].strip()
+
     def profile(self, user_id: str) -> dict[str, Any]:
         return self._call(self.api.get_profile, user_id).to_dict()
 

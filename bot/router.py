@@ -31,13 +31,14 @@ from .lookup import normalize
 INJECTABLE = frozenset({
     "event", "resident", "session", "content", "lang", "now", "reply", "push",
     "text", "params", "location", "match", "conversation", "config",
+    "media",  # an image event's photo, fetched from LINE's data endpoint when called
 })
 
 #: What a recurring job (`@intent.every`) may ask for: it runs in the clock process.
 JOB_INJECTABLE = frozenset({"session", "now", "occurrence", "content", "config"})
 
 #: Event kinds that are not routed by text or postback.
-EVENT_KINDS = frozenset({"follow", "unfollow", "location", "unsupported", "fallback"})
+EVENT_KINDS = frozenset({"follow", "unfollow", "location", "image", "unsupported", "fallback"})
 
 Handler = Callable[..., Any]
 
@@ -159,7 +160,7 @@ class Recognized:
 class Incoming:
     """The routable part of an event, independent of the SDK's classes."""
 
-    kind: str  # text | postback | location | follow | unfollow | unsupported
+    kind: str  # text | postback | location | image | follow | unfollow | unsupported
     text: str = ""
     action: str = ""
     params: Mapping[str, str] = field(default_factory=dict)

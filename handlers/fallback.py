@@ -1,23 +1,38 @@
-"""When nothing matched: offer the near misses as buttons, never a dead end."""
+"""When nothing matched: the city's prepared answers first, then the near misses as
+buttons, never a dead end.
+
+No service took the message (bot/router.py), so it may be a city-hall question: the FAQ
+(handlers/faq) answers it when it is sure, else its choices join the near misses, else
+the resident gets the city's contact and the question is counted for staff.
+"""
 
 from bot.messages import MAX_QUICK_REPLIES, Link, Tap, taps
 from bot.router import Intent
 
+from . import faq
 from .menu import menu_chip
 
 intent = Intent("fallback")
 
 
 @intent.on("fallback")
-def did_you_mean(reply, content, lang, match, text, location):
+def did_you_mean(reply, content, lang, match, text, location, session=None, conversation=None, now=None):
     if location is not None:
         return reply(content.text("messages.location_unused", lang), quick=[menu_chip(content, lang)])
+    found = faq.search(content, text) if "faq" in content.documents else faq.Found()
+    if found.best is not None:  # a city-hall question with a prepared answer
+        return faq.answer(reply, content, lang, found.best.entry, conversation=conversation, question=text)
     intents = content.intents()
     suggested = [Tap(intents[name].label.get(lang), f"action={name}", intents[name].label.get(lang))
-                 for name in match.suggestions if name in intents and intents[name].label]
+                 for name in match.suggestions if name in intents and intents[name].label and name != "faq"]
     if suggested:
-        chips = suggested + [c for c in fallback_chips(content, lang) if c.data not in {s.data for s in suggested}]
-        return reply(content.text("messages.did_you_mean", lang, text=_short(text)), quick=chips)
+        asked = [faq.choice_chip(lang, hit.entry) for hit in found.choices][:2]
+        chips = suggested + asked + [c for c in fallback_chips(content, lang) if c.data not in {s.data for s in suggested}]
+        return reply(content.text("messages.did_you_mean", lang, text=_short(text)), quick=chips[:MAX_QUICK_REPLIES])
+    if found.choices:
+        return faq.offer(reply, content, lang, found, fallback_chips(content, lang))
+    if "faq" in content.documents:  # nothing prepared: the city's contact, and the question counted
+        return faq.not_found(reply, content, lang, text, session, now, not_understood_chips(content, lang))
     reply(content.text("messages.not_understood", lang, text=_short(text)), quick=not_understood_chips(content, lang))
 
 

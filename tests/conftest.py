@@ -250,6 +250,12 @@ class Person:
     def sends_location(self, lat: float, lon: float) -> list[dict[str, Any]]:
         return self._exchange(ev.location_event(self.user_id, lat, lon, reply_token=self.token(), timestamp=self.at()), {"location": (lat, lon)})
 
+    def sends_image(self, data: bytes, content_type: str = "image/jpeg") -> list[dict[str, Any]]:
+        """A photo: its bytes are kept by the fake platform, which the bot downloads them from."""
+        message_id = self.chat.line.put_content(data, content_type)
+        return self._exchange(ev.image_event(self.user_id, message_id=message_id, reply_token=self.token(),
+                                             timestamp=self.at()), "(photo)")
+
     def sends_sticker(self) -> list[dict[str, Any]]:
         return self._exchange(ev.sticker_event(self.user_id, reply_token=self.token(), timestamp=self.at()), "(sticker)")
 

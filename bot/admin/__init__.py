@@ -110,6 +110,19 @@ class NavItem:
 
 
 NAV: list[NavItem] = []
+PAGE_FILES: list[Blueprint] = []  # templates and static files of services' pages (page_files)
+
+
+def page_files(import_name: str) -> Blueprint:
+    """For a service package's admin.py: a blueprint serving the package's templates/ and
+    static/ (as `<service>_files.static`, at /admin/<service>/files/), so its pages extend
+    "admin/base.html" while their files stay in the package."""
+    service = import_name.split(".")[-2]
+    files = Blueprint(f"{service}_files", import_name, template_folder="templates", static_folder="static",
+                      static_url_path=f"/admin/{service}/files")
+    files.context_processor(lambda: _template_globals())  # its pages (an error page, say) see what every admin page sees
+    PAGE_FILES.append(files)
+    return files
 
 
 def nav_item(label: str, endpoint: str, permission: str = "view", description: str = "") -> None:
@@ -159,6 +172,8 @@ def init_app(app: Flask, svc: "Services") -> None:
     app.after_request(_security_headers)
     app.teardown_appcontext(_close_db)
     app.register_blueprint(bp)
+    for files in PAGE_FILES:
+        app.register_blueprint(files)
 
 
 def _secret_key(config: Any) -> str:
@@ -277,6 +292,24 @@ def _csrf_error(error: CSRFError):
 def _forbidden(_error: Exception):
     return render_template("admin/error.html", title="権限がありません",
                            message="この操作を行う権限がありません。必要な場合は管理者に連絡してください。"), 403
+
+
+def _service_pages() -> None:
+    """A city service's own pages live in its package (handlers/<service>/admin.py): its
+    routes go on this blueprint like any page here, its templates and static files stay
+    in the package (page_files, registered by init_app)."""
+    import importlib
+    import importlib.util
+    import pkgutil
+
+    import handlers
+
+    for info in sorted(pkgutil.iter_modules(handlers.__path__), key=lambda m: m.name):
+        if info.ispkg and importlib.util.find_spec(f"handlers.{info.name}.admin") is not None:
+            importlib.import_module(f"handlers.{info.name}.admin")
+
+
+_service_pages()
 
 
 from . import auth, desk, overview, bookings, views  # noqa: E402,F401 - the routes, in menu order

@@ -45,6 +45,14 @@ ROLE_LABELS: dict[str, str] = {
     "viewer": "閲覧のみ",
 }
 
+# 通報 (handlers/reports): desk and admin staff update any report; a 現場担当 (field)
+# account updates the reports of the kinds given to it (`citybot reports field-kinds`)
+# and sees the rest like a viewer.
+PERMISSION_LABELS["update_reports"] = "通報の対応"
+ROLE_PERMISSIONS.update({role: ROLE_PERMISSIONS[role] | {"update_reports"} for role in ("admin", "desk")})
+ROLE_PERMISSIONS["field"] = frozenset({"view", "update_reports"})
+ROLE_LABELS["field"] = "現場担当"
+
 ROLES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)
 
 assert set(ROLE_LABELS) == set(ROLE_PERMISSIONS)

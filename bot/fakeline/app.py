@@ -101,6 +101,11 @@ def _download_image(line: FakeLine, call: Call) -> Answer:
     return Answer(data=data, mimetype=mime)
 
 
+def _message_content(line: FakeLine, call: Call) -> Answer:
+    data, mime = line.message_content(call.params["messageId"])
+    return Answer(data=data, mimetype=mime)
+
+
 def _followers(line: FakeLine, call: Call) -> dict[str, Any]:
     limit = call.query.get("limit", "300")
     if not limit.isdigit() or not 1 <= int(limit) <= 1000:
@@ -126,6 +131,7 @@ ROUTES: list[Route] = [
           lambda line, c: line.quota_consumption()),
     *[Route("POST", f"/v2/bot/message/validate/{kind}", f"validate.{kind}", _validate_only)
       for kind in ("reply", "push", "multicast", "narrowcast", "broadcast")],
+    Route("GET", "/v2/bot/message/{messageId}/content", "message.content", _message_content),
     Route("GET", "/v2/bot/profile/{userId}", "profile",
           lambda line, c: line.profile(c.params["userId"])),
     Route("GET", "/v2/bot/info", "info", lambda line, c: line.bot_info()),
@@ -388,6 +394,12 @@ def _fake_blueprint(line: FakeLine) -> Blueprint:
         found = line.wait_for_messages(user_id, 1, after, wait) if wait > 0 else (
             line.messages_for(user_id, after) if user_id else line.all_messages(after))
         return _json({"messages": found, "last": found[-1]["seq"] if found else after})
+
+    @fake.post("/contents")
+    def put_content() -> Response:
+        """Keep the bytes of a photo a user is about to send (the body, with its
+        Content-Type); the answer's messageId goes into the image event."""
+        return _json({"messageId": line.put_content(request.get_data(), request.content_type or "")})
 
     @fake.get("/requests")
     def requests_() -> Response:

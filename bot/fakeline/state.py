@@ -27,6 +27,7 @@ from bot.fakeline.webhook_events import DEFAULT_DESTINATION
 DEV_ACCESS_TOKEN = "citybot-dev-access-token"
 USER_ID = re.compile(r"^U[0-9a-f]{32}$")
 MAX_IMAGE_BYTES = 1024 * 1024
+MAX_CONTENT_BYTES = 50 * 1024 * 1024  # what the fake keeps of one message a user sends
 IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG"}
 QUOTABLE_TYPES = {"text", "textV2", "sticker", "image", "video"}
 PURGE_THRESHOLD = 10_000  # expired reply tokens / retry keys are dropped past this many
@@ -63,6 +64,8 @@ class FakeLineSettings:
     check_image_size: bool = True  # rich menu image must match the menu's size, as LINE asks
     bot_user_id: str = DEFAULT_DESTINATION  # the `destination` of webhooks
     bot_display_name: str = "citybot"
+    # how long a user's image stays downloadable; LINE says only "a certain period" (L)
+    content_ttl: float = 7 * 24 * 3600.0
     clock: Callable[[], float] = time.time
 
     @classmethod
@@ -141,6 +144,15 @@ class RichMenu:
         return {"richMenuId": self.rich_menu_id, **self.definition}
 
 
+@dataclass(frozen=True)
+class MessageContent:
+    """What a user sent as an image (video, audio) message, kept for the data endpoint."""
+
+    data: bytes
+    content_type: str
+    received_at: float
+
+
 @dataclass
 class Fault:
     """An injected failure for endpoints matching `endpoint` (exact name, a dotted prefix
@@ -213,6 +225,7 @@ class FakeLine:
         self._usage = 0
         self._purge_at = PURGE_THRESHOLD
         self._message_ids = itertools.count(500_000_000_000_000_000 + secrets.randbelow(10**15))
+        self._contents: dict[str, MessageContent] = {}
 
     def now(self) -> float:
         return self.settings.clock()
@@ -635,6 +648,30 @@ class FakeLine:
             return {"richMenuId": rich_menu_id,
                     "richMenu": self._rich_menus[rich_menu_id].to_dict(),
                     "imageUrl": f"/__fake__/richmenu/{rich_menu_id}/image"}
+
+    # -- what users send: photos ----------------------------------------------------------
+    def put_content(self, data: bytes, content_type: str = "image/jpeg") -> str:
+        """Keep what a user's image message holds, as LINE does on receipt; returns the
+        message id the webhook event carries (`webhook_events.image_event(message_id=...)`),
+        which `GET /v2/bot/message/{messageId}/content` then serves."""
+        mime = (content_type or "").split(";")[0].strip().lower() or "application/octet-stream"
+        if not data:
+            raise ValueError("an image message holds at least one byte")
+        if len(data) > MAX_CONTENT_BYTES:
+            raise ValueError(f"the fake platform keeps contents up to {MAX_CONTENT_BYTES} bytes")
+        with self._lock:
+            message_id = str(next(self._message_ids))
+            self._contents[message_id] = MessageContent(bytes(data), mime, self.now())
+        return message_id
+
+    def message_content(self, message_id: str) -> tuple[bytes, str]:
+        """(bytes, content type) of a user's message; 404 for an id it never held or once
+        the content has expired (LINE deletes it after a while)."""
+        with self._lock:
+            found = self._contents.get(message_id)
+            if found is None or self.now() - found.received_at > self.settings.content_ttl:
+                raise not_found()
+            return found.data, found.content_type
 
     # -- inspection -----------------------------------------------------------------------
     def messages_for(self, user_id: str, after: int = 0) -> list[dict[str, Any]]:

@@ -131,14 +131,19 @@ def sticker_event(user_id: str, package_id: str = "446", sticker_id: str = "1988
 
 
 def image_event(user_id: str, reply_token: str | None = None,
-                image_set: dict[str, Any] | None = None,
+                image_set: dict[str, Any] | None = None, message_id: str | None = None,
                 **meta: Unpack[EventMeta]) -> dict[str, Any]:
-    """The user sends a photo (content kept by LINE: contentProvider `line`)."""
+    """The user sends a photo (content kept by LINE: contentProvider `line`). With the
+    `message_id` the fake platform gave its bytes (`FakeLine.put_content`, or
+    `POST /__fake__/contents`), the bot can download them from the data endpoint."""
     message: dict[str, Any] = {"type": "image", "contentProvider": {"type": "line"},
                                "quoteToken": new_quote_token()}
     if image_set is not None:
         message["imageSet"] = image_set
-    return _message_event(user_id, message, reply_token, meta)
+    event = _message_event(user_id, message, reply_token, meta)
+    if message_id is not None:
+        event["message"]["id"] = message_id
+    return event
 
 
 def postback_event(user_id: str, data: str, params: dict[str, str] | None = None,

@@ -12,8 +12,8 @@ def test_menu_by_keyword_shows_every_service_as_a_button(chat):
     assert menu["type"] == "flex"
     buttons = menu["contents"]["footer"]["contents"]
     assert [b["action"]["data"] for b in buttons] == [
-        "action=help", "action=large_waste", "action=childcare", "action=disaster", "action=shelters", "action=contact",
-        "action=language", "action=settings"]
+        "action=help", "action=large_waste", "action=childcare", "action=disaster", "action=shelters", "action=reports",
+        "action=faq", "action=contact", "action=language", "action=settings"]
 
 
 def test_help_in_the_way_people_type_it(chat):

@@ -11,7 +11,7 @@ from bot.db import Base
 
 ENV = Path(__file__).resolve().parents[2] / "bot" / "migrations" / "env.py"
 for line in ENV.read_text(encoding="utf-8").splitlines():  # the table modules alembic's env imports
-    if re.match(r"from bot[. ].*import", line) and "bot.db" not in line:
+    if re.match(r"from (bot|handlers)[. ].*import", line) and "bot.db" not in line:
         exec(line.split("#")[0])
 
 

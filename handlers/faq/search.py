@@ -1,0 +1,322 @@
+"""Finding the prepared answer to a question residents word their own way.
+
+Words, not letters, carry a question's meaning: 「住民票の写しを取りたいんだけど」 and
+「住民票がほしい」 share 住民票 and little else. So each prepared question and its other
+phrasings are cut into content words with SudachiPy's core dictionary — both its long
+units (mode C: 印鑑登録証明書) and its short ones (mode A: 印鑑 / 登録 / 証明 / 書), each
+in its normalized form (引越し and 引っ越し meet, 取りたい is 取る), particles and
+auxiliaries dropped — and a question is ranked against them with BM25 (Okapi, k1 1.2,
+b 0.75), which weighs a rare word (戸籍) above a common one (手続き). Two more signals
+keep the ranking honest: hiragana questions (やさしい日本語: 「じゅうみんひょう」) are read
+by their readings in character pairs, and rapidfuzz compares the whole question with
+the nearest phrasing so a typo still lands. English questions go through the English
+phrasings with plain word matching.
+
+What comes out is a `Found`: one answer when the best question covers most of what was
+asked and clearly beats the next one, up to three choices when a few are close, or
+nothing. The thresholds were set on a development set of paraphrases (bench/faq.py
+prints how the held-out set fares).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import jaconv
+from rapidfuzz import fuzz
+
+from bot.content.store import Content
+from bot.lookup import normalize
+
+from .entries import QUESTIONS, Entry, FaqContent, QuestionsFile
+
+K1, B = 1.2, 0.75
+CONFIDENT = 0.50     # best score from which one answer is given ...
+MARGIN = 0.08        # ... when it leads the next question by this much,
+CLEAR = (0.38, 0.14)  # or from this lower score, when it leads by this much (a long question, one topic),
+COVERED = 0.25       # and only when it holds this much of the question's topic words
+CHOICES_FROM = 0.30  # questions scoring this much are offered as choices (up to three)
+MAX_CHOICES = 3
+
+CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名詞", "接頭辞", "接尾辞"}
+# words too common in questions to a city hall to tell one question from another
+STOP = {"する", "為る", "ある", "有る", "居る", "いる", "成る", "なる", "出来る", "できる", "良い", "いい", "こと", "事", "もの",
+        "物", "方", "ため", "為", "何", "なに", "私", "僕", "自分", "これ", "それ", "あれ", "ここ", "そこ", "下さる", "くださる",
+        "思う", "教える", "知る", "分かる", "わかる", "聞く", "たい", "欲しい", "ほしい", "お", "ご", "御", "様", "さん", "的",
+        "市", "市役所", "役所", "場合", "今", "時", "とき", "よう", "様", "くれる", "貰う", "もらう", "言う",
+        "他", "ほか", "の", "ん", "もう", "すぐ", "ちょっと", "どう", "どうやる", "やる", "みる", "見る", "おく"}
+# interrogatives keep their meaning (いつ / どこ / いくら tell questions apart), and so do 来る and
+# 行く (引っ越してきた is moving in, 引っ越す moving out)
+# words that ask *how*, *when*, *where* or *how much* but name no topic: a question
+# matching a prepared one only in these (「墓地の申し込み」 and 「学童の申し込み」) is not
+# about it. A question must share at least one other word with the one it is answered by.
+GENERIC = {"いつ", "どこ", "いくら", "幾ら", "何時", "何日", "何月", "申し込み", "申し込む", "申込", "申請", "手続き", "届け出",
+           "届出", "届け", "予約", "方法", "仕方", "必要", "要る", "受ける", "出す", "取る", "使う", "利用", "時間", "場所",
+           "日程", "時期", "相談", "市民", "職員", "窓口", "持つ", "書く", "書き方", "可能", "大丈夫", "変更", "変える",
+           "知る", "今年", "来年", "来月", "予定", "近く", "案内", "情報", "内容", "対象", "条件", "無料", "有料", "支払う",
+           "払う", "手数料", "開く", "閉まる", "行ける", "行く", "来る", "見る", "探す", "欲しい", "頼む", "お願い", "申す",
+           "込む", "つく", "付く", "就く",
+           "when", "where", "much", "apply", "application", "register", "procedure", "need", "time", "place", "fee",
+           "open", "find", "pay", "cost", "help"}
+EN_STOP = {"a", "an", "the", "i", "my", "me", "we", "our", "you", "your", "is", "are", "am", "be", "do", "does", "did",
+           "can", "could", "should", "would", "will", "to", "of", "for", "in", "on", "at", "it", "its", "and", "or",
+           "if", "with", "about", "there", "this", "that", "what", "how", "have", "has", "get", "want", "need",
+           "please", "tell", "know", "city", "hall", "any", "some", "from", "by", "as", "so", "just", "then"}
+
+_local = threading.local()
+
+
+def _tokenizers():
+    """A Sudachi tokenizer per thread (they are not safe to share), long and short units."""
+    found = getattr(_local, "tokenizers", None)
+    if found is None:
+        from sudachipy import Dictionary, SplitMode
+
+        dictionary = Dictionary(dict="core")
+        found = _local.tokenizers = (dictionary.tokenizer(SplitMode.C), dictionary.tokenizer(SplitMode.A))
+    return found
+
+
+def is_english(text: str) -> bool:
+    return not any(_japanese(ch) for ch in text)
+
+
+def _japanese(ch: str) -> bool:
+    return "\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" or "\uff66" <= ch <= "\uff9f"
+
+
+@dataclass(frozen=True)
+class Analysed:
+    words: tuple[str, ...]  # content words, normalized
+    grams: tuple[str, ...]  # character pairs of the reading (hiragana)
+    folded: str             # normalize(text), for the fuzzy comparison
+
+
+class Analyser:
+    """Turns a text into what the index compares; synonyms fold to one word."""
+
+    def __init__(self, synonyms: Iterable[Sequence[str]] = ()):
+        self.synonyms: dict[str, str] = {}
+        self.synonym_phrases: list[tuple[str, str]] = []
+        for group in synonyms:
+            canonical = normalize(group[0])
+            for word in group:
+                self.synonyms[normalize(word)] = canonical
+                self.synonym_phrases.append((normalize(word), group[0]))
+        self.synonym_phrases.sort(key=lambda pair: -len(pair[0]))
+
+    def japanese(self, text: str) -> Analysed:
+        text = unicodedata.normalize("NFKC", text)
+        long_units, short_units = _tokenizers()
+        words: list[str] = []
+        readings: list[str] = []
+        for mode, tokenizer in (("C", long_units), ("A", short_units)):
+            for m in tokenizer.tokenize(text):
+                pos = m.part_of_speech()
+                if mode == "C":
+                    readings.append(m.reading_form() if pos[0] != "補助記号" else "")
+                if pos[0] not in CONTENT_POS or pos[1] in ("数詞",) and mode == "A":
+                    continue
+                if pos[0] == "接尾辞" and mode == "C":
+                    continue
+                word = normalize(m.normalized_form())
+                if not word or word in STOP or (len(word) == 1 and not _kanji(word)):
+                    continue
+                words.append(self.synonyms.get(word, word))
+        folded = normalize(text)
+        for phrase, canonical in self.synonym_phrases:  # a synonym Sudachi cuts in two (マイナ保険証)
+            if len(phrase) >= 2 and phrase in folded and self.synonyms[phrase] not in words:
+                words.append(self.synonyms[phrase])
+        reading = normalize(jaconv.kata2hira("".join(readings)))
+        grams = tuple(reading[i:i + 2] for i in range(len(reading) - 1)) or ((reading,) if reading else ())
+        return Analysed(tuple(words), grams, folded)
+
+    def english(self, text: str) -> Analysed:
+        words = []
+        for raw in re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKC", text).casefold()):
+            if raw in EN_STOP:
+                continue
+            word = _stem(raw)
+            words.append(self.synonyms.get(raw, self.synonyms.get(word, word)))
+        folded = normalize(text)
+        for phrase, _ in self.synonym_phrases:  # "my number card", "family register"
+            if phrase.isascii() and len(phrase) >= 6 and phrase in folded and self.synonyms[phrase] not in words:
+                words.append(self.synonyms[phrase])
+        return Analysed(tuple(words), (), " ".join(words))
+
+
+def _kanji(word: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in word)
+
+
+def _stem(word: str) -> str:
+    """Enough of an English stemmer for questions: certificates/certificate, moving/move."""
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: len(word) - len(suffix)] + keep
+    return word
+
+
+class BM25:
+    def __init__(self, documents: Sequence[Sequence[str]]):
+        self.lengths = [len(d) for d in documents]
+        self.average = (sum(self.lengths) / len(documents)) if documents else 0.0
+        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for index, doc in enumerate(documents):
+            for term, count in Counter(doc).items():
+                self.postings[term].append((index, count))
+        n = len(documents)
+        self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
+        self.size = n
+
+    def scores(self, query: Iterable[str]) -> dict[int, float]:
+        out: dict[int, float] = defaultdict(float)
+        for term in set(query):
+            idf = self.idf.get(term)
+            if idf is None:
+                continue
+            for index, count in self.postings[term]:
+                norm = K1 * (1 - B + B * self.lengths[index] / (self.average or 1))
+                out[index] += idf * count * (K1 + 1) / (count + norm)
+        return out
+
+    def ceiling(self, query: Iterable[str]) -> float:
+        """What a document holding each known query word once, of average length, would
+        score: the yardstick a score is measured against (0..~1)."""
+        return sum(self.idf.get(t, 0.0) for t in set(query)) or 1.0
+
+    def weight(self, term: str) -> float:
+        return self.idf.get(term, max(self.idf.values(), default=1.0))
+
+
+@dataclass(frozen=True)
+class Hit:
+    entry: Entry
+    score: float          # 0..1
+    matched: str          # the prepared phrasing that came closest
+    covered: float = 1.0  # share of the question's own topic words it holds (weighted)
+
+
+@dataclass(frozen=True)
+class Found:
+    hits: tuple[Hit, ...] = ()
+    confident: bool = False
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.confident and self.hits else None
+
+    @property
+    def choices(self) -> tuple[Hit, ...]:
+        return () if self.confident else self.hits[:MAX_CHOICES]
+
+
+@dataclass
+class _Side:
+    """The documents of one language group (Japanese incl. やさしい日本語, or English)."""
+
+    entries: list[int] = field(default_factory=list)  # document -> entry index
+    texts: list[str] = field(default_factory=list)
+    analysed: list[Analysed] = field(default_factory=list)
+    words: BM25 | None = None
+    grams: BM25 | None = None
+
+
+class Index:
+    def __init__(self, entries: Sequence[Entry], analyser: Analyser):
+        self.entries = list(entries)
+        self.analyser = analyser
+        self.sides = {"ja": _Side(), "en": _Side()}
+        for number, entry in enumerate(self.entries):
+            for group, text in entry.texts():
+                side = self.sides[group]
+                side.entries.append(number)
+                side.texts.append(text)
+                side.analysed.append(analyser.english(text) if group == "en" else analyser.japanese(text))
+        for side in self.sides.values():
+            side.words = BM25([a.words for a in side.analysed])
+            side.grams = BM25([a.grams for a in side.analysed])
+
+    def search(self, text: str) -> Found:
+        text = " ".join(text.split())[:300]
+        if not normalize(text):
+            return Found()
+        group = "en" if is_english(text) else "ja"
+        side = self.sides[group]
+        if not side.texts:
+            return Found()
+        query = self.analyser.english(text) if group == "en" else self.analyser.japanese(text)
+        if not query.words and not query.grams:
+            return Found()
+        by_entry: dict[int, tuple[float, int, float]] = {}
+        for doc, (score, covered) in self._scores(side, query).items():
+            entry = side.entries[doc]
+            if score > by_entry.get(entry, (0.0, -1, 0.0))[0]:
+                by_entry[entry] = (score, doc, covered)
+        ranked = sorted(by_entry.items(), key=lambda item: -item[1][0])
+        hits = tuple(Hit(self.entries[e], round(s, 3), side.texts[d], c) for e, (s, d, c) in ranked
+                     if s >= CHOICES_FROM)[:MAX_CHOICES]
+        if not hits:
+            return Found()
+        second = hits[1].score if len(hits) > 1 else 0.0
+        lead = hits[0].score - second
+        confident = hits[0].covered >= COVERED and (
+            (hits[0].score >= CONFIDENT and lead >= MARGIN) or (hits[0].score >= CLEAR[0] and lead >= CLEAR[1]))
+        return Found(hits if not confident else hits[:1], confident)
+
+    def _scores(self, side: _Side, query: Analysed) -> dict[int, tuple[float, float]]:
+        """Per document, 0..1: how much of the question's meaning it covers (BM25 against the
+        ceiling, with words the prepared questions never use counting against), the reading's
+        character pairs for kana-heavy questions, and the whole-text likeness."""
+        words_bm, grams_bm = side.words, side.grams
+        assert words_bm is not None and grams_bm is not None
+        unknown = sum(min(words_bm.weight(w), 3.0) for w in set(query.words) if w not in words_bm.idf)
+        ceiling = words_bm.ceiling(query.words) + 0.5 * unknown
+        word_scores = words_bm.scores(query.words)
+        gram_scores = grams_bm.scores(query.grams) if query.grams else {}
+        gram_ceiling = grams_bm.ceiling(query.grams)
+        candidates = set(word_scores) | {d for d, s in gram_scores.items() if s >= 0.3 * gram_ceiling}
+        asked = set(query.words)
+        topics = asked - GENERIC
+        out = {}
+        kana = query.grams and not any(_kanji(ch) for ch in query.folded)  # やさしい日本語: read by its sound
+        for doc in candidates:
+            if topics and not topics & set(side.analysed[doc].words) and \
+                    not (kana and gram_scores.get(doc, 0.0) >= 0.5 * gram_ceiling):
+                continue  # shares only "how / when / where" words with the question: not about it
+            w = min(word_scores.get(doc, 0.0) / ceiling, 1.0) if query.words else 0.0
+            if query.words:  # and how much of the prepared question the question covers
+                own = set(side.analysed[doc].words)
+                w = 0.75 * w + 0.25 * (sum(words_bm.weight(t) for t in own & asked)
+                                       / (sum(words_bm.weight(t) for t in own) or 1.0))
+            g = min(gram_scores.get(doc, 0.0) / gram_ceiling, 1.0) if query.grams else 0.0
+            f = fuzz.token_set_ratio(query.folded, side.analysed[doc].folded) / 100.0
+            score = 0.6 * w + 0.25 * g + 0.15 * f if query.grams else 0.8 * w + 0.2 * f
+            covered = 1.0
+            if topics and not kana:  # the question's own topics met (「図書館の…カード」 is not the My Number card)
+                met = sum(min(words_bm.weight(t), 3.0) for t in topics & set(side.analysed[doc].words))
+                covered = met / sum(min(words_bm.weight(t), 3.0) for t in topics)
+            out[doc] = (score, covered)
+        return out
+
+
+_cache: dict[str, Index] = {}
+_lock = threading.Lock()
+
+
+def index_for(content: Content) -> Index:
+    """The index of this content version, built once (when the content loads: Intent warm)."""
+    with _lock:
+        found = _cache.get(content.version)
+        if found is None:
+            _cache.clear()
+            words: FaqContent = content["faq"]
+            questions: QuestionsFile = content[QUESTIONS]
+            found = _cache[content.version] = Index(questions.questions, Analyser(words.synonyms))
+        return found
