@@ -7,6 +7,8 @@ names the URL tried, so the page can say what is wrong instead of hanging.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 import time
@@ -30,6 +32,8 @@ MAX_DISPLAY_TEXT = 300
 MAX_TITLE = 100
 MAX_ADDRESS = 100
 MAX_NAME = 20
+MAX_IMAGE_BYTES = 10 * 1024 * 1024  # what the page lets a resident pick
+DATA_URL_RE = re.compile(r"^data:(image/(?:jpeg|png|webp|gif));base64,([A-Za-z0-9+/=\s]+)$")
 SIMULATOR_USER_AGENT = "citybot-simulator"
 
 FAKE_TIMEOUT = (2.0, 5.0)      # (connect, read) seconds for the fake platform
@@ -224,10 +228,30 @@ def _build_event(kind: str, user_id: str, body: dict, reply_token: str | None) -
             raise ApiError(400, "packageId and stickerId must be digits")
         return ev.sticker_event(user_id, package_id, sticker_id, reply_token=reply_token)
     if kind == "image":
-        # The fake platform keeps no message content, so only the event is sent; the page
-        # shows the picked picture on the resident's side.
-        return ev.image_event(user_id, reply_token=reply_token)
+        # The picked picture (a data: URL) is handed to the fake platform first, as LINE
+        # keeps a photo on receipt; the event names it, and the bot downloads it from there.
+        # Without a picture only the event is sent (content the bot cannot download).
+        picture = body.get("image")
+        if picture is None:
+            return ev.image_event(user_id, reply_token=reply_token)
+        data, mime = _picture(picture)
+        stored = _fake_json("POST", "/__fake__/contents", data=data, headers={"Content-Type": mime})
+        return ev.image_event(user_id, reply_token=reply_token, message_id=str(stored.get("messageId", "")) or None)
     raise AssertionError(kind)
+
+
+def _picture(value: Any) -> tuple[bytes, str]:
+    """(bytes, type) of a picture the page sent as a data: URL."""
+    found = DATA_URL_RE.match(value) if isinstance(value, str) and len(value) < MAX_IMAGE_BYTES * 4 // 3 + 100 else None
+    if not found:
+        raise ApiError(400, "image must be a data: URL of a JPEG, PNG, WebP or GIF picture of at most 10 MB")
+    try:
+        data = base64.b64decode(found.group(2), validate=False)
+    except (binascii.Error, ValueError):
+        raise ApiError(400, "image is not valid base64") from None
+    if not data or len(data) > MAX_IMAGE_BYTES:
+        raise ApiError(400, "image must be 1 byte to 10 MB")
+    return data, found.group(1)
 
 
 def _destination() -> str:

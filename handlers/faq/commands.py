@@ -50,3 +50,7 @@ def register(main: click.Group) -> None:
             raise click.ClickException(f"cannot write {out}: {exc}") from None
         _print_problems(imported.report, (csv_file.name,))
         click.echo(f"{imported.summary}: {'dry run, nothing written' if dry_run else f'written to {out}'}")
+        if not dry_run:  # faq.yaml's keywords and popular questions may name what the import replaced
+            from bot.importers import _content_left_behind
+
+            _content_left_behind(ctx, out.parent.parent)

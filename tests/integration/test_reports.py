@@ -284,3 +284,24 @@ def test_reports_near_each_other_are_hinted_as_duplicates_and_exported(chat, ser
     assert geo["type"] == "FeatureCollection" and len(geo["features"]) == 2
     assert client.get("/admin/reports.geojson?kind=park").get_json()["features"] == []
     assert client.get("/admin/reports?status=nonsense").status_code == 400
+
+
+def test_the_citys_tiles_are_the_one_thing_a_map_may_fetch_from_elsewhere(config, clock, services, staff):
+    from bot import create_app
+    from bot.bootstrap import bootstrap
+
+    tiled = bootstrap(config.with_(map_tile_url="https://{s}.tile.example.jp/{z}/{x}/{y}.png",
+                                   map_tile_attribution="© 地図の会社"), now=clock)
+    try:
+        client = create_app(services=tiled).test_client()
+        staff("mori", "viewer")
+        login(client, "mori")
+        page = client.get("/admin/reports/map")
+        assert "img-src 'self' data: https://*.tile.example.jp;" in page.headers["Content-Security-Policy"]
+        assert 'data-tile-url="https://{s}.tile.example.jp/{z}/{x}/{y}.png"' in page.get_data(as_text=True)
+        assert "script-src" not in page.headers["Content-Security-Policy"]  # scripts: this server's only
+    finally:
+        tiled.close()
+    plain = services.config.map_tile_url == "" and create_app(services=services).test_client()
+    login(plain, "mori")
+    assert "img-src" not in plain.get("/admin/reports/map").headers["Content-Security-Policy"]

@@ -625,8 +625,8 @@
     reader.onload = () => {
       toggleExtras(false);
       const dataUrl = String(reader.result);
-      // The fake platform keeps no message content: only the event goes to the bot.
-      sendEvent({ kind: "image" }, { kind: "image", preview: dataUrl });
+      // The fake platform keeps the picture (as LINE does) and the bot downloads it from there.
+      sendEvent({ kind: "image", image: dataUrl }, { kind: "image", preview: dataUrl });
     };
     reader.readAsDataURL(file);
   }

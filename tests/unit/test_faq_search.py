@@ -1,0 +1,51 @@
+"""The FAQ search on the sample city's questions: words, not letters; topics, not "how"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.bootstrap import build_router, content_schema
+from bot.config import Config
+from bot.content.store import load_content
+from handlers.faq.search import Analyser, index_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def index():
+    return index_for(load_content(ROOT / "content", content_schema(build_router(Config(env="test")))))
+
+
+def test_spellings_and_inflections_meet():
+    words = Analyser([["引っ越す", "引越し", "越す"]]).japanese
+    assert "引っ越す" in words("引越しの手続き").words and "引っ越す" in words("来月越してきます").words
+    assert "取る" in words("住民票を取りたいんだけど").words  # 取りたい is 取る
+    assert "の" not in words("住民票の写し").words           # particles carry no meaning
+
+
+@pytest.mark.parametrize("asked, expected", [
+    ("住民票を取りたい", "juminhyo"),
+    ("じゅうみんひょうを とりたい", "juminhyo"),   # やさしい日本語, read by its sound
+    ("How do I get a residence certificate?", "juminhyo"),
+    ("印鑑登録証を落としてしまいました", "inkan-lost"),
+])
+def test_one_confident_answer(index, asked, expected):
+    found = index.search(asked)
+    assert found.best is not None and found.best.entry.id == expected
+
+
+def test_a_question_sharing_only_how_and_where_is_not_answered(index):
+    # 申し込み and どこ are in many prepared questions; 墓地 and 献血 in none
+    for asked in ("墓地の申し込みをしたい", "献血はどこでできますか", "市長の給料はいくらですか"):
+        found = index.search(asked)
+        assert found.best is None and not found.choices, asked
+
+
+def test_a_word_naming_several_questions_offers_them(index):
+    found = index.search("マイナンバーカード")
+    assert found.best is None and 2 <= len(found.choices) <= 3
+    assert {hit.entry.id for hit in found.choices} <= {"mynumber-apply", "mynumber-lost", "mynumber-renew",
+                                                      "mynumber-receive", "mynumber-pin", "mynumber-number"}
