@@ -45,6 +45,8 @@ class Segment(BaseModel):
     languages: list[str] | None = None
     child_age: AgeRange | None = None
     everyone: bool = False  # an explicit "all residents who follow", so an empty filter is never a mistake
+    # how staff pages name a segment of content/segments.yaml (「0〜2歳の子がいる家庭」), not a condition
+    label: str | None = Field(default=None, min_length=1, max_length=60)
 
     @model_validator(mode="after")
     def _says_something(self) -> "Segment":
@@ -96,3 +98,9 @@ def recipients(segment: Segment, on: date) -> Select:
 
 def count(session: Session, segment: Segment, on: date) -> int:
     return session.scalar(select(func.count()).select_from(Resident).where(*conditions(segment, on))) or 0
+
+
+def segment_label(content: Any, name: str) -> str:
+    """A named segment as staff read it: its `label`, else its name."""
+    found = content["segments"].segments.get(name) if "segments" in content.documents else None
+    return (found.label or name) if found is not None else name

@@ -10,7 +10,8 @@ Broadcasts follow bot.disaster.broadcasts, which holds the state machine and the
 once-only guarantees; these views only collect forms and call it:
 
     compose (template + incident -> texts per language, editable; target; training)
-    -> preview (the messages exactly as sent, and the count) -> submit for approval
+    -> preview (the messages exactly as sent, the count, and how many friends a district or
+       segment cannot reach, with a one-click switch to all friends) -> submit for approval
     -> another desk user approves (sent) or rejects; the author cancels, or, as a lead,
        sends alone with a written reason
     -> the detail page polls /admin/broadcasts/<id>/progress (static/desk.js)
@@ -53,9 +54,11 @@ from ..content.models import LANGUAGES
 from ..content.store import Content
 from ..disaster import broadcasts as bc
 from ..disaster import incidents as inc
+from ..disaster import reach as rc
 from ..disaster.mode import MenuNotOnLine, sync_menu
 from ..disaster.shelters import HAZARDS, shelters_of
 from ..messenger import LineError
+from ..segments import segment_label
 from . import bp, db, nav_item, now, services
 from .audit import audit
 from .ids import stored_id
@@ -117,11 +120,14 @@ class Words:
         if row.target == "districts":
             return f"区: {self.districts(row.districts)}"
         if row.target == "segment":
-            return f"グループ: {row.segment}"
+            return f"グループ: {self.segment(row.segment)}"
         return TARGET_LABELS["all"]
 
     def status(self, status: str) -> str:
         return STATUS_LABELS.get(status, status)
+
+    def segment(self, name: str | None) -> str:
+        return segment_label(self.content, name or "")
 
 
 def _render(template: str, status: int = 200, **values: Any):
@@ -394,12 +400,13 @@ class ComposeForm(FlaskForm):
     training = BooleanField("訓練（テスト用の住民だけに、文頭に【訓練】をつけて送ります）")
     checked = HiddenField()  # the digest of what the preview showed
     preview = SubmitField("内容を確認する")
+    switch_all = SubmitField("友だち全員（LINEの一斉配信）に切り替える")
     submit = SubmitField("承認を依頼する")
 
     def setup(self, content_: Content) -> "ComposeForm":
         self.districts.choices = [SelectChoice(d.id, d.name.get("ja")) for d in content_["settings"].districts]
-        self.segment.choices = [SelectChoice("", "選んでください")] + [SelectChoice(name, name) for name in
-                                                                   content_["segments"].segments]
+        self.segment.choices = [SelectChoice("", "選んでください")] + [
+            SelectChoice(name, segment_label(content_, name)) for name in content_["segments"].segments]
         self.template_ids = [t.id for t in content_["disaster"].templates]
         return self
 
@@ -478,6 +485,10 @@ def broadcast_new():
         return _compose_page(form)
 
     form = ComposeForm().setup(content_)
+    if form.switch_all.data:  # the preview's one-click answer to "N friends are not reached"
+        form.target.data, form.districts.data, form.segment.data = "all", [], ""
+        flash("配信先を「友だち全員（LINEの一斉配信）」に切り替えました。下の確認内容を見てから「承認を依頼する」を押してください。",
+              "info")
     if not form.validate_on_submit():
         return _compose_page(form, 400)
     if (form.incident.data or "").strip() and (form.incident_id() is None
@@ -538,7 +549,9 @@ def broadcasts():
 
 def _detail(row: bc.Broadcast, status: int = 200, alone_form: AloneForm | None = None):
     mine = row.created_by == current_user.name
+    pending = row.status == "pending"
     return _render("admin/broadcasts_detail.html", status, row=row, mine=mine,
+                   reach=rc.reach(db(), content(), bc.audience_of(row), today()) if pending else None,
                    messages=bc.messages_for(content(), row.texts, row.training),
                    line_broadcast=bc.audience_of(row).via_line_broadcast(),
                    incident=db().get(inc.Incident, row.incident_id) if row.incident_id else None,
@@ -642,3 +655,16 @@ def broadcast_cancel(broadcast_id: int):
     db().commit()
     flash("取り消しました。この配信は送信されません。", "info")
     return redirect(url_for("admin.broadcast", broadcast_id=row.id))
+
+
+# -- the desk's home --------------------------------------------------------------------------------
+def home() -> dict[str, Any]:
+    """For the /admin home of every staff member: the active incidents; for those who send
+    or approve, the broadcasts waiting for a second person (the one who can act sees it
+    without opening 緊急配信) and how many friends registered no district."""
+    values: dict[str, Any] = {"incidents": inc.active(db(), now(), include_training=True), "pending": [],
+                              "words": Words(content())}
+    if can("send") or can("approve"):
+        values["pending"] = list(bc.pending(db()))
+        values["no_district"] = rc.unreached_everywhere(db())
+    return values

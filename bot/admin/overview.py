@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import abort, jsonify, render_template
 from flask_login import current_user
@@ -30,20 +31,12 @@ from sqlalchemy import func, select
 
 from .. import delivery, heartbeat
 from ..models import Push, PushBatch, Resident
-from . import bp, db, nav_item, now, services
+from . import bp, db, nav_item, now, services, titles
 from .roles import PERMISSION_LABELS, permissions_of, requires
 
 nav_item("配信状況", "admin.pushes", "view", "お知らせやリマインダーの配信の進み具合（送信済み・失敗・未送信）を確認します。")
 
 LANGUAGE_LABELS = {"ja": "日本語", "en": "English", "easy_ja": "やさしい日本語"}
-KIND_LABELS = {
-    "notice": "お知らせ",
-    "reminder": "リマインダー",
-    "handler": "個別の返信",
-    "broadcast": "一斉配信",
-    delivery.LINE_BROADCAST: "全友だちへの配信",
-    "childcare": "保育施設の空き",
-}
 WEEKDAYS_JA = "月火水木金土日"
 USER_ID = re.compile(r"U[0-9a-f]{32}")  # a LINE user id: never on a staff page, whatever a key holds
 
@@ -65,8 +58,12 @@ bp.add_app_template_filter(day_label, "day_label")
 
 # -- progress of one push ----------------------------------------------------------------------------
 def _with_progress(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of delivery.status with what pages show: its progress, its kind and title in
+    words (titles.py), never its source key alone."""
+    zone = ZoneInfo(services().config.timezone)
     return {**row, "created": datetime.fromisoformat(row["created_at"]), "progress": delivery.progress_of(row),
-            "kind_label": KIND_LABELS.get(row["kind"], row["kind"])}
+            "kind_label": titles.kind_label(db().get(Push, row["id"]), row["kind"]),
+            "title": titles.push_title(row, services().content.current(), db(), zone)}
 
 
 def _push_or_404(push_id: int) -> dict[str, Any]:
@@ -109,6 +106,12 @@ def content_status() -> dict[str, Any]:
     return {**store.status(), "loaded": store.loaded_at}
 
 
+def desk_home() -> dict[str, Any]:
+    from .desk import home  # the disaster desk's part of the home page: active incidents, pending approvals
+
+    return home()
+
+
 @bp.get("/")
 def dashboard():
     mine = permissions_of(current_user.role)
@@ -117,7 +120,7 @@ def dashboard():
     return render_template("admin/dashboard.html", permissions=[p for p in PERMISSION_LABELS if p in mine],
                            by_district=by_district, by_language=residents_by_language(),
                            followers=sum(r["count"] for r in by_district),
-                           in_flight=pushes_in_flight(), content_status=content_status(),
+                           in_flight=pushes_in_flight(), content_status=content_status(), desk_home=desk_home(),
                            processes=heartbeat.recent(db(), now(), services().config.heartbeat_seconds))
 
 

@@ -13,7 +13,9 @@ to residents flagged as testers, and every message starts with 【訓練】.
 
 "All friends" goes through LINE's broadcast endpoint (it also reaches friends who never
 wrote to the bot); districts and segments are multicasts to the residents who
-registered them, each in the language they chose.
+registered them, each in the language they chose. The preview says how many friends a
+district or segment cannot reach (reach.py) — those who registered no district, or never
+agreed to registration — so that the desk can switch to all friends before sending.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ..db import Base, UTCDateTime, insert_for
 from ..messages import listing
 from ..models import Resident
 from .incidents import Incident, district_names, hazard_name, level_name
+from .reach import reach
 from .shelters import shelters_of
 
 Target = Literal["all", "districts", "segment"]
@@ -154,7 +157,7 @@ def preview(session: Session, content: Content, texts: dict[str, str], audience:
     if long:
         raise ValueError(f"本文が長すぎます（LINEは{MAX_TEXT}文字まで）: {'、'.join(long)}")
     return {"messages": messages, "count": audience.count(session, content, on),
-            "line_broadcast": audience.via_line_broadcast()}
+            "line_broadcast": audience.via_line_broadcast(), "reach": reach(session, content, audience, on)}
 
 
 def submit(session: Session, content: Content, *, form_key: str, template: str, texts: dict[str, str],

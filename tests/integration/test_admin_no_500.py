@@ -27,7 +27,8 @@ def admin(client, staff):
 
 
 @pytest.mark.parametrize("path", ["/admin/incidents/{}", "/admin/incidents/{}/end", "/admin/broadcasts/{}",
-                                  "/admin/broadcasts/{}/progress", "/admin/pushes/{}", "/admin/pushes/{}/progress"])
+                                  "/admin/broadcasts/{}/progress", "/admin/pushes/{}", "/admin/pushes/{}/progress",
+                                  "/admin/bookings/{}"])
 def test_an_id_no_row_can_have_is_not_found(admin, path):
     for row_id in HUGE_IDS:
         assert admin.get(path.format(row_id)).status_code == 404, path.format(row_id)
@@ -36,7 +37,8 @@ def test_an_id_no_row_can_have_is_not_found(admin, path):
 @pytest.mark.parametrize("path", ["/admin/incidents/{}", "/admin/incidents/{}/end", "/admin/broadcasts/{}/approve",
                                   "/admin/broadcasts/{}/approve-alone", "/admin/broadcasts/{}/reject",
                                   "/admin/broadcasts/{}/cancel", "/admin/users/{}/role", "/admin/users/{}/disable",
-                                  "/admin/users/{}/enable"])
+                                  "/admin/users/{}/enable", "/admin/users/{}/lead", "/admin/users/{}/password",
+                                  "/admin/bookings/{}/move", "/admin/bookings/{}/cancel"])
 def test_an_action_on_an_id_no_row_can_have_is_not_found(admin, path):
     token = admin.token
     for row_id in HUGE_IDS:

@@ -170,7 +170,8 @@ def test_a_push_in_flight_shows_its_progress_until_it_is_all_sent(chat, services
 
     home = get(client, "/admin/")
     [row] = table(home, "pushes-in-flight")
-    assert row[0] == f"#{push_id}" and row[1] == "お知らせ" and row[3] == "0 ／ 3" and row[4] == "0 %"
+    assert row[0] == f"#{push_id}" and row[1] == "water（12月1日(火) 00:00） お知らせ" and row[3] == "0 ／ 3" \
+        and row[4] == "0 %"
     assert f'data-progress-url="/admin/pushes/{push_id}/progress"' in home and "progress.js" in home
     assert client.get(f"/admin/pushes/{push_id}/progress").get_json() == \
         {"total": 3, "sent": 0, "failed": 0, "pending": 3, "percent": 0, "done": False}
@@ -197,7 +198,7 @@ def test_a_push_in_flight_shows_its_progress_until_it_is_all_sent(chat, services
 
     listing = get(client, "/admin/pushes")
     row = next(r for r in table(listing, "pushes-table") if r[0] == f"#{push_id}")
-    assert row[1:] == ["お知らせ", "notice:water@2026-12-01", "—", row[4], "3", "3", "0", "0", "100% 完了"]
+    assert row[1:] == ["お知らせ", "water（12月1日(火) 00:00）", "—", row[4], "3", "3", "0", "0", "100% 完了"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", row[4])
     assert_no_user_ids(home, detail, listing)
 
@@ -218,7 +219,7 @@ def test_a_reply_push_shows_no_text_and_no_user_id(chat, services, client, staff
 
 
 # -- large-waste bookings by day ---------------------------------------------------------------------------
-def test_a_booking_made_in_the_chat_is_on_its_day_and_in_the_csv(chat, services, client, staff, clock):
+def test_a_booking_made_in_the_chat_is_on_its_day_and_in_the_csv(chat, services, app, client, staff, clock):
     at(clock, 2026, 12, 3, 18, 0)  # a Thursday; kita-1 is collected on Tuesdays
     taro = living_in(chat, services, "kita-1", "太郎")
     booked, _ = tap_label(taro, up_to_confirm(taro), "確定")
@@ -232,13 +233,17 @@ def test_a_booking_made_in_the_chat_is_on_its_day_and_in_the_csv(chat, services,
     page = get(client, "/admin/bookings?date=2026-12-08")
     assert table(page, "bookings-table") == [["LW-2026-000001", "青葉・桜が丘", "自宅前", "自転車 × 1", "400 円", "予約済み"]]
     assert "12月8日(火)" in page and text_of(page, "bookings-summary").startswith("予約 1 件・1 点・手数料の合計 400 円")
-    assert 'href="/admin/bookings.csv?date=2026-12-08"' in page
+    assert "港 太郎" not in page and "bookings.csv" not in page  # who and where: the desk's (test_admin_bookings)
+    assert client.get("/admin/bookings.csv?date=2026-12-08").status_code == 403
     previous, following = re.search(r'href="/admin/bookings\?date=([\d-]+)"[^>]*data-testid="previous-day"', page), \
         re.search(r'href="/admin/bookings\?date=([\d-]+)"[^>]*data-testid="next-day"', page)
     assert date.fromisoformat(previous[1]) < date(2026, 12, 8) < date.fromisoformat(following[1])
     rules = lw.rules_of(services.content.current())
     assert any(rules.is_collection_day(a, date.fromisoformat(following[1])) for a in rules.days)
 
+    staff("kato", "desk")
+    client = app.test_client()
+    login(client, "kato")
     only_kita = get(client, "/admin/bookings?date=2026-12-08&area=kita-1")
     assert 'href="/admin/bookings.csv?date=2026-12-08&amp;area=kita-1"' in only_kita
     assert "<option value=\"kita-1\" selected>" in only_kita
@@ -257,7 +262,7 @@ def test_a_booking_made_in_the_chat_is_on_its_day_and_in_the_csv(chat, services,
     assert rows[0]["number"] == booking.number and rows[0]["items"] == "自転車 x1" and rows[0]["total_fee"] == "400"
     assert taro.user_id not in body and str(booking.resident_id) not in [v for r in rows for v in r.values()]
     [entry] = [e for e in audit_rows(services) if e.action == "bookings.export"]
-    assert (entry.actor, entry.target, entry.detail) == ("sato", "date:2026-12-08", {"area": "all", "rows": 1})
+    assert (entry.actor, entry.target, entry.detail) == ("kato", "date:2026-12-08", {"area": "all", "rows": 1})
 
     assert client.get("/admin/bookings.csv").status_code == 400
     assert "読み取れません" in get(client, "/admin/bookings?date=12/08", 400)
