@@ -81,7 +81,7 @@ def day_text(content: Content, lang: str, day: date) -> str:
 
 
 def tell_resident(session: Session, content: Content, booking: lw.LargeWasteBooking, key: str, now: datetime,
-                  **values: str) -> int | None:
+                  **values: str | date) -> int | None:
     """Push `large_waste.<key>` to the booking's resident, in their language; the push's
     source key is unique per action, so it is stored once with the change."""
     def said(lang: str) -> str:

@@ -3,8 +3,8 @@
 import csv
 import io
 import threading
-from urllib.parse import urlencode
 from datetime import date, datetime, timedelta, timezone
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from click.testing import CliRunner
