@@ -305,3 +305,43 @@ def test_the_citys_tiles_are_the_one_thing_a_map_may_fetch_from_elsewhere(config
     plain = services.config.map_tile_url == "" and create_app(services=services).test_client()
     login(plain, "mori")
     assert "img-src" not in plain.get("/admin/reports/map").headers["Content-Security-Policy"]
+
+
+def test_blocking_the_account_also_keeps_the_report_without_the_resident(chat, services):
+    taro, number = tapped_report(chat)
+    taro.blocks()
+    with services.sessions() as s:
+        report = s.scalars(select(Report)).one()
+        assert (report.number, report.resident_id) == (number, None)
+
+
+def test_photos_of_a_report_nobody_sent_are_deleted_the_next_night(chat, services, clock):
+    from handlers.reports import prune
+
+    tapped_report(chat)                       # sent: its photo is the city's
+    jiro = chat.resident()
+    jiro.sends_image(phone_photo())           # never sent
+    clock.advance(hours=25)
+    with services.sessions() as s:
+        prune(session=s, now=services.now())
+        s.commit()
+        photos = s.scalars(select(ReportPhoto)).all()
+    assert len(photos) == 1 and photos[0].report_id is not None
+
+
+def test_citybot_reports_field_kinds_sets_what_a_field_account_updates(config, services, staff, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    staff("kouen", "field")
+    monkeypatch.setenv("DATABASE_URL", config.database_url)
+    monkeypatch.setenv("CITYBOT_INSTANCE_DIR", str(tmp_path))
+    runner = CliRunner()
+    done = runner.invoke(main, ["reports", "field-kinds", "kouen", "park", "light"])
+    assert done.exit_code == 0 and done.output.strip() == "kouen: light (街灯・防犯灯), park (公園)", done.output
+    assert runner.invoke(main, ["reports", "field-kinds", "kouen", "swimming-pool"]).exit_code == 2
+    assert runner.invoke(main, ["reports", "field-kinds", "nobody", "park"]).exit_code == 1
+    assert runner.invoke(main, ["reports", "field-kinds", "kouen", "--clear"]).output.strip() == "kouen: (none)"
+    with services.sessions() as s:
+        assert s.scalars(select(FieldKind)).all() == []
