@@ -320,8 +320,7 @@ class Router:
             return self._fallback(detail="no keyword close enough")
         order = sorted(ranked, key=lambda name: -ranked[name][0])
         best, (score, keyword) = order[0], ranked[order[0]]
-        accept = self.fuzzy_accept
-        if not contained and score >= accept and (len(order) == 1 or ranked[order[1]][0] < score):
+        if not contained and score >= self.fuzzy_accept and (len(order) == 1 or ranked[order[1]][0] < score):
             return self._entry(best, "fuzzy", score=score, keyword=keyword)
         return self._fallback(suggestions=tuple(order[:4]), score=score,
                               detail="several intents named" if contained else "near misses")
