@@ -62,7 +62,8 @@ def answer(reply, content: Content, lang: str, entry: Entry, *, conversation: An
     chips = [Tap(words.labels["yes"].get(lang), f"action=faq.feedback.yes&id={entry.id}", words.labels["yes"].get(lang)),
              Tap(words.labels["no"].get(lang), f"action=faq.feedback.no&id={entry.id}", words.labels["no"].get(lang)),
              menu_chip(content, lang)]
-    reply(*notes, said[:4900], content.text("faq.helpful", lang), quick=chips)
+    helpful = content.text("faq.helpful", lang)
+    reply(*notes, said[:4990 - len(helpful)] + "\n\n" + helpful, quick=chips)  # one message: one reply, one bubble
     active = getattr(conversation, "active", None)
     if question and conversation is not None and (active is None or active.conversation == feedback.name):
         conversation.start(feedback.name, "asked", question=question[:200], id=entry.id)

@@ -61,7 +61,7 @@ GENERIC = {"いつ", "どこ", "いくら", "幾ら", "何時", "何日", "何�
            "日程", "時期", "相談", "市民", "職員", "窓口", "持つ", "書く", "書き方", "可能", "大丈夫", "変更", "変える",
            "知る", "今年", "来年", "来月", "予定", "近く", "案内", "情報", "内容", "対象", "条件", "無料", "有料", "支払う",
            "払う", "手数料", "開く", "閉まる", "行ける", "行く", "来る", "見る", "探す", "欲しい", "頼む", "お願い", "申す",
-           "込む", "つく", "付く", "就く",
+           "込む", "つく", "付く", "就く", "出る", "入る", "入れる", "いける", "分かる", "良い", "悪い", "駄目", "ダメ",
            "when", "where", "much", "apply", "application", "register", "procedure", "need", "time", "place", "fee",
            "open", "find", "pay", "cost", "help"}
 EN_STOP = {"a", "an", "the", "i", "my", "me", "we", "our", "you", "your", "is", "are", "am", "be", "do", "does", "did",
@@ -96,6 +96,7 @@ class Analysed:
     words: tuple[str, ...]  # content words, normalized
     grams: tuple[str, ...]  # character pairs of the reading (hiragana)
     folded: str             # normalize(text), for the fuzzy comparison
+    things: frozenset[str] = frozenset()  # the words that name a thing: nouns, and the synonyms' words
 
 
 class Analyser:
@@ -110,11 +111,13 @@ class Analyser:
                 self.synonyms[normalize(word)] = canonical
                 self.synonym_phrases.append((normalize(word), group[0]))
         self.synonym_phrases.sort(key=lambda pair: -len(pair[0]))
+        self.canonical = frozenset(self.synonyms.values())  # 引っ越す, 亡くなる: verbs that name the topic
 
     def japanese(self, text: str) -> Analysed:
         text = unicodedata.normalize("NFKC", text)
         long_units, short_units = _tokenizers()
         words: list[str] = []
+        things: set[str] = set()
         readings: list[str] = []
         for mode, tokenizer in (("C", long_units), ("A", short_units)):
             for m in tokenizer.tokenize(text):
@@ -128,14 +131,18 @@ class Analyser:
                 word = normalize(m.normalized_form())
                 if not word or word in STOP or (len(word) == 1 and not _kanji(word)):
                     continue
-                words.append(self.synonyms.get(word, word))
+                word = self.synonyms.get(word, word)
+                words.append(word)
+                if pos[0] == "名詞" or word in self.canonical:
+                    things.add(word)
         folded = normalize(text)
         for phrase, canonical in self.synonym_phrases:  # a synonym Sudachi cuts in two (マイナ保険証)
             if len(phrase) >= 2 and phrase in folded and self.synonyms[phrase] not in words:
                 words.append(self.synonyms[phrase])
+                things.add(self.synonyms[phrase])
         reading = normalize(jaconv.kata2hira("".join(readings)))
         grams = tuple(reading[i:i + 2] for i in range(len(reading) - 1)) or ((reading,) if reading else ())
-        return Analysed(tuple(words), grams, folded)
+        return Analysed(tuple(words), grams, folded, frozenset(things))
 
     def english(self, text: str) -> Analysed:
         words = []
@@ -148,7 +155,7 @@ class Analyser:
         for phrase, _ in self.synonym_phrases:  # "my number card", "family register"
             if phrase.isascii() and len(phrase) >= 6 and phrase in folded and self.synonyms[phrase] not in words:
                 words.append(self.synonyms[phrase])
-        return Analysed(tuple(words), (), " ".join(words))
+        return Analysed(tuple(words), (), " ".join(words), frozenset(words))
 
 
 def _kanji(word: str) -> bool:
@@ -287,9 +294,9 @@ class Index:
         out = {}
         kana = query.grams and not any(_kanji(ch) for ch in query.folded)  # やさしい日本語: read by its sound
         for doc in candidates:
-            if topics and not topics & set(side.analysed[doc].words) and \
+            if topics and not (topics & query.things & set(side.analysed[doc].words)) and \
                     not (kana and gram_scores.get(doc, 0.0) >= 0.5 * gram_ceiling):
-                continue  # shares only "how / when / where" words with the question: not about it
+                continue  # shares no thing the question names, only "how / when / where" or a verb: not about it
             w = min(word_scores.get(doc, 0.0) / ceiling, 1.0) if query.words else 0.0
             if query.words:  # and how much of the prepared question the question covers
                 own = set(side.analysed[doc].words)
