@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,8 @@ from urllib.parse import parse_qs
 
 import pytest
 import yaml
+
+from bench.garbage import onboard
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("CITYBOT_SHARED_DATA", ROOT.parent / "shared" / "data")) / "5374"
@@ -25,20 +26,7 @@ DATASETS = sorted(p.name for p in SHARED.glob("*") if p.is_dir()) if SHARED.is_d
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_every_imported_item_is_found_by_name_in_its_category(dataset, tmp_path):
     citybot = str(Path(sys.executable).parent / "citybot")
-    content = tmp_path / "content"
-    shutil.copytree(ROOT / "content", content)
-    shutil.rmtree(content / "garbage")
-    for notice in (content / "notices").glob("*.yaml"):
-        notice.unlink()  # the sample city's notices name its own areas and topics
-    imported = subprocess.run([citybot, "import", "5374", str(SHARED / dataset), "--out", str(content / "garbage")],
-                              capture_output=True, text=True)
-    assert imported.returncode == 0, imported.stderr
-    rules = yaml.safe_load((content / "large_waste" / "rules.yaml").read_text())  # days name the sample city's areas
-    first_area = yaml.safe_load((content / "garbage" / "areas.yaml").read_text())["areas"][0]["id"]
-    rules["days"], rules["capacity"]["areas"] = {first_area: ["tue"]}, {}
-    (content / "large_waste" / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True))
-    check = subprocess.run([citybot, "content", "check", str(content)], capture_output=True, text=True)
-    assert check.returncode == 0, check.stdout
+    content = onboard(SHARED / dataset, tmp_path)  # as README tells a city: import, fix what it lists, check
 
     categories = {c["id"]: c["name"]["ja"] if isinstance(c["name"], dict) else c["name"]
                   for c in yaml.safe_load((content / "garbage" / "categories.yaml").read_text())["categories"]}
