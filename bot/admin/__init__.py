@@ -120,7 +120,7 @@ def page_files(import_name: str) -> Blueprint:
     service = import_name.split(".")[-2]
     files = Blueprint(f"{service}_files", import_name, template_folder="templates", static_folder="static",
                       static_url_path=f"/admin/{service}/files")
-    files.context_processor(lambda: _template_globals())  # its pages (an error page, say) see what every admin page sees
+    files.context_processor(lambda: _template_globals())  # its pages see what every admin page sees
     PAGE_FILES.append(files)
     return files
 

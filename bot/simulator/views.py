@@ -234,8 +234,8 @@ def _build_event(kind: str, user_id: str, body: dict, reply_token: str | None) -
         picture = body.get("image")
         if picture is None:
             return ev.image_event(user_id, reply_token=reply_token)
-        data, mime = _picture(picture)
-        stored = _fake_json("POST", "/__fake__/contents", data=data, headers={"Content-Type": mime})
+        picture_bytes, mime = _picture(picture)
+        stored = _fake_json("POST", "/__fake__/contents", data=picture_bytes, headers={"Content-Type": mime})
         return ev.image_event(user_id, reply_token=reply_token, message_id=str(stored.get("messageId", "")) or None)
     raise AssertionError(kind)
 
