@@ -48,6 +48,7 @@ from bot.messages import text as text_message
 from bot.models import Resident
 from bot.router import Intent, parse_postback
 
+from . import large_waste_answers as answers
 from . import large_waste_contact as contact_steps
 from . import large_waste_items as picker
 from .garbage import format_date
@@ -61,6 +62,8 @@ REQUIRED_COMMANDS = frozenset({"quit", "back", "done", "add", "confirm"})
 
 class LargeWasteContent(IntentContent):
     bookings_words: list[NonEmpty] = []  # 「予約確認」: the message asks for the bookings list
+    fee_words: list[NonEmpty] = []       # 「粗大ごみの料金は？」: a question about fees, not a booking
+    when_words: list[NonEmpty] = []      # 「次の粗大ごみはいつ」: a question about days, not a booking
     labels: dict[str, Label]
     commands: dict[str, Keywords]
 
@@ -79,7 +82,7 @@ intent = Intent("large_waste", content=LargeWasteContent, files={lw.RULES: lw.Ru
                     "ask_phone", "bad_name", "bad_address", "bad_phone", "summary", "booked", "already_booked", "quit",
                     "expired", "not_understood", "old_question", "bookings", "booking", "booking_locked",
                     "no_bookings", "ask_cancel", "cancelled", "ask_new_date", "moved", "unknown_booking",
-                    "reminder", "staff_moved", "staff_cancelled"])
+                    "reminder", "staff_moved", "staff_cancelled", "fees", "fee_item", "next_days", "how_to_book"])
 conv = intent.conversation(Conversation("large_waste", "large_waste", timeout=timedelta(minutes=30),
                                         expired_text="large_waste.expired"))
 
@@ -510,6 +513,11 @@ def open_large_waste(reply, content, lang, text, resident, conversation, now, se
     typed = normalize(text)
     if typed and any(normalize(w) in typed for w in words.bookings_words):
         return show_bookings(reply, content, lang, resident, conversation, now, session, config, {})
+    if typed and any(normalize(w) in typed for w in words.fee_words):
+        return reply(answers.fees(content, lang), quick=[answers.book_chip(content, lang)])
+    if typed and any(normalize(w) in typed for w in words.when_words):
+        return reply(answers.when(content, lang, resident, session, now, ZoneInfo(config.timezone)),
+                     quick=[answers.book_chip(content, lang)])
     start_booking(reply, content, lang, resident, conversation, now, session, config)
 
 

@@ -374,3 +374,36 @@ def test_the_crews_csv_has_name_address_and_phone_but_no_user_ids(chat, services
                      "name": "港 太郎", "address": "北区梅ヶ丘4丁目13-10", "phone": "09012345678",
                      "items": "自転車 x1", "total_fee": "400", "status": "booked"}]
     assert taro.user_id not in result.output
+
+
+# -- questions about large waste are answered, not taken as a booking -----------------------------
+def test_a_question_about_fees_names_fees_and_offers_to_book(chat, services, clock):
+    at(clock, 2026, 12, 3, 10, 0)
+    taro = living_in(chat, services, "kita-1", "太郎")
+    [answer] = taro.says("粗大ごみの料金はいくら？")
+    assert answer["text"].startswith("粗大ごみの手数料は品目ごとに決まっています。")
+    assert "200円" in answer["text"] and "2,000円" in answer["text"]
+    assert quick_data(answer) == ["action=large_waste.start"]
+    [ask] = taro.taps("action=large_waste.start")  # the button starts the booking
+    assert "やめる" in quick_labels(ask)
+
+
+def test_a_question_about_the_next_day_names_the_days_and_how_to_book(chat, services, clock):
+    at(clock, 2026, 12, 3, 10, 0)  # a Thursday; 青葉・桜が丘 (kita-1) is collected on Tuesdays
+    taro = living_in(chat, services, "kita-1", "太郎")
+    [answer] = taro.says("次の粗大ごみはいつ？")
+    assert answer["text"].startswith("青葉・桜が丘で申し込める次の収集日：12月8日(火)")
+    assert "3日後から28日後までの収集日" in answer["text"]
+    assert quick_data(answer) == ["action=large_waste.start"]
+
+
+def test_the_next_day_question_without_an_area_says_how_to_book(chat):
+    [answer] = chat.resident().says("粗大ごみはいつ？")
+    assert answer["text"].startswith("粗大ごみは申し込み制です。")
+
+
+def test_an_english_fee_question_answers_in_english(chat):
+    john = chat.resident("John")
+    john.taps("action=language.set&lang=en")
+    [answer] = john.says("large waste fees")
+    assert answer["text"].startswith("Large-waste fees depend on the item") and "¥" in answer["text"]
