@@ -32,7 +32,8 @@ from .. import delivery, segments
 from ..content.models import LANGUAGES
 from ..content.store import Content, _Keep
 from ..db import Base, UTCDateTime, insert_for
-from ..messages import listing
+from ..messages import ShareLocation, Tap, listing
+from ..messages import text as text_message
 from ..models import Resident
 from .incidents import Incident, district_names, hazard_name, level_name
 from .reach import reach
@@ -128,13 +129,17 @@ MAX_TEXT = 5000  # LINE counts UTF-16 code units
 
 def messages_for(content: Content, texts: dict[str, str], training: bool) -> dict[str, list[dict[str, Any]]]:
     """One text message per language; in training mode each starts with the language's
-    drill mark (【訓練】, [DRILL], 【くんれん】: content/disaster.yaml)."""
+    drill mark (【訓練】, [DRILL], 【くんれん】: content/disaster.yaml). Each carries a "send my
+    location" button: one tap and the resident gets the nearest open shelters."""
     def mark(lang: str) -> str:
         if not training:
             return ""
         word = content.text("disaster.training_mark", lang)
         return word + (" " if word[-1:].isascii() else "")  # "[DRILL] Evacuate", "【訓練】避難"
-    return {lang: [{"type": "text", "text": f"{mark(lang)}{texts[lang]}"}] for lang in LANGUAGES}
+
+    def located(lang: str) -> list[Tap]:
+        return [ShareLocation(content["disaster"].labels["location"].get(lang))]
+    return {lang: [text_message(f"{mark(lang)}{texts[lang]}", quick=located(lang))] for lang in LANGUAGES}
 
 
 def _utf16_len(text: str) -> int:

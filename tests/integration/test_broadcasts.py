@@ -59,7 +59,12 @@ def test_two_districts_approved_by_a_second_desk_user_reach_exactly_them_once(ch
     [ja] = kita.received()
     assert ja["text"].startswith("【避難指示】北区・中央区に洪水の警戒レベル4「避難指示」を発令しました。川の水位が上がっています。")
     assert chuo.received() == [ja]
-    assert english.received()[0]["text"].startswith("[Evacuation order] Alert level 4")
+    assert [i["action"] for i in ja["quickReply"]["items"]] == [{"type": "location", "label": "位置情報を送る"}]
+    [en] = english.received()
+    assert en["text"].startswith("[Evacuation order] Alert level 4")
+    assert en["quickReply"]["items"][0]["action"]["type"] == "location"
+    *_, shelters = kita.sends_location(34.735, 135.500)  # one tap: the nearest open shelters
+    assert shelters["type"] == "location"
     assert minato.received() == []
     with services.sessions() as s:
         assert bc.progress(s, push_id) == {"total": 3, "sent": 3, "failed": 0, "pending": 0, "percent": 100, "done": True}
