@@ -15,10 +15,10 @@ content loads: `warm`, never inside a resident's request.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from typing import Callable
 
+from bot.content.derived import per_version
 from bot.content.models import Label
 from bot.content.store import Content
 from bot.garbage.book import book_for
@@ -87,18 +87,8 @@ def build_groups(content: Content) -> list[Group]:
     return [g for g in groups if g.items]
 
 
-_cache: dict[str, list[Group]] = {}
-_lock = threading.Lock()
-
-
-def groups(content: Content) -> list[Group]:
-    """The groups of this content version (built by `warm` when it loaded)."""
-    with _lock:
-        found = _cache.get(content.version)
-        if found is None:
-            _cache.clear()
-            found = _cache[content.version] = build_groups(content)
-        return found
+#: The groups of a content version (built by `warm` when it loaded).
+groups = per_version(build_groups)
 
 
 def warm(content: Content) -> None:

@@ -6,13 +6,13 @@ and shared by the chat handler, the reminders and `citybot ask`.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Iterable, Mapping
 
 import jpholiday
 
+from ..content.derived import per_version
 from ..content.store import Content
 from ..content.yamlfile import Problem, YamlDocument
 from ..lookup.dictionary import Dictionary, Found, fold, split_items
@@ -127,17 +127,8 @@ class GarbageBook:
         return found
 
 
-_cache: dict[str, GarbageBook] = {}
-_lock = threading.Lock()
-
-
-def book_for(content: Content) -> GarbageBook:
-    with _lock:
-        book = _cache.get(content.version)
-        if book is None:
-            _cache.clear()
-            book = _cache[content.version] = GarbageBook.from_content(content)
-        return book
+#: The garbage book of a content version (built when it loads: the garbage intent's warm).
+book_for = per_version(GarbageBook.from_content)
 
 
 def check_garbage(content: Content, sources: Mapping[str, YamlDocument]) -> Iterable[Problem]:

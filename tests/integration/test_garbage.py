@@ -158,7 +158,7 @@ def test_the_item_index_is_built_when_content_loads_never_inside_a_request(confi
     from bot.garbage import book
     from tests.conftest import Chat
 
-    book._cache.clear()
+    book.book_for.clear()
     services = bootstrap(config, now=clock)  # start: the index is built here
     try:
         monkeypatch.setattr(book.GarbageBook, "from_content",
