@@ -69,9 +69,12 @@ def test_the_queue_the_map_without_tiles_the_photo_and_a_status_change(server, b
     assert page.locator("#report-map path.leaflet-interactive").count() == 1  # the pin, drawn as SVG
     assert page.locator("#report-map img.leaflet-tile").count() == 0          # and no tile at all
     page.locator("#report-map path.leaflet-interactive").click()
-    page.locator(".leaflet-popup-content a").click()
+    link = page.locator(".leaflet-popup-content a")
+    expect(link).to_have_text(number)
+    link.click()
+    page.wait_for_url(f"{server}/admin/reports/*", timeout=15_000)
 
-    expect(page.get_by_test_id("report-status")).to_have_text("受付")
+    expect(page.get_by_test_id("report-status")).to_have_text("受付", timeout=15_000)
     photo = page.get_by_test_id("report-photos").locator("img")
     expect(photo).to_have_count(1)
     assert page.evaluate("img => img.complete && img.naturalWidth > 0", photo.element_handle())
