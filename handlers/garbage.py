@@ -47,6 +47,12 @@ class GarbageContent(IntentContent):
         return weekdays
 
 
+#: How much of a message an item's name must be to make the message about that item:
+#: 「割れたお皿」 is (おさら, half of it); 「精神障害者保健福祉手帳がほしい」 is not about a 手帳,
+#: nor "Where can I vote early?" about a can.
+NAMED_SHARE = 30.0
+
+
 def recognize(content: Content, text: str) -> Recognized | None:
     """Ask the item dictionary itself whether a message names an item (by its name, an
     alias, its reading, in katakana or half-width, with a typo) or a category, so that
@@ -62,7 +68,7 @@ def recognize(content: Content, text: str) -> Recognized | None:
     if category is not None:
         return Recognized("contained", 100.0, category.name.ja)
     contained = book.dictionary.find_contained(query, standing_out=True)
-    if contained.kind != "none":
+    if contained.kind != "none" and contained.hits[0].score >= NAMED_SHARE:
         return Recognized("contained", 100.0, contained.hits[0].matched)
     if found.kind in ("fuzzy", "choices"):
         return Recognized(found.kind, found.hits[0].score, found.hits[0].matched)

@@ -191,7 +191,8 @@ class Dictionary(Generic[T]):
             if len(owners) == 1:
                 index, name = owners[0]
                 return Found("fuzzy", (Hit(self._entries[index], 100.0 * len(key) / len(query), name),))
-            return Found("choices", tuple(Hit(self._entries[i], 100.0, n) for i, n in owners[: self.max_choices]))
+            return Found("choices", tuple(Hit(self._entries[i], 100.0 * len(key) / len(query), n)
+                                          for i, n in owners[: self.max_choices]))
         return Found("none")
 
 

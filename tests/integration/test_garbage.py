@@ -179,3 +179,9 @@ def test_one_message_per_item_category_and_date_first_and_no_repeated_note(chat,
     assert not any(line.startswith("キャップとラベルを外して、中を軽くすすいで") for line in lines)  # the note repeats the category
     [battery] = taro.says("リモコン")
     assert "電池は外して、有害ごみに出してください。" in battery["text"]  # a note that adds something stays
+
+
+@pytest.mark.parametrize("typed", ["精神障害者保健福祉手帳がほしい", "Where can I vote early?"])
+def test_an_item_name_hidden_in_a_longer_question_does_not_take_it(chat, typed):
+    [answer] = chat.resident().says(typed)
+    assert "は【" not in answer["text"] and "goes out as" not in answer["text"]
