@@ -5,6 +5,16 @@ that answers the resident's next message in that state. Where a resident is live
 `conversation_states` (resident x conversation, with an expiry), written in the same
 transaction as the step's other effects, so a restart resumes exactly where they were and
 a step is never half done.
+
+What every conversation shares is owned here and in the dispatcher, not by each one:
+  - another subject: a message that clearly names another service (its keyword, or what
+    its own lookup recognises with confidence) and that the step did not take
+    (its handler returned NOT_UNDERSTOOD) is answered by that service; the conversation is
+    paused, and the answer carries a 「…に戻る」 button (`resume_label`) that picks it up
+    where it was. A step that takes any words (a place, a name: `free_text`) leaves only
+    for a message that is, word for word, another service's keyword.
+  - a button of a conversation that has ended (or lapsed): said so, nothing is done.
+  - the timeout and its message (`expired_text`), shown once on the next message.
 """
 
 from __future__ import annotations
@@ -20,6 +30,21 @@ from .models import ConversationState, Resident
 
 Handler = Callable[..., Any]
 STEP_KINDS = ("text", "postback", "location", "image")
+
+#: The postback that picks a paused conversation up again (`name=<conversation>`).
+RESUME_ACTION = "conversation.resume"
+PAUSED = "_paused"  # in a state row's data: the resident left it for another subject
+
+
+class _NotUnderstood:
+    def __repr__(self) -> str:
+        return "NOT_UNDERSTOOD"
+
+
+#: What a step handler returns when the message was not an answer to its question (it
+#: has re-asked, and changed nothing else): the driver may hand the message to another
+#: service the resident named instead.
+NOT_UNDERSTOOD = _NotUnderstood()
 
 
 @dataclass(frozen=True)
@@ -61,13 +86,24 @@ class Phrasebook:
 
 class Conversation:
     def __init__(self, name: str, intent: str, *, timeout: timedelta = timedelta(minutes=30),
-                 action_prefix: str | None = None, expired_text: str | None = None):
+                 action_prefix: str | None = None, expired_text: str | None = None,
+                 free_text: Iterable[str] = (), resume_label: str | None = None):
         self.name = name
         self.intent = intent
         self.timeout = timeout
         self.action_prefix = action_prefix if action_prefix is not None else f"{name}."
         self.expired_text = expired_text
+        self.free_text = frozenset(free_text)  # states whose question takes any words
+        self.resume_label = resume_label  # key of the 「…に戻る」 label in the intent's content
+        self.resumer: Handler | None = None
         self._steps: dict[tuple[str, str], Handler] = {}
+
+    def on_resume(self, handler: Handler) -> Handler:
+        """Register what asks the current question again when a paused conversation is picked up."""
+        if self.resumer is not None:
+            raise ValueError(f"{self.name} already has a resume handler")
+        self.resumer = handler
+        return handler
 
     def state(self, state: str, kinds: Iterable[str] = ("text", "postback")) -> Callable[[Handler], Handler]:
         """Register the handler that answers `kinds` of events while in `state`."""
@@ -88,7 +124,10 @@ class Conversation:
         return [(state, kind, handler) for (state, kind), handler in self._steps.items()]
 
     def handlers(self) -> list[Handler]:
-        return list(dict.fromkeys(self._steps.values()))
+        return list(dict.fromkeys([*self._steps.values(), *([self.resumer] if self.resumer else [])]))
+
+    def takes_any_words(self, state: str) -> bool:
+        return state in self.free_text
 
     def owns_action(self, action: str) -> bool:
         return bool(self.action_prefix) and action.startswith(self.action_prefix)
@@ -112,6 +151,7 @@ class ConversationControl:
     now: datetime
     conversations: dict[str, Conversation]
     active: ConversationState | None = None
+    paused: ConversationState | None = None  # left for another subject; a button picks it up
 
     @property
     def state(self) -> str | None:
@@ -119,11 +159,15 @@ class ConversationControl:
 
     @property
     def data(self) -> dict[str, Any]:
-        return dict(self.active.data) if self.active else {}
+        return {k: v for k, v in self.active.data.items() if k != PAUSED} if self.active else {}
 
     def start(self, name: str, state: str, **data: Any) -> None:
         conv = self.conversations[name]
-        self.session.execute(delete(ConversationState).where(ConversationState.resident_id == self.resident.id))
+        keep = self.paused.id if self.paused is not None and self.paused.conversation != name else None
+        self.session.execute(delete(ConversationState).where(  # one live conversation; one left waiting
+            ConversationState.resident_id == self.resident.id, ConversationState.id != (keep or -1)))
+        if keep is None:
+            self.paused = None
         self.active = ConversationState(resident_id=self.resident.id, conversation=name, state=state, data=data,
                                         updated_at=self.now, expires_at=self.now + conv.timeout)
         self.session.add(self.active)
@@ -142,14 +186,51 @@ class ConversationControl:
             self.session.delete(self.active)
             self.active = None
 
+    def pause(self) -> None:
+        """Keep where they were (until the conversation's timeout) while another service answers."""
+        if self.active is not None:
+            self.active.data = {**self.active.data, PAUSED: True}
+            self.active.updated_at = self.now
+            self.paused, self.active = self.active, None
 
-def load_active(session: Session, resident: Resident, now: datetime) -> tuple[ConversationState | None, ConversationState | None]:
-    """(active, expired): the resident's live conversation, or the one that just lapsed."""
-    row = session.scalars(select(ConversationState).where(ConversationState.resident_id == resident.id)
-                          .order_by(ConversationState.updated_at.desc())).first()
-    if row is None:
-        return None, None
-    if row.expires_at <= now:
-        session.delete(row)
-        return None, row
-    return row, None
+    def resume(self) -> None:
+        if self.paused is not None:
+            if self.active is not None:  # a short one started since (a feedback question) gives way
+                self.session.delete(self.active)
+            conv = self.conversations[self.paused.conversation]
+            self.paused.data = {k: v for k, v in self.paused.data.items() if k != PAUSED}
+            self.paused.updated_at = self.now
+            self.paused.expires_at = self.now + conv.timeout
+            self.active, self.paused = self.paused, None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    active: ConversationState | None = None
+    paused: ConversationState | None = None
+    expired: ConversationState | None = None  # lapsed while the resident was in it
+
+
+def load_active(session: Session, resident: Resident, now: datetime) -> Loaded:
+    """The resident's live conversation, the one they left for another subject, or the one
+    that just lapsed (a paused one lapses quietly: they had moved on)."""
+    rows = session.scalars(select(ConversationState).where(ConversationState.resident_id == resident.id)
+                           .order_by(ConversationState.updated_at.desc(), ConversationState.id.desc())).all()
+    active = paused = expired = None
+    for row in rows:
+        left = bool((row.data or {}).get(PAUSED))
+        if row.expires_at <= now:
+            session.delete(row)
+            if not left and active is None and expired is None:
+                expired = row
+        elif left:
+            paused = paused or row
+        else:
+            active = active or row
+    return Loaded(active=active, paused=paused, expired=None if active else expired)
+
+
+def said_ended(reply: Any, content: Any, lang: str) -> None:
+    """A button of a conversation that is over (finished, stopped, timed out or replaced):
+    said so, and nothing is done with it."""
+    reply(content.text("messages.conversation_ended", lang))

@@ -26,10 +26,8 @@ import contextvars
 import hashlib
 import logging
 import threading
-import uuid
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping, Sequence
 
@@ -47,13 +45,13 @@ from linebot.v3.webhooks import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import delivery, inbox
+from . import inbox
 from .content.easy import unnest_messages
-from .content.store import Content
+from .turn import Context, Handled, Media, Middleware, Push, Reply
 from .db import insert_for
-from .conversation import ConversationControl, load_active
+from .conversation import NOT_UNDERSTOOD, RESUME_ACTION, ConversationControl, load_active
 from .disaster.incidents import banner_middleware
-from .messages import Tap, text as text_message, with_quick_reply
+from .messages import MAX_QUICK_REPLIES, Tap, text as text_message, with_quick_reply
 from .messenger import MAX_MESSAGES, LineError, retry_key_for
 from .models import InboxEvent, Resident
 from .router import Incoming, Match, parse_postback
@@ -71,107 +69,6 @@ def mask_user(user_id: str | None) -> str:
     if not user_id:
         return "-"
     return "u:" + hashlib.sha256(user_id.encode()).hexdigest()[:10]
-
-
-# -- what a handler can ask for ------------------------------------------------------------
-class Reply:
-    """The `reply` dependency: collects the answer; strings become text messages."""
-
-    def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
-
-    def __call__(self, *messages: str | dict[str, Any], quick: Sequence[Tap] = ()) -> None:
-        built = [text_message(m) if isinstance(m, str) else dict(m) for m in messages]
-        if quick and built:
-            built[-1] = with_quick_reply(built[-1], quick)
-        if len(self.messages) + len(built) > MAX_MESSAGES:
-            raise ValueError(f"a reply holds at most {MAX_MESSAGES} messages")
-        self.messages.extend(built)
-
-
-class Push:
-    """The `push` dependency: a push stored in the handler's own transaction.
-
-    `push("...")` goes to the resident of the event; `push(..., to=[userIds])` to others.
-    The workers send it after the handler's transaction commits, and never if it rolls back.
-    """
-
-    def __init__(self, session: Session, now: datetime, default_to: str | None, cause: str = "handler"):
-        self._session, self._now, self._default_to, self._cause = session, now, default_to, cause
-        self.push_ids: list[int] = []
-
-    def __call__(self, *messages: str | dict[str, Any], to: Sequence[str] | None = None, urgent: bool = False) -> int:
-        recipients = list(to) if to is not None else ([self._default_to] if self._default_to else [])
-        if not recipients:
-            raise ValueError("push() needs recipients")
-        built = [text_message(m) if isinstance(m, str) else dict(m) for m in messages]
-        push_id = delivery.create_push(self._session, source_key=f"{self._cause}:{uuid.uuid4()}", kind="handler",
-                                       messages={"*": built}, recipients=delivery.to_residents(recipients),
-                                       now=self._now, urgent=urgent)
-        assert push_id is not None  # a fresh uuid cannot collide
-        self.push_ids.append(push_id)
-        return push_id
-
-
-class Media:
-    """The `media` dependency of an image event: `media()` fetches the photo from LINE's
-    data endpoint (bot.messenger) and returns (bytes, content type). LINE keeps it only for
-    a while, so a handler that wants it asks at once; nothing is fetched unless it asks.
-    Raises LineError when LINE has it no longer or it is larger than `max_bytes`."""
-
-    def __init__(self, messenger: Any, message_id: str, max_bytes: int):
-        self._messenger, self.message_id, self.max_bytes = messenger, message_id, max_bytes
-
-    def __call__(self) -> tuple[bytes, str]:
-        return self._messenger.message_content(self.message_id, self.max_bytes)
-
-
-@dataclass
-class Context:
-    """Everything about one event while it is being handled."""
-
-    raw: dict[str, Any]
-    event: Event
-    incoming: Incoming
-    session: Session
-    content: Content
-    now: datetime
-    user_id: str | None
-    reply: Reply = field(default_factory=Reply)
-    resident: Resident | None = None
-    lang: str = "ja"
-    conversation: ConversationControl | None = None
-    match: Match | None = None
-    push: Push | None = None
-    notices: list[str] = field(default_factory=list)  # content keys said before the answer
-    banner: str | None = None  # one line before everything else (disaster mode)
-    error: str | None = None
-    config: Any = None
-    first_language: Callable[[str], str] | None = None  # a new resident's language (LINE's profile)
-    media: Media | None = None
-
-    def dependencies(self) -> dict[str, Any]:
-        location = None
-        if self.incoming.kind == "location":
-            location = dict(self.incoming.params)
-        return {
-            "event": self.event, "resident": self.resident, "session": self.session,
-            "content": self.content, "lang": self.lang, "now": self.now, "reply": self.reply,
-            "push": self.push, "text": self.incoming.text, "params": dict(self.incoming.params),
-            "location": location, "match": self.match, "conversation": self.conversation,
-            "config": self.config, "media": self.media,
-        }
-
-
-@dataclass(frozen=True)
-class Handled:
-    messages: list[dict[str, Any]]
-    match: Match | None
-    error: str | None = None
-    lang: str = "ja"
-
-
-Middleware = Callable[[Context, Callable[[], None]], None]
 
 
 def incoming_of(event: Event) -> Incoming | None:
@@ -241,9 +138,10 @@ def upsert_resident(ctx: Context, call_next: Callable[[], None]) -> None:
 def make_conversation_middleware(conversations: dict[str, Any]) -> Middleware:
     def load_conversation(ctx: Context, call_next: Callable[[], None]) -> None:
         if ctx.resident is not None:
-            active, expired = load_active(ctx.session, ctx.resident, ctx.now)
-            ctx.conversation = ConversationControl(ctx.session, ctx.resident, ctx.now, conversations, active)
-            lapsed = conversations.get(expired.conversation) if expired else None
+            loaded = load_active(ctx.session, ctx.resident, ctx.now)
+            ctx.conversation = ConversationControl(ctx.session, ctx.resident, ctx.now, conversations,
+                                                   loaded.active, loaded.paused)
+            lapsed = conversations.get(loaded.expired.conversation) if loaded.expired else None
             if lapsed is not None and lapsed.expired_text:
                 ctx.notices.append(lapsed.expired_text)
         call_next()
@@ -293,22 +191,53 @@ class Dispatcher:
         def route_and_call() -> None:
             if lang:
                 ctx.lang = lang
-            state = ctx.conversation.active if ctx.conversation else None
-            ctx.match = self.router.match(ctx.incoming, ctx.content, state)
-            dependencies = ctx.dependencies()
-            wanted = self.router.parameters(ctx.match.handler)
-            ctx.match.handler(**{name: dependencies[name] for name in wanted})
+            control = ctx.conversation
+            ctx.match = self.router.match(ctx.incoming, ctx.content, control.active if control else None,
+                                          control.paused if control else None)
+            if control is not None and ctx.match.how == "resume":
+                control.resume()
+            if control is not None and ctx.match.leaving:
+                control.pause()
+            if self._call(ctx, ctx.match) is NOT_UNDERSTOOD and ctx.match.instead is not None and control:
+                # the step did not take it, and it clearly names another service: that one answers
+                control.pause()
+                ctx.reply, ctx.match = Reply(), ctx.match.instead
+                self._call(ctx, ctx.match)
 
         chain = route_and_call
         for middleware in reversed(self.middleware):
             chain = (lambda mw, nxt: (lambda: mw(ctx, nxt)))(middleware, chain)
         chain()
+        if ctx.match is not None and ctx.match.leaving and ctx.conversation and ctx.conversation.paused:
+            self._offer_resume(ctx, ctx.match.leaving)
         messages = [text_message(ctx.content.text(key, ctx.lang)) for key in ctx.notices] + ctx.reply.messages
         if ctx.banner:
             messages = with_banner(ctx.banner, messages)
         if ctx.lang == "easy_ja":  # data filled into a text can nest brackets the content did not
             messages = unnest_messages(messages)
         return Handled(messages[:MAX_MESSAGES], ctx.match, ctx.error, ctx.lang)
+
+    def _call(self, ctx: Context, match: Match) -> Any:
+        dependencies = ctx.dependencies()
+        return match.handler(**{name: dependencies[name] for name in self.router.parameters(match.handler)})
+
+    def _offer_resume(self, ctx: Context, name: str) -> None:
+        """The answer of the other subject ends with a button back to where they were."""
+        conv = self.router.conversations[name]
+        messages = ctx.reply.messages
+        if not conv.resume_label or not messages:
+            return
+        label = ctx.content[conv.intent].labels[conv.resume_label].get(ctx.lang)[:20]
+        back = Tap(label, f"action={RESUME_ACTION}&name={name}", label)
+        chips = [item["action"] for item in messages[-1].get("quickReply", {}).get("items", [])]
+        taps = [back] + [Tap(a["label"], a["data"], a.get("displayText")) for a in chips
+                         if a.get("type") == "postback"][:MAX_QUICK_REPLIES - 1]
+        others = [{"type": "action", "action": a} for a in chips if a.get("type") != "postback"]
+        if len(taps) + len(others) > MAX_QUICK_REPLIES:
+            taps = taps[:MAX_QUICK_REPLIES - len(others)]
+        message = with_quick_reply(messages[-1], taps)
+        message["quickReply"]["items"] = message["quickReply"]["items"] + others
+        messages[-1] = message
 
     # the webhook path
     def submit(self, inbox_ids: Sequence[int], users: Mapping[int, str] | None = None) -> None:

@@ -16,7 +16,7 @@ at start-up instead of on a resident's message. Registering a key twice fails th
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import parse_qsl
 
@@ -25,6 +25,7 @@ from rapidfuzz import fuzz, process
 from .content.models import IntentContent
 from .content.store import Content, ContentSchema
 from .content.yamlfile import Problem, YamlDocument
+from .conversation import RESUME_ACTION, said_ended
 from .lookup import normalize
 
 #: What a handler may ask for, by parameter name (see bot/dispatch.py for each value).
@@ -71,8 +72,12 @@ class Intent:
                  texts: Iterable[str] = (), recognize: Callable[[Content, str], "Recognized | None"] | None = None,
                  recognize_accept: float = 80.0, warm: Callable[[Content], Any] | None = None,
                  files: dict[str, type] | None = None,
-                 checks: Iterable[Callable[..., Iterable[Problem]]] = (), interrupts: bool = False):
+                 checks: Iterable[Callable[..., Iterable[Problem]]] = (), interrupts: bool = False,
+                 narrower_than: Iterable[str] = ()):
         self.name = name
+        # intents this one is a part of: a message naming both is about this one
+        # (「粗大ごみの収集日は？」 names 粗大ごみ and 収集日: it is a large-waste question)
+        self.narrower_than = frozenset(narrower_than)
         # a message naming this intent is answered by it even in the middle of another
         # conversation (disaster information, shelters: never "please answer the question")
         self.interrupts = interrupts
@@ -135,11 +140,13 @@ class Match:
     keyword: str | None = None
     suggestions: tuple[str, ...] = ()  # intent names, best first
     detail: str | None = None
+    leaving: str | None = None  # the conversation this message left for another subject
+    instead: "Match | None" = None  # the other subject, should the conversation's step not take it
 
     def explain(self) -> dict[str, Any]:
         out: dict[str, Any] = {"handler": f"{self.handler.__module__}.{self.handler.__qualname__}",
                                "intent": self.intent, "how": self.how}
-        for key in ("score", "keyword", "detail"):
+        for key in ("score", "keyword", "detail", "leaving"):
             if getattr(self, key) is not None:
                 out[key] = round(self.score, 1) if key == "score" else getattr(self, key)
         if self.suggestions:
@@ -189,7 +196,7 @@ class Router:
         self.conversations: dict[str, Any] = {}
         self.jobs: dict[str, Any] = {}
         self._index: tuple[str, _KeywordIndex] | None = None
-        self._parameters: dict[Handler, tuple[str, ...]] = {}
+        self._parameters: dict[Handler, tuple[str, ...]] = {said_ended: check_parameters(said_ended)}
 
     def parameters(self, handler: Handler) -> tuple[str, ...]:
         """The dependency names a registered handler asked for (checked at registration)."""
@@ -242,15 +249,20 @@ class Router:
         schema.checks.append(self.check_content)
 
     # -- matching -----------------------------------------------------------------------
-    def match(self, incoming: Incoming, content: Content, conversation: Any = None) -> Match:
+    def match(self, incoming: Incoming, content: Content, conversation: Any = None, paused: Any = None) -> Match:
+        if incoming.kind == "postback" and incoming.action == RESUME_ACTION:
+            return self._resume(incoming.params.get("name", ""), conversation, paused)
         if conversation is not None and not self._interrupting(incoming, content):
-            found = self._match_conversation(incoming, conversation)
+            found = self._match_conversation(incoming, conversation, content)
             if found:
                 return found
         if incoming.kind == "postback":
             route = self.postbacks.get(incoming.action)
             if route:
                 return Match(route.handler, route.intent, "postback", keyword=incoming.action)
+            ended = next((c for c in self.conversations.values() if c.owns_action(incoming.action)), None)
+            if ended is not None:  # a button of a conversation that is over
+                return Match(said_ended, ended.intent, "ended", detail=f"{ended.name}: {incoming.action}")
             return self._fallback(detail=f"unknown postback action {incoming.action!r}")
         if incoming.kind == "text":
             return self._match_text(incoming.text, content)
@@ -272,7 +284,7 @@ class Router:
                     return True
         return False
 
-    def _match_conversation(self, incoming: Incoming, state: Any) -> Match | None:
+    def _match_conversation(self, incoming: Incoming, state: Any, content: Content) -> Match | None:
         conv = self.conversations.get(state.conversation)
         if conv is None:
             return None
@@ -281,7 +293,30 @@ class Router:
         handler = conv.step(state.state, incoming.kind)
         if handler is None:
             return None
-        return Match(handler, conv.intent, "conversation", detail=f"{conv.name}:{state.state}")
+        here = Match(handler, conv.intent, "conversation", detail=f"{conv.name}:{state.state}")
+        other = self._other_subject(incoming, content, conv.intent)
+        if other is None:
+            return here
+        if conv.takes_any_words(state.state):  # a place, a name: only another service's keyword itself leaves
+            exact = other.how == "keyword" and normalize(incoming.text) == normalize(other.keyword or "")
+            return replace(other, leaving=conv.name) if exact else here
+        return replace(here, instead=replace(other, leaving=conv.name))
+
+    def _other_subject(self, incoming: Incoming, content: Content, own: str) -> Match | None:
+        """Another service the message clearly names: its keyword, or its own confident lookup."""
+        if incoming.kind != "text" or content is None:
+            return None
+        found = self._match_text(incoming.text, content)
+        return found if found.how in ("keyword", "recognized") and found.intent != own else None
+
+    def _resume(self, name: str, active: Any, paused: Any) -> Match:
+        conv = self.conversations.get(name)
+        if conv is None or conv.resumer is None:
+            return self._fallback(detail=f"no conversation {name!r} to resume")
+        mine = [row for row in (active, paused) if row is not None and row.conversation == name]
+        if not mine:
+            return Match(said_ended, conv.intent, "ended", detail=f"{name}: nothing to resume")
+        return Match(conv.resumer, conv.intent, "resume", detail=f"{name}:{mine[0].state}")
 
     def _match_text(self, text: str, content: Content) -> Match:
         norm = normalize(text)
@@ -297,6 +332,9 @@ class Router:
             return self._recognized_entry(exact[0], recognized[exact[0]])
         # an intent's own keywords next: they say what the message is about
         contained = _named_in(norm, index.longest_first, index.exact)
+        if len(contained) > 1:
+            broader = {b for name in contained for b in self.intents[name].narrower_than}
+            contained = {name: key for name, key in contained.items() if name not in broader} or contained
         if len(contained) == 1:
             intent, keyword = next(iter(contained.items()))
             return self._entry(intent, "keyword", keyword=keyword)
@@ -366,74 +404,17 @@ class Router:
         self._index = (content.version, index)
         return index
 
-    # -- checks and listing -------------------------------------------------------------
+    # -- checks and listing (bot/routes.py) ----------------------------------------------
     def check_content(self, content: Content, sources: Mapping[str, YamlDocument]) -> list[Problem]:
-        """Keywords claimed by two intents, and buttons whose action no handler answers."""
-        problems: list[Problem] = []
-        owner: dict[str, str] = {}
-        for name, doc in sorted(content.intents().items()):
-            if name in self.entries and doc.label is None:
-                problems.append(sources[name].problem((), "label: is required (residents can ask for this intent)"))
-            for lang in ("ja", "en", "easy_ja"):
-                for i, keyword in enumerate(getattr(doc.keywords, lang)):
-                    key = normalize(keyword)
-                    if not key:
-                        problems.append(sources[name].problem(("keywords", lang, i), f"keyword {keyword!r} has no letters"))
-                    elif owner.setdefault(key, name) != name:
-                        problems.append(sources[name].problem(
-                            ("keywords", lang, i), f"keyword {keyword!r} is already a keyword of {owner[key]}"))
-        for stem, source in sources.items():
-            problems.extend(self._check_actions(source))
-        if not problems:
-            problems.extend(self._check_examples(content, sources))
-        return problems
+        from .routes import content_problems
 
-    def _check_examples(self, content: Content, sources: Mapping[str, YamlDocument]) -> list[Problem]:
-        """Every example an intent offers residents is answered by that intent: 「ソファ」 in
-        the garbage intro must not lead to "did you mean" and back to the intro."""
-        problems = []
-        for name, doc in sorted(content.intents().items()):
-            for lang in ("ja", "en", "easy_ja"):
-                for i, example in enumerate(getattr(doc.examples, lang)):
-                    found = self.match(Incoming("text", text=example), content)
-                    if found.intent != name:
-                        problems.append(sources[name].problem(
-                            ("examples", lang, i), f"example {example!r} is answered by {found.intent} "
-                                                   f"({found.how}), not {name}: a resident who tries it is let down; "
-                                                   f"list things {name} answers (after an import: the new data's)"))
-        return problems
-
-    def _check_actions(self, source: YamlDocument) -> list[Problem]:
-        problems = []
-        for loc, value in _walk(source.data):
-            if loc and loc[-1] == "postback" and isinstance(value, str):
-                action, _ = parse_postback(value)
-                if action not in self.postbacks and not any(c.owns_action(action) for c in self.conversations.values()):
-                    problems.append(source.problem(loc, f"postback action {action!r} is not answered by any handler"))
-        return problems
+        return content_problems(self, content, sources)
 
     def table(self) -> list[tuple[str, str, str, str]]:
-        """(order, key, intent, handler) rows in matching order."""
-        rows = []
-        for conv in self.conversations.values():
-            for state, kind, handler in conv.steps():
-                rows.append(("1 conversation", f"{conv.name}:{state} ({kind})", conv.intent, _name(handler)))
-        for action, route in sorted(self.postbacks.items()):
-            rows.append(("2 postback", f"action={action}", route.intent, route.handler_name))
-        for intent, route in sorted(self.entries.items()):
-            rows.append(("3 keyword", f"content/{intent}.yaml keywords", intent, route.handler_name))
-            if self.intents[intent].recognize is not None:
-                owner = self.intents[intent]
-                rows.append(("3 recognized", f"{_name(owner.recognize)} (exact, named inside; "
-                             f"fuzzy >= {owner.recognize_accept:g})", intent, route.handler_name))
-        for intent, route in sorted(self.entries.items()):
-            rows.append(("4 fuzzy", f">= {self.fuzzy_accept:g} (suggest >= {self.fuzzy_suggest:g})", intent, route.handler_name))
-        for kind, route in sorted(self.kinds.items()):
-            order = "5 fallback" if kind == "fallback" else "- event"
-            rows.append((order, kind, route.intent, route.handler_name))
-        for name, job in sorted(self.jobs.items()):
-            rows.append(("- schedule", f"{name} ({job.cron})", job.intent, _name(job.job)))
-        return rows
+        """(order, key, intent, handler) rows in matching order: `citybot routes`."""
+        from .routes import routing_table
+
+        return routing_table(self)
 
     def verify(self) -> None:
         if "fallback" not in self.kinds:
@@ -442,16 +423,6 @@ class Router:
 
 def _name(handler: Handler) -> str:
     return f"{handler.__module__}.{handler.__qualname__}"
-
-
-def _walk(data: Any, loc: tuple = ()) -> Iterable[tuple[tuple, Any]]:
-    yield loc, data
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from _walk(value, loc + (key,))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from _walk(value, loc + (index,))
 
 
 def _named_in(norm: str, keys_longest_first: Sequence[str], exact: Mapping[str, tuple[str, str]]) -> dict[str, str]:

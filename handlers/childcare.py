@@ -39,7 +39,7 @@ from bot import childcare as cc, delivery, profile
 from bot.content.models import LANGUAGES, IntentContent, Keywords, Label, NonEmpty, Text, keys_required
 from bot.content.store import Content
 from bot.geo import distance_m, distance_text
-from bot.conversation import Answer, Conversation, ConversationControl, Phrasebook
+from bot.conversation import NOT_UNDERSTOOD, Answer, Conversation, ConversationControl, Phrasebook
 from bot.messages import Link, ShareLocation, Tap, flex, listing
 from bot.models import Resident
 from bot.router import Intent
@@ -77,9 +77,10 @@ intent = Intent("childcare", content=ChildcareContent,
                     "neighbour_count", "how_to_apply", "outside_near",
                     "places", "full", "as_of", "distance", "date", "followed", "already_following", "unfollowed",
                     "not_following", "following", "following_line", "no_following", "opening", "unknown_facility",
-                    "not_understood", "quit", "expired", "paused", "follow_consent", "outside"])
+                    "not_understood", "quit", "expired", "follow_consent", "outside"])
 conv = intent.conversation(Conversation("childcare", "childcare", timeout=timedelta(minutes=30),
-                                        action_prefix="childcare.ask.", expired_text="childcare.expired"))
+                                        action_prefix="childcare.ask.", expired_text="childcare.expired",
+                                        resume_label="resume"))
 
 
 @dataclass
@@ -403,10 +404,6 @@ def answer(reply, content, lang, resident, conversation, session, event, params,
     if other == intent.name:  # 「保育園の空き」 again: start over
         conversation.end()
         return find_places(reply, content, lang, resident, conversation, session, got.text)
-    if other:  # another service named word for word: stop here and offer it
-        conversation.end()
-        label = content.intents()[other].label.get(lang)
-        return reply(search.say("paused", name=label), quick=[Tap(label, f"action={other}", label)])
     cohort = conversation.data.get("cohort")
     if got.verb == "location" and cohort is not None:
         try:
@@ -430,7 +427,7 @@ def answer(reply, content, lang, resident, conversation, session, event, params,
         if chosen is not None:
             return search.show_ward(cohort, chosen.id)
         return unclear(search, state)
-    unclear(search, state)
+    return unclear(search, state)
 
 
 def take_age(search: Search, got: Answer) -> bool:
@@ -460,13 +457,23 @@ def take_age(search: Search, got: Answer) -> bool:
     return True
 
 
-def unclear(search: Search, state: str | None) -> None:
+def unclear(search: Search, state: str | None) -> Any:
+    """Not an answer: asked again; another service named instead answers (bot/conversation.py)."""
     search.note("not_understood")
-    if state == "where" and search.conversation.data.get("cohort") is not None:
-        return search.ask_where(search.conversation.data["cohort"])
-    if state == "results":  # only a location is an answer here; anything else was routed elsewhere
+    ask_again(search, state)
+    return NOT_UNDERSTOOD
+
+
+def ask_again(search: Search, state: str | None) -> None:
+    if state in ("where", "results") and search.conversation.data.get("cohort") is not None:
         return search.ask_where(search.conversation.data["cohort"])
     search.ask_age()
+
+
+@conv.on_resume
+def resume(reply, content, lang, resident, conversation, session):
+    """Back from another subject: the question they were at, again."""
+    ask_again(Search(reply, content, lang, resident, conversation, session), conversation.state)
 
 
 conv.state("child")(answer)

@@ -39,7 +39,7 @@ from bot import delivery, large_waste_contact, profile
 from bot import large_waste as lw
 from bot.content.models import IntentContent, Keywords, Label, NonEmpty, keys_required
 from bot.content.store import Content
-from bot.conversation import Answer, Conversation, ConversationControl, Phrasebook
+from bot.conversation import NOT_UNDERSTOOD, Answer, Conversation, ConversationControl, Phrasebook
 from bot.garbage.book import GarbageBook, book_for
 from bot.garbage.models import Item
 from bot.lookup import normalize
@@ -74,7 +74,7 @@ class LargeWasteContent(IntentContent):
         return self.commands[command].matches(typed)
 
 
-intent = Intent("large_waste", content=LargeWasteContent, files={lw.RULES: lw.RulesFile},
+intent = Intent("large_waste", content=LargeWasteContent, files={lw.RULES: lw.RulesFile}, narrower_than=["garbage"],
                 checks=[lw.check_large_waste], warm=picker.warm, texts=[
                     "ask_area", "ask_item", "ask_item_area", "ask_kind_items", "choose", "not_found", "not_large",
                     "ask_quantity", "too_many", "ask_more", "line", "ask_date", "no_dates", "day_full",
@@ -84,7 +84,8 @@ intent = Intent("large_waste", content=LargeWasteContent, files={lw.RULES: lw.Ru
                     "no_bookings", "ask_cancel", "cancelled", "ask_new_date", "moved", "unknown_booking",
                     "reminder", "staff_moved", "staff_cancelled", "fees", "fee_item", "next_days", "how_to_book"])
 conv = intent.conversation(Conversation("large_waste", "large_waste", timeout=timedelta(minutes=30),
-                                        expired_text="large_waste.expired"))
+                                        expired_text="large_waste.expired", resume_label="resume",
+                                        free_text=("place", "name", "address")))
 
 ORDER = ("area", "item", "quantity", "more", "date", "place", *contact_steps.STEPS, "confirm")
 NEXT, AGAIN, UNKNOWN, DONE = "next", "again", "unknown", "done"
@@ -449,12 +450,19 @@ def answer(reply, content, lang, resident, conversation, now, session, config, e
         return flow.ask(state)
     if outcome == UNKNOWN:
         flow.note("not_understood")
-        return flow.ask(state)
+        flow.ask(state)
+        return NOT_UNDERSTOOD
     flow.go(outcome)
 
 
 for _state in ORDER:
     conv.state(_state)(answer)
+
+
+@conv.on_resume
+def resume(reply, content, lang, resident, conversation, now, session, config):
+    """Back from another subject: the question they were at, again."""
+    Flow(reply, content, lang, resident, conversation, now, session, ZoneInfo(config.timezone)).ask(conversation.state)
 
 
 def typed_button(flow: Flow, state: str, got: Answer) -> Answer:

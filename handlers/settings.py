@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 from bot import childcare, profile
 from bot.content.models import LANGUAGES
 from bot.content.store import Content
-from bot.conversation import Answer, Conversation, ConversationControl, Phrasebook
+from bot.conversation import NOT_UNDERSTOOD, Answer, Conversation, ConversationControl, Phrasebook
 from bot.lookup import normalize
 from bot.messages import MAX_QUICK_REPLIES, DatePick, Tap, bubble, flex, listing
 from bot.models import Resident, ResidentChild, ResidentTopic
@@ -42,12 +42,12 @@ intent = Intent("settings", content=SettingsContent, texts=[
     "consent", "consent_thanks", "consent_later", "ask_district", "ask_area", "ask_area_all", "area_reset",
     "ask_children", "ask_more_children", "child", "child_short", "child_added", "child_removed",
     "child_bad_month", "children_full", "ask_topics", "ask_topics_again", "topic_on", "topic_off",
-    "ask_reminder", "not_understood", "old_question", "quit", "paused", "done", "saved", "expired",
+    "ask_reminder", "not_understood", "old_question", "quit", "done", "saved", "expired",
     "summary_title", "summary", "summary_without_district", "not_set", "none", "language_ja", "language_en",
     "language_easy_ja",
 ])
 conv = intent.conversation(Conversation("settings", "settings", timeout=timedelta(hours=1),
-                                        expired_text="settings.expired"))
+                                        expired_text="settings.expired", resume_label="resume"))
 
 #: The questions of a full registration, in order; each can also be asked on its own.
 ORDER = ("district", "area", "children", "topics", "reminder")
@@ -118,13 +118,6 @@ class Flow(Phrasebook):
     def quit(self) -> None:
         self.conversation.end()
         self.reply(self.say("quit"), quick=[settings_chip(self.content, self.lang), menu_chip(self.content, self.lang)])
-
-    def pause_for(self, name: str) -> None:
-        """They typed another service's keyword: stop here and offer it as a button."""
-        label = self.content.intents()[name].label.get(self.lang)
-        self.conversation.end()
-        self.reply(self.say("paused", name=label),
-                   quick=[Tap(label, f"action={name}", label), settings_chip(self.content, self.lang)])
 
 
 def paged(options: list[Tap], fixed: list[Tap], page: int, more: Callable[[int], Tap]) -> list[Tap]:
@@ -322,17 +315,21 @@ def answer(reply, content, lang, resident, conversation, now, event, params, tex
         return flow.ask(state)
     if outcome != UNKNOWN:
         return flow.go(outcome)
-    other = None if got.verb else named_intent(content, text)
-    if other == intent.name:  # 「設定」 again: this is it
+    if not got.verb and named_intent(content, text) == intent.name:  # 「設定」 again: this is it
         return flow.ask(state)
-    if other:
-        return flow.pause_for(other)
     flow.note("not_understood")
     flow.ask(state)
+    return NOT_UNDERSTOOD  # another service named instead is answered by it (bot/conversation.py)
 
 
 for _state in ORDER:
     conv.state(_state)(answer)
+
+
+@conv.on_resume
+def resume(reply, content, lang, resident, conversation, now):
+    """Back from another subject: the question they were at, again."""
+    Flow(reply, content, lang, resident, conversation, now).ask(conversation.state)
 
 
 def named_intent(content: Content, text: str) -> str | None:

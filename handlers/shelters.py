@@ -27,7 +27,7 @@ from .menu import menu_chip
 SHOWN = 3
 OUTSIDE_M = 20_000  # farther than this from every site: not in the city
 
-intent = Intent("shelters", content=IntentContent, interrupts=True, texts=[
+intent = Intent("shelters", content=IntentContent, interrupts=True, narrower_than=["disaster"], texts=[
     "ask_location", "open_near", "none_open_near", "designated_near", "line", "open_in_district", "nothing_open",
     "not_affected", "outside",
 ])

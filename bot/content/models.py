@@ -139,7 +139,7 @@ class MessagesContent(Strict):
 
 REQUIRED_CORE_TEXTS = frozenset({
     "did_you_mean", "not_understood", "unsupported_message", "location_unused",
-    "error", "menu_chip", "late_answer",
+    "error", "menu_chip", "late_answer", "conversation_ended",
 })
 
 

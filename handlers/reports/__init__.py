@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.content.store import Content
-from bot.conversation import Answer, Conversation, ConversationControl, Phrasebook
+from bot.conversation import NOT_UNDERSTOOD, Answer, Conversation, ConversationControl, Phrasebook
 from bot.lookup import normalize
 from bot.messages import Camera, CameraRoll, ShareLocation, Tap
 from bot.messenger import LineError
@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 
 intent = Intent("reports", content=ReportsContent, texts=TEXTS, recognize=recognize)
 conv = intent.conversation(Conversation("report", "reports", timeout=timedelta(minutes=30),
-                                        expired_text="reports.expired"))
+                                        expired_text="reports.expired", resume_label="resume",
+                                        free_text=("place", "description")))
 
 ORDER = ("kind", "photo", "place", "description", "confirm")
 BACK = {"photo": "kind", "place": "photo", "description": "place", "confirm": "description"}
@@ -279,12 +280,19 @@ def answer(reply, content, lang, resident, conversation, now, session, config, e
         return flow.ask(state)
     if outcome == UNKNOWN:
         flow.note("not_understood")
-        return flow.ask(state)
+        flow.ask(state)
+        return NOT_UNDERSTOOD
     flow.go(outcome)
 
 
 for _state in ORDER:
     conv.state(_state, kinds=("text", "postback", "location", "image"))(answer)
+
+
+@conv.on_resume
+def resume(reply, content, lang, resident, conversation, now, session):
+    """Back from another subject: the question they were at, again."""
+    Flow(reply, content, lang, resident, conversation, now, session).ask(conversation.state)
 
 
 def typed_button(flow: Flow, state: str, got: Answer) -> Answer:

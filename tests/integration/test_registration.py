@@ -191,15 +191,16 @@ def test_typed_answers_work_too(chat, services):
     assert [t.topic for t in saved.topics] == ["garbage"]
 
 
-def test_another_services_keyword_pauses_the_registration_with_a_button_to_it(chat, services):
+def test_another_services_keyword_is_answered_and_the_registration_waits_behind_a_button(chat, services):
     taro = chat.resident()
     consented(taro)
-    taro.taps(pick("district", "nishi"))
-    [paused] = taro.says("メニュー")
-    assert "いったんやめました" in paused["text"]
-    assert quick_data(paused) == ["action=menu", "action=settings"]
-    assert conversations(services) == 0 and row(services, taro.user_id).district == "nishi"
-    assert taro.says("メニュー")[0]["type"] == "flex"  # routed as usual again
+    [ask] = taro.taps(pick("district", "nishi"))[-1:]
+    [menu] = taro.says("メニュー")
+    assert menu["type"] == "flex" and quick_labels(menu)[0] == "登録の続きに戻る"
+    assert conversations(services) == 1 and row(services, taro.user_id).district == "nishi"
+    assert taro.says("メニュー")[0]["type"] == "flex"  # routed as usual while it waits
+    [again] = taro.taps(quick_data(menu)[0])
+    assert again["text"] == ask["text"]
 
 
 def test_children_by_picker_are_checked_and_can_be_removed(chat, services, clock):

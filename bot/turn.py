@@ -1,0 +1,126 @@
+"""One turn of a conversation with a resident: everything about one event while it is handled.
+
+The dispatcher (bot/dispatch.py) builds a `Context` per event, the middleware fill it in
+(the resident, their language, their conversation), and a handler receives the parts it
+names (`Context.dependencies`). `Reply` and `Push` are how a handler answers: never by
+calling LINE itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Sequence
+
+from linebot.v3.webhooks import Event
+from sqlalchemy.orm import Session
+
+from . import delivery
+from .content.store import Content
+from .conversation import ConversationControl
+from .messages import Tap, with_quick_reply
+from .messages import text as text_message
+from .messenger import MAX_MESSAGES
+from .models import Resident
+from .router import Incoming, Match
+
+
+class Reply:
+    """The `reply` dependency: collects the answer; strings become text messages."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    def __call__(self, *messages: str | dict[str, Any], quick: Sequence[Tap] = ()) -> None:
+        built = [text_message(m) if isinstance(m, str) else dict(m) for m in messages]
+        if quick and built:
+            built[-1] = with_quick_reply(built[-1], quick)
+        if len(self.messages) + len(built) > MAX_MESSAGES:
+            raise ValueError(f"a reply holds at most {MAX_MESSAGES} messages")
+        self.messages.extend(built)
+
+
+class Push:
+    """The `push` dependency: a push stored in the handler's own transaction.
+
+    `push("...")` goes to the resident of the event; `push(..., to=[userIds])` to others.
+    The workers send it after the handler's transaction commits, and never if it rolls back.
+    """
+
+    def __init__(self, session: Session, now: datetime, default_to: str | None, cause: str = "handler"):
+        self._session, self._now, self._default_to, self._cause = session, now, default_to, cause
+        self.push_ids: list[int] = []
+
+    def __call__(self, *messages: str | dict[str, Any], to: Sequence[str] | None = None, urgent: bool = False) -> int:
+        recipients = list(to) if to is not None else ([self._default_to] if self._default_to else [])
+        if not recipients:
+            raise ValueError("push() needs recipients")
+        built = [text_message(m) if isinstance(m, str) else dict(m) for m in messages]
+        push_id = delivery.create_push(self._session, source_key=f"{self._cause}:{uuid.uuid4()}", kind="handler",
+                                       messages={"*": built}, recipients=delivery.to_residents(recipients),
+                                       now=self._now, urgent=urgent)
+        assert push_id is not None  # a fresh uuid cannot collide
+        self.push_ids.append(push_id)
+        return push_id
+
+
+class Media:
+    """The `media` dependency of an image event: `media()` fetches the photo from LINE's
+    data endpoint (bot.messenger) and returns (bytes, content type). LINE keeps it only for
+    a while, so a handler that wants it asks at once; nothing is fetched unless it asks.
+    Raises LineError when LINE has it no longer or it is larger than `max_bytes`."""
+
+    def __init__(self, messenger: Any, message_id: str, max_bytes: int):
+        self._messenger, self.message_id, self.max_bytes = messenger, message_id, max_bytes
+
+    def __call__(self) -> tuple[bytes, str]:
+        return self._messenger.message_content(self.message_id, self.max_bytes)
+
+
+@dataclass
+class Context:
+    """Everything about one event while it is being handled."""
+
+    raw: dict[str, Any]
+    event: Event
+    incoming: Incoming
+    session: Session
+    content: Content
+    now: datetime
+    user_id: str | None
+    reply: Reply = field(default_factory=Reply)
+    resident: Resident | None = None
+    lang: str = "ja"
+    conversation: ConversationControl | None = None
+    match: Match | None = None
+    push: Push | None = None
+    notices: list[str] = field(default_factory=list)  # content keys said before the answer
+    banner: str | None = None  # one line before everything else (disaster mode)
+    error: str | None = None
+    config: Any = None
+    first_language: Callable[[str], str] | None = None  # a new resident's language (LINE's profile)
+    media: Media | None = None
+
+    def dependencies(self) -> dict[str, Any]:
+        location = None
+        if self.incoming.kind == "location":
+            location = dict(self.incoming.params)
+        return {
+            "event": self.event, "resident": self.resident, "session": self.session,
+            "content": self.content, "lang": self.lang, "now": self.now, "reply": self.reply,
+            "push": self.push, "text": self.incoming.text, "params": dict(self.incoming.params),
+            "location": location, "match": self.match, "conversation": self.conversation,
+            "config": self.config, "media": self.media,
+        }
+
+
+@dataclass(frozen=True)
+class Handled:
+    messages: list[dict[str, Any]]
+    match: Match | None
+    error: str | None = None
+    lang: str = "ja"
+
+
+Middleware = Callable[[Context, Callable[[], None]], None]
