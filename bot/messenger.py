@@ -80,6 +80,12 @@ class Messenger:
         self._access_token = access_token
         self._timeout = timeout
 
+    def prepare(self) -> "Messenger":
+        """Load the SDK and build its clients now: a process that answers residents (web,
+        worker, clock) pays for it at start, not in its first resident's reply."""
+        _ = self.api, self.blob
+        return self
+
     @functools.cached_property
     def api(self) -> MessagingApi:
         sdk = _sdk()
