@@ -31,6 +31,7 @@ def create_app(config: Config | None = None, *, services: Services | None = None
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     svc = services or bootstrap(config, **bootstrap_args)
+    svc.messenger.prepare()  # line-bot-sdk is imported lazily (`citybot ask` never needs it); a web process does
     app.extensions["citybot"] = svc
     if config.proxy_hops:  # request.remote_addr (the login limit's client address), scheme and host
         from werkzeug.middleware.proxy_fix import ProxyFix

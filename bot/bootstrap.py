@@ -89,7 +89,8 @@ def bootstrap(config: Config | None = None, *, now: Callable[[], datetime] = utc
     config = config or Config.from_env()
     router = build_router(config, intents)
     store = ContentStore(Path(config.content_dir), content_schema(router), config.content_reload_seconds,
-                         shelf=Path(config.instance_dir) / "content-good", warm=router.warm)
+                         shelf=Path(config.instance_dir) / "content-good", warm=router.warm,
+                         cache=Path(config.instance_dir) / "content-cache")
     engine = make_engine(config.sqlalchemy_url, config.db_pool_size)
     messenger = Messenger(config.line_api_base, config.data_api_base, config.access_token, config.line_timeout)
     return Services(config=config, engine=engine, sessions=make_session_factory(engine), router=router,

@@ -409,6 +409,7 @@ def _process_started(svc, kind: str):
     from . import metrics
     from .heartbeat import Heartbeat
 
+    svc.messenger.prepare()  # the SDK loaded before the first push, not while it waits
     if svc.config.metrics_port:
         metrics.serve(svc.config.metrics_port)
     return Heartbeat(svc.sessions, kind, svc.config.heartbeat_seconds, svc.now).start()

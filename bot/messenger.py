@@ -7,26 +7,15 @@ Failures come back as `LineError` with what a caller needs to decide: retry or n
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from linebot.v3.messaging import (
-    ApiClient,
-    BroadcastRequest,
-    Configuration,
-    CreateRichMenuAliasRequest,
-    Message,
-    MessagingApi,
-    MessagingApiBlob,
-    MulticastRequest,
-    PushMessageRequest,
-    ReplyMessageRequest,
-    RichMenuRequest,
-    UpdateRichMenuAliasRequest,
-)
-from linebot.v3.messaging.exceptions import ApiException
+if TYPE_CHECKING:
+    from linebot.v3.messaging import Message, MessagingApi, MessagingApiBlob
+    from linebot.v3.messaging.exceptions import ApiException
 
 from . import metrics
 
@@ -71,25 +60,48 @@ def _error(exc: ApiException) -> LineError:
                      headers.get("x-line-accepted-request-id"))
 
 
+def _sdk() -> Any:
+    """line-bot-sdk's Messaging API, imported when first needed: importing it takes a second
+    or two, and `citybot ask`, a content check or a test that never talks to LINE need not."""
+    import linebot.v3.messaging
+
+    return linebot.v3.messaging
+
+
 def to_models(messages: Sequence[dict[str, Any]]) -> list[Message]:
     if not 1 <= len(messages) <= MAX_MESSAGES:
         raise ValueError(f"LINE takes 1 to {MAX_MESSAGES} messages per request, not {len(messages)}")
-    return [Message.from_dict(m) for m in messages]
+    return [_sdk().Message.from_dict(m) for m in messages]
 
 
 class Messenger:
     def __init__(self, api_base: str, data_api_base: str, access_token: str, timeout: float = 10.0):
-        self._config = Configuration(host=api_base.rstrip("/"), access_token=access_token)
-        self._blob_config = Configuration(host=data_api_base.rstrip("/"), access_token=access_token)
+        self._api_base, self._data_api_base = api_base.rstrip("/"), data_api_base.rstrip("/")
+        self._access_token = access_token
         self._timeout = timeout
-        self._client = ApiClient(self._config)
-        self._blob_client = ApiClient(self._blob_config)
-        self.api = MessagingApi(self._client)
-        self.blob = MessagingApiBlob(self._blob_client)
+
+    def prepare(self) -> "Messenger":
+        """Load the SDK and build its clients now: a process that answers residents (web,
+        worker, clock) pays for it at start, not in its first resident's reply."""
+        _ = self.api, self.blob
+        return self
+
+    @functools.cached_property
+    def api(self) -> MessagingApi:
+        sdk = _sdk()
+        return sdk.MessagingApi(sdk.ApiClient(sdk.Configuration(host=self._api_base, access_token=self._access_token)))
+
+    @functools.cached_property
+    def blob(self) -> MessagingApiBlob:
+        sdk = _sdk()
+        config = sdk.Configuration(host=self._data_api_base, access_token=self._access_token)
+        return sdk.MessagingApiBlob(sdk.ApiClient(config))
 
     def _call(self, fn, *args, recipients: int = 1, **kwargs):
         """Every request goes through here: errors become LineError, and each request is
         counted by endpoint and status (bot/metrics.py), with its recipients when accepted."""
+        from linebot.v3.messaging.exceptions import ApiException
+
         started, status = time.perf_counter(), 0
         try:
             result = fn(*args, _request_timeout=self._timeout, **kwargs)
@@ -110,20 +122,22 @@ class Messenger:
 
     # -- messages -----------------------------------------------------------------------
     def reply(self, reply_token: str, messages: Sequence[dict[str, Any]]) -> None:
-        self._call(self.api.reply_message, ReplyMessageRequest(replyToken=reply_token, messages=to_models(messages)))
+        request = _sdk().ReplyMessageRequest(replyToken=reply_token, messages=to_models(messages))
+        self._call(self.api.reply_message, request)
 
     def push(self, user_id: str, messages: Sequence[dict[str, Any]], retry_key: str) -> None:
-        self._call(self.api.push_message, PushMessageRequest(to=user_id, messages=to_models(messages)),
+        self._call(self.api.push_message, _sdk().PushMessageRequest(to=user_id, messages=to_models(messages)),
                    x_line_retry_key=retry_key)
 
     def multicast(self, user_ids: Sequence[str], messages: Sequence[dict[str, Any]], retry_key: str) -> None:
         if not 1 <= len(user_ids) <= MAX_RECIPIENTS:
             raise ValueError(f"multicast takes 1 to {MAX_RECIPIENTS} recipients, not {len(user_ids)}")
-        self._call(self.api.multicast, MulticastRequest(to=list(user_ids), messages=to_models(messages)),
+        self._call(self.api.multicast, _sdk().MulticastRequest(to=list(user_ids), messages=to_models(messages)),
                    x_line_retry_key=retry_key, recipients=len(user_ids))
 
     def broadcast(self, messages: Sequence[dict[str, Any]], retry_key: str) -> None:
-        self._call(self.api.broadcast, BroadcastRequest(messages=to_models(messages)), x_line_retry_key=retry_key)
+        request = _sdk().BroadcastRequest(messages=to_models(messages))
+        self._call(self.api.broadcast, request, x_line_retry_key=retry_key)
 
     def message_content(self, message_id: str, max_bytes: int) -> tuple[bytes, str]:
         """(bytes, content type) of a photo (video, audio) a user sent, from the data
@@ -141,7 +155,7 @@ class Messenger:
 
     # -- rich menus ---------------------------------------------------------------------
     def create_rich_menu(self, menu: dict[str, Any]) -> str:
-        return self._call(self.api.create_rich_menu, RichMenuRequest.from_dict(menu)).rich_menu_id
+        return self._call(self.api.create_rich_menu, _sdk().RichMenuRequest.from_dict(menu)).rich_menu_id
 
     def upload_rich_menu_image(self, rich_menu_id: str, image: bytes, content_type: str) -> None:
         self._call(self.blob.set_rich_menu_image, rich_menu_id, bytes(image), _headers={"Content-Type": content_type})
@@ -169,10 +183,11 @@ class Messenger:
 
     def put_rich_menu_alias(self, alias: str, rich_menu_id: str) -> None:
         if alias in self.rich_menu_aliases():
-            self._call(self.api.update_rich_menu_alias, alias, UpdateRichMenuAliasRequest(richMenuId=rich_menu_id))
+            request = _sdk().UpdateRichMenuAliasRequest(richMenuId=rich_menu_id)
+            self._call(self.api.update_rich_menu_alias, alias, request)
         else:
             self._call(self.api.create_rich_menu_alias,
-                       CreateRichMenuAliasRequest(richMenuAliasId=alias, richMenuId=rich_menu_id))
+                       _sdk().CreateRichMenuAliasRequest(richMenuAliasId=alias, richMenuId=rich_menu_id))
 
     def link_rich_menu(self, user_id: str, rich_menu_id: str) -> None:
         self._call(self.api.link_rich_menu_id_to_user, user_id, rich_menu_id)

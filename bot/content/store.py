@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from pydantic import BaseModel, ValidationError
 
+from .cache import ContentCache, Entry
 from .easy import nested_brackets
 from .lastgood import LastGood
 from .models import IntentContent, Text
@@ -133,28 +134,48 @@ def fingerprint(root: Path) -> str:
     return digest.hexdigest()
 
 
-def load_content(root: Path, schema: ContentSchema) -> Content:
-    """Load and check everything; raise ContentError listing every problem found."""
+def load_content(root: Path, schema: ContentSchema, cache: ContentCache | None = None) -> Content:
+    """Load and check everything; raise ContentError listing every problem found.
+
+    With a `cache`, files that loaded before (the same bytes, the same code) are not
+    parsed and checked again; what is parsed is always what the key was made from."""
     root = Path(root)
     if not root.is_dir():
         raise ContentError([Problem(str(root), 1, "content folder not found")])
+    files = _read_files(root)
+    key = cache.key(files, schema) if cache is not None else ""
+    if cache is not None and (entry := cache.get(key)) is not None:
+        return Content(root=root, version=entry.version, documents=dict(entry.documents))
+    content = _load(root, schema, files)
+    if cache is not None:
+        cache.put(Entry(key=key, version=content.version, documents=dict(content.documents)))
+    return content
+
+
+def _read_files(root: Path) -> dict[str, bytes]:
+    """Every file of the folder by its name in it, read once: the cache key and the loading
+    are made from these same bytes, so a file changed meanwhile cannot be cached stale."""
+    return {path.relative_to(root).as_posix(): path.read_bytes()
+            for path in sorted(p for p in root.rglob("*") if p.is_file())}
+
+
+def _load(root: Path, schema: ContentSchema, files: Mapping[str, bytes]) -> Content:
     problems: list[Problem] = []
     documents: dict[str, BaseModel] = {}
     sources: dict[str, YamlDocument] = {}
     digest = hashlib.sha1()
     seen: set[str] = set()
-    for path in content_files(root):
-        name = path.relative_to(root).as_posix()
+    for name in [name for name in files if name.endswith(".yaml")]:  # in content_files() order
         stem = name[: -len(".yaml")]
         seen.add(stem)
-        digest.update(name.encode() + b"\0" + path.read_bytes())
+        digest.update(name.encode() + b"\0" + files[name])
         model = schema.model_for(stem)
         if model is None:
             known = sorted([*schema.files, *(f"{folder}/*" for folder in schema.folders)])
             problems.append(Problem(name, 1, f"no intent or core part reads this file (known: {', '.join(known)})"))
             continue
         try:
-            doc = load_yaml(path, name)
+            doc = load_yaml(root / name, name, files[name])
         except YamlError as exc:
             problems.append(exc.problem)
             continue
@@ -234,13 +255,17 @@ class ContentStore:
 
     With a `shelf` (a folder for local state), every good version is also copied there,
     and a process that starts on broken files serves the last good copy instead, reporting
-    the break; only a folder that never loaded refuses to start."""
+    the break; only a folder that never loaded refuses to start.
+
+    Versions that loaded are remembered by fingerprint (bot/content/cache.py): in memory,
+    and with a `cache` folder on disk too, so a restart on the same files starts at once."""
 
     def __init__(self, root: Path, schema: ContentSchema, reload_seconds: float = 2.0,
                  clock: Callable[[], float] = time.monotonic, shelf: Path | None = None,
-                 warm: Callable[[Content], None] | None = None):
+                 warm: Callable[[Content], None] | None = None, cache: Path | None = None):
         self.root = Path(root)
         self.schema = schema
+        self._cache = ContentCache(cache)
         self.reload_seconds = reload_seconds
         self._clock = clock
         self._lock = threading.Lock()
@@ -256,12 +281,12 @@ class ContentStore:
 
     def _first_load(self) -> Content:
         try:
-            content = load_content(self.root, self.schema)
+            content = load_content(self.root, self.schema, self._cache)
         except ContentError as exc:
             copy = self._last_good.latest() if self._last_good else None
             if copy is None:
                 raise  # never loaded here: nothing good to fall back on, so fail loudly
-            content = load_content(copy, self.schema)
+            content = load_content(copy, self.schema, self._cache)
             self.problems = exc.problems
             log.error("content is broken; serving the last good version %s kept in %s", content.version, copy)
             for problem in exc.problems:
@@ -292,7 +317,7 @@ class ContentStore:
                 return False
             self._fingerprint = current
             try:
-                content = load_content(self.root, self.schema)
+                content = load_content(self.root, self.schema, self._cache)
             except ContentError as exc:
                 self.problems = exc.problems
                 for problem in exc.problems:
