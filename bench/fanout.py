@@ -127,7 +127,7 @@ def deliver(url: str, push_id: int, workers: int, fake_url: str, tmp: str) -> tu
         while True:
             with engine.connect() as conn:
                 left = conn.execute(select(func.count()).select_from(PushBatch).where(
-                    PushBatch.push_id == push_id, PushBatch.status.in_(("pending", "sending")))).scalar()
+                    PushBatch.push_id == push_id, PushBatch.status.in_(delivery.IN_FLIGHT))).scalar()
             if not left:
                 break
             time.sleep(0.1)

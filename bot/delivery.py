@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .db import insert_for
 from .messenger import MAX_RECIPIENTS, LineError, Messenger, to_models
-from .models import Push, PushBatch, PushRecipient, Resident
+from .models import BatchStatus, Push, PushBatch, PushRecipient, Resident
+from .statuses import move
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,8 @@ def create_push(session: Session, *, source_key: str, kind: str, messages: Mappi
     session.execute(insert(PushRecipient).from_select(["push_id", "resident_id", "language", "batch_no"], numbered))
     per_batch = (
         select(PushRecipient.push_id, PushRecipient.language, PushRecipient.batch_no, literal(urgent),
-               literal("pending"), func.count(), literal(0), literal(now, type_=PushBatch.next_attempt_at.type))
+               literal(BatchStatus.PENDING.value), func.count(), literal(0),
+               literal(now, type_=PushBatch.next_attempt_at.type))
         .where(PushRecipient.push_id == push_id)
         .group_by(PushRecipient.push_id, PushRecipient.language, PushRecipient.batch_no)
     )
@@ -92,7 +94,7 @@ def create_line_broadcast(session: Session, *, source_key: str, messages: Sequen
     ).on_conflict_do_nothing(index_elements=["source_key"]).returning(Push.id))
     if push_id is None:
         return None
-    session.add(PushBatch(push_id=push_id, language="*", batch_no=0, urgent=urgent, status="pending",
+    session.add(PushBatch(push_id=push_id, language="*", batch_no=0, urgent=urgent, status=BatchStatus.PENDING,
                           recipient_count=audience, attempts=0, next_attempt_at=now))
     session.flush()
     return push_id
@@ -137,10 +139,11 @@ def retry_key(push: Push, batch: PushBatch) -> str:
 
 def claim(session: Session, now: datetime, *, quiet: bool, lease: timedelta) -> PushBatch | None:
     """Take the next due batch (urgent first); None when there is nothing to do."""
+    claimable = or_(PushBatch.status == BatchStatus.PENDING,
+                    (PushBatch.status == BatchStatus.SENDING) & (PushBatch.claimed_at < now - lease))
     due = (
         select(PushBatch.id)
-        .where(or_(PushBatch.status == "pending",
-                   (PushBatch.status == "sending") & (PushBatch.claimed_at < now - lease)))
+        .where(claimable)
         .where(PushBatch.next_attempt_at <= now)
         .order_by(PushBatch.urgent.desc(), PushBatch.id)
         .limit(1)
@@ -153,7 +156,7 @@ def claim(session: Session, now: datetime, *, quiet: bool, lease: timedelta) -> 
             session.rollback()
             return None
         session.execute(update(PushBatch).where(PushBatch.id == batch_id)
-                        .values(status="sending", claimed_at=now, attempts=PushBatch.attempts + 1))
+                        .values(status=BatchStatus.SENDING, claimed_at=now, attempts=PushBatch.attempts + 1))
         session.commit()
         return session.get(PushBatch, batch_id, populate_existing=True)
     while True:  # SQLite: a conditional update is the claim
@@ -162,17 +165,15 @@ def claim(session: Session, now: datetime, *, quiet: bool, lease: timedelta) -> 
             session.rollback()
             return None
         claimed = session.execute(
-            update(PushBatch).where(PushBatch.id == batch_id)
-            .where(or_(PushBatch.status == "pending",
-                       (PushBatch.status == "sending") & (PushBatch.claimed_at < now - lease)))
-            .values(status="sending", claimed_at=now, attempts=PushBatch.attempts + 1)
+            update(PushBatch).where(PushBatch.id == batch_id).where(claimable)
+            .values(status=BatchStatus.SENDING, claimed_at=now, attempts=PushBatch.attempts + 1)
             .execution_options(synchronize_session=False)).rowcount
         session.commit()
         if claimed == 1:
             return session.get(PushBatch, batch_id, populate_existing=True)
 
 
-def send(session: Session, messenger: Messenger, batch: PushBatch, now: datetime) -> str:
+def send(session: Session, messenger: Messenger, batch: PushBatch, now: datetime) -> BatchStatus:
     """Send one claimed batch and record the outcome: sent, failed or pending (retry)."""
     push = session.get(Push, batch.push_id)
     if push.kind == LINE_BROADCAST:
@@ -185,45 +186,49 @@ def send(session: Session, messenger: Messenger, batch: PushBatch, now: datetime
     if gone:
         push.recipients_total -= gone
     if not user_ids:
-        return _finish(session, batch, push, "sent", now, sent=0)
+        return _finish(session, batch, push, BatchStatus.SENT, now, sent=0)
     messages = push.messages.get(batch.language) or push.messages.get("*") or push.messages["ja"]
     try:
         messenger.multicast(user_ids, messages, retry_key(push, batch))
     except LineError as err:
         if err.already_accepted:
-            return _finish(session, batch, push, "sent", now, sent=len(user_ids))
+            return _finish(session, batch, push, BatchStatus.SENT, now, sent=len(user_ids))
         if err.retryable and batch.attempts < MAX_ATTEMPTS:
-            batch.status, batch.error = "pending", str(err)
+            move(batch, BatchStatus.PENDING)
+            batch.error = str(err)
             batch.next_attempt_at = now + backoff(batch.attempts)
             session.commit()
             log.warning("push %s batch %s deferred (attempt %s): %s", push.id, batch.batch_no, batch.attempts, err)
-            return "pending"
+            return BatchStatus.PENDING
         log.error("push %s batch %s failed: %s", push.id, batch.batch_no, err)
-        return _finish(session, batch, push, "failed", now, failed=len(user_ids), error=str(err))
-    return _finish(session, batch, push, "sent", now, sent=len(user_ids))
+        return _finish(session, batch, push, BatchStatus.FAILED, now, failed=len(user_ids), error=str(err))
+    return _finish(session, batch, push, BatchStatus.SENT, now, sent=len(user_ids))
 
 
-def _send_broadcast(session: Session, messenger: Messenger, batch: PushBatch, push: Push, now: datetime) -> str:
+def _send_broadcast(session: Session, messenger: Messenger, batch: PushBatch, push: Push,
+                    now: datetime) -> BatchStatus:
     try:
         messenger.broadcast(push.messages["*"], retry_key(push, batch))
     except LineError as err:
         if err.already_accepted:
-            return _finish(session, batch, push, "sent", now, sent=batch.recipient_count)
+            return _finish(session, batch, push, BatchStatus.SENT, now, sent=batch.recipient_count)
         if err.retryable and batch.attempts < MAX_ATTEMPTS:
-            batch.status, batch.error = "pending", str(err)
+            move(batch, BatchStatus.PENDING)
+            batch.error = str(err)
             batch.next_attempt_at = now + backoff(batch.attempts)
             session.commit()
             log.warning("broadcast %s deferred (attempt %s): %s", push.id, batch.attempts, err)
-            return "pending"
+            return BatchStatus.PENDING
         log.error("broadcast %s failed: %s", push.id, err)
-        return _finish(session, batch, push, "failed", now, failed=batch.recipient_count, error=str(err))
-    return _finish(session, batch, push, "sent", now, sent=batch.recipient_count)
+        return _finish(session, batch, push, BatchStatus.FAILED, now, failed=batch.recipient_count, error=str(err))
+    return _finish(session, batch, push, BatchStatus.SENT, now, sent=batch.recipient_count)
 
 
-def _finish(session: Session, batch: PushBatch, push: Push, status: str, now: datetime, *, sent: int = 0,
-            failed: int = 0, error: str | None = None) -> str:
+def _finish(session: Session, batch: PushBatch, push: Push, status: BatchStatus, now: datetime, *, sent: int = 0,
+            failed: int = 0, error: str | None = None) -> BatchStatus:
     """Record the outcome and forget who the batch went to: only the counts stay."""
-    batch.status, batch.sent_at, batch.error = status, now, error
+    move(batch, status)
+    batch.sent_at, batch.error = now, error
     session.execute(delete(PushRecipient).where(PushRecipient.push_id == batch.push_id,
                                                 PushRecipient.language == batch.language,
                                                 PushRecipient.batch_no == batch.batch_no))
@@ -292,14 +297,14 @@ def status(session: Session, push_id: int | None = None, limit: int = 20) -> lis
             "created_at": push.created_at.isoformat(), "recipients": push.recipients_total,
             "sent": push.sent_count, "failed": push.failed_count,
             "pending": push.recipients_total - push.sent_count - push.failed_count,
-            "batches": {k: batches.get(k, 0) for k in ("pending", "sending", "sent", "failed")},
-            "errors": list(session.scalars(select(PushBatch.error).where(PushBatch.push_id == push.id,
-                                                                         PushBatch.status == "failed").limit(3))),
+            "batches": {k.value: batches.get(k, 0) for k in BatchStatus},
+            "errors": list(session.scalars(select(PushBatch.error).where(
+                PushBatch.push_id == push.id, PushBatch.status == BatchStatus.FAILED).limit(3))),
         })
     return rows
 
 
-IN_FLIGHT = ("pending", "sending")
+IN_FLIGHT = (BatchStatus.PENDING, BatchStatus.SENDING)
 
 
 def progress_of(row: dict[str, Any]) -> dict[str, Any]:

@@ -53,8 +53,9 @@ from .conversation import NOT_UNDERSTOOD, RESUME_ACTION, ConversationControl, lo
 from .disaster.incidents import banner_middleware
 from .messages import MAX_QUICK_REPLIES, Tap, text as text_message, with_quick_reply
 from .messenger import MAX_MESSAGES, LineError, retry_key_for
-from .models import InboxEvent, Resident
+from .models import InboxEvent, InboxStatus, Resident
 from .router import Incoming, Match, parse_postback
+from .statuses import move
 
 log = logging.getLogger(__name__)
 
@@ -281,9 +282,9 @@ class Dispatcher:
                 row = inbox.claim(session, inbox_id, services.now(), timedelta(seconds=config.inbox_lease_seconds))
                 if row is None:
                     return  # processed elsewhere, or already finished: a duplicate
-                if row.status == "processing":
+                if row.status == InboxStatus.PROCESSING:
                     self._answer(session, row)
-                if row.status in ("answered", "delivering"):
+                if row.status in (InboxStatus.ANSWERED, InboxStatus.DELIVERING):
                     self.deliver(session, row)
         except Exception:  # noqa: BLE001 - never kill the worker thread; the sweep retries
             log.exception("processing inbox event %s failed; it will be retried", inbox_id)
@@ -295,14 +296,14 @@ class Dispatcher:
         except Exception as exc:  # noqa: BLE001 - malformed events are skipped, not fatal
             log.warning("skipping malformed %s event %s: %s", row.event_type, row.webhook_event_id,
                         str(exc).splitlines()[0][:200])
-            inbox.finish(row, "failed", self.services.now(), f"malformed: {str(exc)[:500]}")
+            inbox.finish(row, InboxStatus.FAILED, self.services.now(), f"malformed: {str(exc)[:500]}")
             session.commit()
             return
         standby = raw.get("mode") == "standby"
         if incoming_of(event) is None or (standby and not isinstance(event, UnfollowEvent)):
             log.info("ignoring %s event %s%s", row.event_type, row.webhook_event_id,
                      " (standby: another channel answers this chat)" if standby else "")
-            inbox.finish(row, "ignored", self.services.now())
+            inbox.finish(row, InboxStatus.IGNORED, self.services.now())
             session.commit()
             return
         handled = self.handle(session, raw, first_language=self.profile_language)
@@ -312,9 +313,11 @@ class Dispatcher:
         row.answer = {"messages": messages, "reply_token": getattr(event, "reply_token", None),
                       "user_id": source.user_id if isinstance(source, UserSource) else None, "lang": handled.lang}
         row.error = handled.error
-        row.status = "delivering" if messages else "done"
-        if not messages:
-            inbox.finish(row, "failed" if handled.error else "done", self.services.now(), handled.error)
+        if messages:
+            move(row, InboxStatus.DELIVERING)
+        else:
+            inbox.finish(row, InboxStatus.FAILED if handled.error else InboxStatus.DONE, self.services.now(),
+                         handled.error)
         session.commit()
 
     def profile_language(self, user_id: str) -> str:
@@ -346,7 +349,7 @@ class Dispatcher:
         """
         answer = dict(row.answer or {})
         now = self.services.now()
-        final = "failed" if row.error else "done"
+        final = InboxStatus.FAILED if row.error else InboxStatus.DONE
         try:
             in_doubt = bool(answer.get("reply_maybe_sent"))
             if self._should_reply(row, answer, now):
@@ -375,7 +378,7 @@ class Dispatcher:
                 session.commit()
                 return
             if not answer.get("user_id"):
-                inbox.finish(row, "failed", now, "answer undeliverable: reply token expired and no user id")
+                inbox.finish(row, InboxStatus.FAILED, now, "answer undeliverable: reply token expired and no user id")
             else:
                 self.services.messenger.push(answer["user_id"], self._late(answer),
                                              retry_key_for("answer", row.webhook_event_id))
@@ -384,10 +387,10 @@ class Dispatcher:
             if err.already_accepted:
                 inbox.finish(row, final, now, row.error)
             elif err.retryable and row.attempts < MAX_DELIVERY_ATTEMPTS:
-                row.status = "answered"
+                move(row, InboxStatus.ANSWERED)
                 log.warning("answer to %s not delivered yet (%s); will retry", row.webhook_event_id, err)
             else:
-                inbox.finish(row, "failed", now, str(err))
+                inbox.finish(row, InboxStatus.FAILED, now, str(err))
                 log.error("answer to %s failed: %s", row.webhook_event_id, err)
         session.commit()
 

@@ -16,10 +16,15 @@ from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from .db import insert_for
-from .models import InboxEvent
+from .models import InboxEvent, InboxStatus
+from .statuses import move
 
 #: Terminal states; a row in one of them is only kept to recognise redeliveries.
-FINISHED = ("done", "failed", "ignored")
+FINISHED = tuple(s for s in InboxStatus if s.final)
+#: Waiting for a first claim, or for a second one after a deferred delivery.
+WAITING = (InboxStatus.PENDING, InboxStatus.ANSWERED)
+#: Someone holds a lease on it; taken again when the lease ran out.
+CLAIMED = (InboxStatus.PROCESSING, InboxStatus.DELIVERING)
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,7 @@ def store_events(session: Session, events: Iterable[dict[str, Any]], now: dateti
             "occurred_at": datetime.fromtimestamp(raw["timestamp"] / 1000, timezone.utc),
             "received_at": now,
             "redelivery": bool(delivery.get("isRedelivery", False)),
-            "status": "pending",
+            "status": InboxStatus.PENDING,
             "attempts": 0,
             "payload": raw,
         })
@@ -71,8 +76,8 @@ def claim(session: Session, inbox_id: int, now: datetime, lease: timedelta) -> I
     result = session.execute(
         update(InboxEvent)
         .where(InboxEvent.id == inbox_id)
-        .where(or_(InboxEvent.status.in_(("pending", "answered")),
-                   InboxEvent.status.in_(("processing", "delivering")) & (InboxEvent.claimed_at < stale)))
+        .where(or_(InboxEvent.status.in_(WAITING),
+                   InboxEvent.status.in_(CLAIMED) & (InboxEvent.claimed_at < stale)))
         .values(status=_claimed_status(), claimed_at=now, attempts=InboxEvent.attempts + 1)
         .execution_options(synchronize_session=False)
     )
@@ -84,7 +89,8 @@ def claim(session: Session, inbox_id: int, now: datetime, lease: timedelta) -> I
 
 def _claimed_status():
     # an answered event keeps its handler's answer: only its delivery is left to do
-    return case((InboxEvent.status.in_(("answered", "delivering")), "delivering"), else_="processing")
+    return case((InboxEvent.status.in_((InboxStatus.ANSWERED, InboxStatus.DELIVERING)), InboxStatus.DELIVERING.value),
+                else_=InboxStatus.PROCESSING.value)
 
 
 def unfinished(session: Session, now: datetime, older_than: timedelta, lease: timedelta, limit: int = 100) -> list[int]:
@@ -92,16 +98,18 @@ def unfinished(session: Session, now: datetime, older_than: timedelta, lease: ti
     cutoff, stale = now - older_than, now - lease
     rows = session.scalars(
         select(InboxEvent.id)
-        .where(or_((InboxEvent.status.in_(("pending", "answered"))) & (InboxEvent.received_at <= cutoff),
-                   (InboxEvent.status.in_(("processing", "delivering"))) & (InboxEvent.claimed_at < stale)))
+        .where(or_((InboxEvent.status.in_(WAITING)) & (InboxEvent.received_at <= cutoff),
+                   (InboxEvent.status.in_(CLAIMED)) & (InboxEvent.claimed_at < stale)))
         .order_by(InboxEvent.id).limit(limit)
     )
     return list(rows)
 
 
-def finish(row: InboxEvent, status: str, now: datetime, error: str | None = None) -> None:
+def finish(row: InboxEvent, status: InboxStatus, now: datetime, error: str | None = None) -> None:
     """Close an event and forget its content: only the id stays, for redelivery checks."""
-    row.status = status
+    if not status.final:
+        raise ValueError(f"{status.value} does not finish an event")
+    move(row, status)
     row.finished_at = now
     row.payload = None
     row.answer = None

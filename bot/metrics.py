@@ -32,6 +32,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
+from .models import BatchStatus, InboxStatus
+
 log = logging.getLogger(__name__)
 
 #: LINE waits about two seconds for the webhook's answer; buckets are dense below that.
@@ -53,9 +55,9 @@ DELIVERIES = Counter("citybot_deliveries_total",
                      ["kind"])
 
 #: inbox statuses still waiting for work (see bot.models.InboxEvent)
-INBOX_WAITING = ("pending", "processing", "answered", "delivering")
+INBOX_WAITING = tuple(s for s in InboxStatus if not s.final)
 #: push batch statuses still waiting to go out (see bot.delivery.IN_FLIGHT)
-BATCHES_WAITING = ("pending", "sending")
+BATCHES_WAITING = tuple(s for s in BatchStatus if not s.final)
 
 DELIVERY_KINDS = {"reply_message": "reply", "push_message": "push", "multicast": "multicast",
                   "broadcast": "broadcast"}
@@ -112,7 +114,7 @@ class DatabaseCollector(Collector):
                                     labels=["status"])
         counts = {status: count for status, count, _ in inbox}
         for status in INBOX_WAITING:
-            backlog.add_metric([status], counts.get(status, 0))
+            backlog.add_metric([status.value], counts.get(status, 0))
         yield backlog
         oldest = [first for _, _, first in inbox if first is not None]
         yield _age("citybot_inbox_oldest_event_age_seconds",

@@ -14,14 +14,59 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base, UTCDateTime
+from .statuses import Status, StatusType, check_in, transitions
+
+
+class InboxStatus(Status):
+    """Where a stored webhook event is; see InboxEvent."""
+
+    PENDING = "pending"          # stored, nobody has it yet
+    PROCESSING = "processing"    # claimed: the handler runs (claimed_at is the lease)
+    DELIVERING = "delivering"    # answered and committed: the answer is on its way to LINE
+    ANSWERED = "answered"        # answered, delivery deferred (LINE asked to retry): the sweep claims it again
+    DONE = "done"
+    FAILED = "failed"            # malformed, the handler failed, or the answer could not be delivered
+    IGNORED = "ignored"          # a kind the bot does not answer, or a standby channel's event
+
+
+transitions(InboxStatus, {
+    InboxStatus.PENDING: {InboxStatus.PROCESSING},
+    # a claim whose lease ran out is taken again: processing -> processing
+    InboxStatus.PROCESSING: {InboxStatus.PROCESSING, InboxStatus.DELIVERING, InboxStatus.DONE, InboxStatus.FAILED,
+                             InboxStatus.IGNORED},
+    InboxStatus.DELIVERING: {InboxStatus.DELIVERING, InboxStatus.ANSWERED, InboxStatus.DONE, InboxStatus.FAILED},
+    InboxStatus.ANSWERED: {InboxStatus.DELIVERING},
+    InboxStatus.DONE: set(),
+    InboxStatus.FAILED: set(),
+    InboxStatus.IGNORED: set(),
+})
+
+
+class BatchStatus(Status):
+    """Where a push batch is; see PushBatch."""
+
+    PENDING = "pending"      # due at next_attempt_at
+    SENDING = "sending"      # claimed by a worker (claimed_at is the lease)
+    SENT = "sent"
+    FAILED = "failed"
+
+
+transitions(BatchStatus, {
+    BatchStatus.PENDING: {BatchStatus.SENDING},
+    # a lease that ran out is taken again; a retryable error puts it back to wait
+    BatchStatus.SENDING: {BatchStatus.SENDING, BatchStatus.PENDING, BatchStatus.SENT, BatchStatus.FAILED},
+    BatchStatus.SENT: set(),
+    BatchStatus.FAILED: set(),
+})
 
 
 class InboxEvent(Base):
     """A webhook event, stored before the webhook is acknowledged.
 
-    Lifecycle: pending -> processing (claimed by one thread, with claimed_at as a lease)
-    -> answered (handler committed; reply not yet delivered) -> done. Malformed events end
-    as failed, unhandled kinds as ignored.
+    Lifecycle (InboxStatus above): pending -> processing (claimed by one thread, with
+    claimed_at as a lease) -> delivering (handler committed, answer on its way) -> done;
+    a delivery LINE asks to retry waits as answered until the sweep claims it again.
+    Malformed events end as failed, unhandled kinds as ignored.
     """
 
     __tablename__ = "inbox_events"
@@ -32,7 +77,7 @@ class InboxEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     redelivery: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[InboxStatus] = mapped_column(StatusType(InboxStatus), default=InboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -40,7 +85,8 @@ class InboxEvent(Base):
     answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_inbox_status_received", "status", "received_at"),)
+    __table_args__ = (Index("ix_inbox_status_received", "status", "received_at"),
+                      check_in(InboxStatus, "inbox_events"))
 
 
 class Resident(Base):
@@ -154,7 +200,7 @@ class PushBatch(Base):
     language: Mapped[str] = mapped_column(String(8))
     batch_no: Mapped[int] = mapped_column(Integer)
     urgent: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[BatchStatus] = mapped_column(StatusType(BatchStatus), default=BatchStatus.PENDING)
     recipient_count: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -163,7 +209,8 @@ class PushBatch(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("push_id", "language", "batch_no"),
-                      Index("ix_push_batches_due", "status", "urgent", "next_attempt_at"))
+                      Index("ix_push_batches_due", "status", "urgent", "next_attempt_at"),
+                      check_in(BatchStatus, "push_batches"))
 
 
 class PushRecipient(Base):

@@ -1,6 +1,7 @@
 """A faithful fake of the LINE platform for development, tests and benchmarks.
 
-- `FakeLine` / `FakeLineSettings` (state.py): the platform's memory and behaviour;
+- `FakeLine` / `FakeLineSettings` (state.py): the platform's memory and behaviour (what it
+  keeps: records.py; its rich menus: richmenus.py);
 - `create_fake_app` (app.py): Flask app serving LINE's Messaging API paths + `/__fake__/`;
 - `start_fake_line` (server.py): the app over real HTTP in a background thread;
 - `SpecValidator` / `WebhookSpec` (spec.py): validation against LINE's OpenAPI specs;

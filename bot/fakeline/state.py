@@ -4,199 +4,45 @@
 request once it has been authenticated and validated (app.py does that part). Its methods
 raise `LineError` with LINE's status and body when LINE would refuse. The same object is
 the inspection API for in-process tests (`messages_for`, `requests`, `inject`, ...).
+What it keeps is described in records.py; the rich menu endpoints are in richmenus.py.
 """
 
 from __future__ import annotations
 
-import io
 import itertools
-import re
 import secrets
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
-from PIL import Image, UnidentifiedImageError
+from bot.fakeline.records import (
+    AUTH_FAILED,
+    MAX_CONTENT_BYTES,
+    QUOTABLE_TYPES,
+    USER_ID,
+    AcceptedKey,
+    FakeLineSettings,
+    Fault,
+    LineError,
+    MessageContent,
+    ReplyToken,
+    RichMenu,
+    User,
+    bad_request,
+    iso_time,
+    not_found,
+    request_id,
+)
+from bot.fakeline.richmenus import RichMenus
 
-from bot.fakeline.spec import DEFAULT_OPENAPI_DIR
-from bot.fakeline.webhook_events import DEFAULT_DESTINATION
-
-DEV_ACCESS_TOKEN = "citybot-dev-access-token"
-USER_ID = re.compile(r"^U[0-9a-f]{32}$")
-MAX_IMAGE_BYTES = 1024 * 1024
-MAX_CONTENT_BYTES = 50 * 1024 * 1024  # what the fake keeps of one message a user sends
-IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG"}
-QUOTABLE_TYPES = {"text", "textV2", "sticker", "image", "video"}
 PURGE_THRESHOLD = 10_000  # expired reply tokens / retry keys are dropped past this many
-AUTH_FAILED = ("Authentication failed. Confirm that the access token in the authorization "
-               "header is valid.")
+
+#: what app.py, server.py and the tests take from here (the records live in records.py)
+__all__ = ["AUTH_FAILED", "PURGE_THRESHOLD", "FakeLine", "FakeLineSettings", "LineError", "bad_request", "not_found",
+           "request_id"]
 
 
-def default_rate_limits() -> dict[str, tuple[int, float]]:
-    """(requests, window seconds) per endpoint name; `*` applies to every other endpoint,
-    each counted separately (line-facts.md, "Rate limits")."""
-    return {
-        "multicast": (200, 1.0),
-        "narrowcast": (60, 3600.0),
-        "broadcast": (60, 3600.0),
-        "richmenu.create": (100, 3600.0),
-        "richmenu.delete": (100, 3600.0),
-        "richmenu.alias.delete": (100, 3600.0),
-        "*": (2000, 1.0),
-    }
-
-
-@dataclass
-class FakeLineSettings:
-    """How the fake platform behaves; every LINE number that is only M/L-confident in
-    line-facts.md is a field here so a test can change it."""
-
-    access_token: str = DEV_ACCESS_TOKEN
-    openapi_dir: str = str(DEFAULT_OPENAPI_DIR)
-    reply_token_ttl: float = 60.0
-    retry_key_ttl: float = 24 * 3600.0
-    rate_limits: dict[str, tuple[int, float]] = field(default_factory=default_rate_limits)
-    monthly_quota: int | None = None  # None: quota type "none" (unlimited)
-    timeout_fault_seconds: float = 15.0  # how long an injected timeout holds the request
-    check_image_size: bool = True  # rich menu image must match the menu's size, as LINE asks
-    bot_user_id: str = DEFAULT_DESTINATION  # the `destination` of webhooks
-    bot_display_name: str = "citybot"
-    # how long a user's image stays downloadable; LINE says only "a certain period" (L)
-    content_ttl: float = 7 * 24 * 3600.0
-    clock: Callable[[], float] = time.time
-
-    @classmethod
-    def from_config(cls, config: Any, **overrides: Any) -> "FakeLineSettings":
-        """Settings matching a `bot.config.Config` (same token, same spec folder)."""
-        values = {"access_token": config.access_token, "openapi_dir": config.openapi_dir}
-        values.update(overrides)
-        return cls(**values)
-
-
-class LineError(Exception):
-    """A refusal in LINE's words: HTTP status, JSON body and extra headers."""
-
-    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
-        super().__init__(f"{status} {body.get('message')}")
-        self.status = status
-        self.body = body
-        self.headers = headers or {}
-
-
-def bad_request(message: str) -> LineError:
-    return LineError(400, {"message": message})
-
-
-def not_found(message: str = "Not found") -> LineError:
-    return LineError(404, {"message": message})
-
-
-@dataclass
-class User:
-    user_id: str
-    display_name: str
-    language: str = "ja"
-    following: bool = True
-    picture_url: str | None = None
-    status_message: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"userId": self.user_id, "displayName": self.display_name,
-                "language": self.language, "following": self.following}
-
-    def profile(self) -> dict[str, Any]:
-        """LINE's profile response: optional fields only when set."""
-        out = {"userId": self.user_id, "displayName": self.display_name, "language": self.language}
-        if self.picture_url:
-            out["pictureUrl"] = self.picture_url
-        if self.status_message:
-            out["statusMessage"] = self.status_message
-        return out
-
-
-@dataclass
-class ReplyToken:
-    user_id: str
-    issued_at: float
-    used: bool = False
-
-
-@dataclass
-class AcceptedKey:
-    """A retry key spent by an accepted request, and what that request answered."""
-
-    request_id: str
-    accepted_at: float
-    sent_messages: list[dict[str, str]] | None
-
-
-@dataclass
-class RichMenu:
-    rich_menu_id: str
-    definition: dict[str, Any]
-    image: bytes | None = None
-    image_type: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"richMenuId": self.rich_menu_id, **self.definition}
-
-
-@dataclass(frozen=True)
-class MessageContent:
-    """What a user sent as an image (video, audio) message, kept for the data endpoint."""
-
-    data: bytes
-    content_type: str
-    received_at: float
-
-
-@dataclass
-class Fault:
-    """An injected failure for endpoints matching `endpoint` (exact name, a dotted prefix
-    such as `richmenu`, or `*`). `remaining` None means until cleared."""
-
-    fault_id: int
-    endpoint: str = "*"
-    status: int | None = None
-    remaining: int | None = None
-    latency: float = 0.0
-    timeout: bool = False
-    timeout_seconds: float = 15.0
-    lose_response: bool = False
-
-    @property
-    def fails(self) -> bool:
-        return bool(self.status or self.timeout or self.lose_response)
-
-    def matches(self, endpoint: str) -> bool:
-        return self.endpoint in ("*", endpoint) or endpoint.startswith(self.endpoint + ".")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"faultId": self.fault_id, "endpoint": self.endpoint, "status": self.status,
-                "remaining": self.remaining, "latency": self.latency, "timeout": self.timeout,
-                "timeoutSeconds": self.timeout_seconds, "loseResponse": self.lose_response}
-
-
-def iso_time(epoch: float) -> str:
-    """LINE's timestamp form: `2020-12-03T10:15:30.121Z`."""
-    moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def image_format(data: bytes) -> tuple[str, tuple[int, int]] | None:
-    """(format, (width, height)) of a PNG or JPEG, None if it is neither. Pillow reads
-    only the header here; the image is not decoded."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.format, image.size
-    except (UnidentifiedImageError, OSError, ValueError):
-        return None
-
-
-class FakeLine:
+class FakeLine(RichMenus):
     """In-memory LINE platform for one channel. Thread-safe: one re-entrant lock guards
     everything, and delivery-side operations run entirely under it, so a retry racing its
     original can never deliver twice."""
@@ -494,161 +340,6 @@ class FakeLine:
             out["next"] = str(offset + limit)
         return out
 
-    # -- rich menus -----------------------------------------------------------------------
-    def _menu(self, rich_menu_id: str) -> RichMenu:
-        menu = self._rich_menus.get(rich_menu_id)
-        if menu is None:
-            raise not_found()
-        return menu
-
-    def _menu_with_image(self, rich_menu_id: str) -> RichMenu:
-        menu = self._menu(rich_menu_id)
-        if menu.image is None:
-            raise bad_request("must upload richmenu image before applying it to user")
-        return menu
-
-    def create_rich_menu(self, definition: dict[str, Any]) -> dict[str, str]:
-        rich_menu_id = "richmenu-" + secrets.token_hex(16)
-        with self._lock:
-            self._rich_menus[rich_menu_id] = RichMenu(rich_menu_id, dict(definition))
-        return {"richMenuId": rich_menu_id}
-
-    def rich_menu(self, rich_menu_id: str) -> dict[str, Any]:
-        with self._lock:
-            return self._menu(rich_menu_id).to_dict()
-
-    def rich_menus(self) -> dict[str, Any]:
-        with self._lock:
-            return {"richmenus": [m.to_dict() for m in self._rich_menus.values()]}
-
-    def delete_rich_menu(self, rich_menu_id: str) -> None:
-        """Also unlinks it from users and stops it being the default. Aliases that point
-        to it are left in place (switching to them then fails on the device)."""
-        with self._lock:
-            self._menu(rich_menu_id)
-            del self._rich_menus[rich_menu_id]
-            self._user_menus = {u: m for u, m in self._user_menus.items() if m != rich_menu_id}
-            if self._default_menu == rich_menu_id:
-                self._default_menu = None
-
-    def upload_rich_menu_image(self, rich_menu_id: str, data: bytes, content_type: str) -> None:
-        mime = (content_type or "").split(";")[0].strip().lower()
-        with self._lock:
-            menu = self._menu(rich_menu_id)
-            if menu.image is not None:
-                raise bad_request("An image has already been uploaded to the richmenu")
-            self._check_image(menu, data, mime)
-            menu.image, menu.image_type = data, mime
-
-    def _check_image(self, menu: RichMenu, data: bytes, mime: str) -> None:
-        if mime not in IMAGE_TYPES:
-            raise bad_request("The Content-Type must be image/jpeg or image/png")
-        if not data:
-            raise bad_request("The request body is empty")
-        if len(data) > MAX_IMAGE_BYTES:
-            raise bad_request("The image is larger than 1 MB")
-        found = image_format(data)
-        if found is None or found[0] != IMAGE_TYPES[mime]:
-            raise bad_request(f"The image is not a valid {IMAGE_TYPES[mime]} file")
-        size = menu.definition.get("size") or {}
-        expected = (size.get("width"), size.get("height"))
-        if self.settings.check_image_size and found[1] != expected:
-            raise bad_request(f"The image size {found[1][0]}x{found[1][1]} does not match "
-                              f"the rich menu size {expected[0]}x{expected[1]}")
-
-    def rich_menu_image(self, rich_menu_id: str) -> tuple[bytes, str]:
-        with self._lock:
-            menu = self._menu(rich_menu_id)
-            if menu.image is None:
-                raise not_found()
-            return menu.image, menu.image_type or "application/octet-stream"
-
-    def set_default_rich_menu(self, rich_menu_id: str) -> None:
-        with self._lock:
-            self._menu_with_image(rich_menu_id)
-            self._default_menu = rich_menu_id
-
-    def default_rich_menu(self) -> dict[str, str]:
-        with self._lock:
-            if self._default_menu is None:
-                raise not_found("no default richmenu")
-            return {"richMenuId": self._default_menu}
-
-    def cancel_default_rich_menu(self) -> None:
-        with self._lock:
-            self._default_menu = None
-
-    def link_rich_menu(self, user_id: str, rich_menu_id: str) -> None:
-        with self._lock:
-            self._menu_with_image(rich_menu_id)
-            if user_id not in self._users:
-                raise not_found()
-            self._user_menus[user_id] = rich_menu_id
-
-    def bulk_link_rich_menu(self, rich_menu_id: str, user_ids: list[str]) -> None:
-        """Unknown user ids are skipped (LINE processes bulk links asynchronously)."""
-        with self._lock:
-            self._menu_with_image(rich_menu_id)
-            for user_id in user_ids:
-                if user_id in self._users:
-                    self._user_menus[user_id] = rich_menu_id
-
-    def unlink_rich_menu(self, user_ids: Iterable[str]) -> None:
-        with self._lock:
-            for user_id in user_ids:
-                self._user_menus.pop(user_id, None)
-
-    def user_rich_menu_id(self, user_id: str) -> dict[str, str]:
-        """The menu linked to this user by id (not the default), as LINE answers it."""
-        with self._lock:
-            if user_id not in self._user_menus:
-                raise not_found("the user has no richmenu")
-            return {"richMenuId": self._user_menus[user_id]}
-
-    def create_alias(self, alias_id: str, rich_menu_id: str) -> None:
-        with self._lock:
-            if alias_id in self._aliases:
-                raise bad_request("conflict richmenu alias id")
-            if rich_menu_id not in self._rich_menus:
-                raise bad_request("richmenu not found")
-            self._aliases[alias_id] = rich_menu_id
-
-    def update_alias(self, alias_id: str, rich_menu_id: str) -> None:
-        with self._lock:
-            if alias_id not in self._aliases:
-                raise bad_request("richmenu alias not found")
-            if rich_menu_id not in self._rich_menus:
-                raise bad_request("richmenu not found")
-            self._aliases[alias_id] = rich_menu_id
-
-    def delete_alias(self, alias_id: str) -> None:
-        with self._lock:
-            if alias_id not in self._aliases:
-                raise bad_request("richmenu alias not found")
-            del self._aliases[alias_id]
-
-    def alias(self, alias_id: str) -> dict[str, str]:
-        with self._lock:
-            if alias_id not in self._aliases:
-                raise not_found("richmenu alias not found")
-            return {"richMenuAliasId": alias_id, "richMenuId": self._aliases[alias_id]}
-
-    def aliases(self) -> dict[str, Any]:
-        with self._lock:
-            return {"aliases": [{"richMenuAliasId": a, "richMenuId": m}
-                                for a, m in self._aliases.items()]}
-
-    def menu_shown_to(self, user_id: str) -> dict[str, Any] | None:
-        """What the user's chat shows: the menu linked to them, else the default."""
-        with self._lock:
-            self.user(user_id)
-            rich_menu_id = self._user_menus.get(user_id) or self._default_menu
-            if rich_menu_id is None or rich_menu_id not in self._rich_menus:
-                return None
-            return {"richMenuId": rich_menu_id,
-                    "richMenu": self._rich_menus[rich_menu_id].to_dict(),
-                    "imageUrl": f"/__fake__/richmenu/{rich_menu_id}/image"}
-
     # -- what users send: photos ----------------------------------------------------------
     def put_content(self, data: bytes, content_type: str = "image/jpeg") -> str:
         """Keep what a user's image message holds, as LINE does on receipt; returns the
@@ -756,9 +447,3 @@ class FakeLine:
         with self._lock:
             self._clear()
             self._changed.notify_all()
-
-
-def request_id() -> str:
-    """LINE's `x-line-request-id` is a UUID."""
-    return str(uuid.uuid4())
-

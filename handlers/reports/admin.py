@@ -28,9 +28,10 @@ from bot.admin import bp, db, nav_item, now, page_files, services
 from bot.admin.audit import audit
 from bot.admin.ids import stored_id
 from bot.admin.roles import can, requires
+from bot.statuses import IllegalTransition
 
 from . import domain
-from .tables import Report, ReportPhoto, ReportUpdate
+from .tables import Report, ReportPhoto, ReportStatus, ReportUpdate
 from .words import STATUSES, ReportsContent
 
 files = page_files(__name__)
@@ -69,15 +70,19 @@ def _filter() -> tuple[domain.Filter, list[str]]:
     if kind and words.kind(kind) is None:
         errors.append("その種類の通報はありません。")
         kind = None
-    status = request.args.get("status") or None
-    if status and status not in STATUSES:
+    status = _status(request.args.get("status"))
+    if request.args.get("status") and status is None:
         errors.append("その状態はありません。")
-        status = None
     since, error = _day("since")
     errors += [error] if error else []
     until, error = _day("until")
     errors += [error] if error else []
     return domain.Filter(kind, status, since, until), errors
+
+
+def _status(value: str | None) -> ReportStatus | None:
+    """A status a form or a link sent, or None for a value no status has."""
+    return ReportStatus(value) if value in STATUSES else None
 
 
 def _query_args(flt: domain.Filter) -> dict[str, str]:
@@ -214,9 +219,9 @@ def report_status(report_id: int):
     found = _report(report_id)
     if not may_update(found):
         abort(403)
-    expected, status = request.form.get("expected", ""), request.form.get("status", "")
+    expected, status = _status(request.form.get("expected")), _status(request.form.get("status"))
     note = (request.form.get("note") or "").strip()
-    if status not in STATUSES or expected not in STATUSES:
+    if status is None or expected is None:
         flash("状態を選んでください。", "error")
         return redirect(url_for("admin.report", report_id=found.id))
     if len(note) > NOTE_MAX:
@@ -231,6 +236,9 @@ def report_status(report_id: int):
     except domain.Stale:
         db().rollback()
         flash("この通報は、ほかの操作で状態が変わっていました。いまの状態を確認してください。", "warning")
+        return redirect(url_for("admin.report", report_id=report_id))
+    except IllegalTransition:
+        flash(f"「{_labels()['statuses'][expected]}」から「{_labels()['statuses'][status]}」には変えられません。", "error")
         return redirect(url_for("admin.report", report_id=report_id))
     audit("report.status", f"report:{found.number}", {"from": expected, "to": status, "note": bool(change.note),
                                                       "told_resident": change.push_id is not None})

@@ -25,7 +25,7 @@ from bot.messages import text as text_message
 from bot.models import Resident
 
 from .photos import CleanPhoto
-from .tables import FieldKind, Report, ReportPhoto, ReportUpdate
+from .tables import FieldKind, Report, ReportPhoto, ReportStatus, ReportUpdate
 from .words import STATUSES, ReportsContent
 
 LANGS = ("ja", "en", "easy_ja")
@@ -66,8 +66,8 @@ def submit(session: Session, resident_id: int, draft: Draft, request_key: str, n
     earlier = session.scalars(select(Report).where(Report.request_key == request_key)).first()
     if earlier is not None:
         return earlier, False
-    report = Report(number=f"tmp-{uuid.uuid4().hex[:16]}", kind=draft.kind, status="received", resident_id=resident_id,
-                    latitude=draft.latitude, longitude=draft.longitude,
+    report = Report(number=f"tmp-{uuid.uuid4().hex[:16]}", kind=draft.kind, status=ReportStatus.RECEIVED,
+                    resident_id=resident_id, latitude=draft.latitude, longitude=draft.longitude,
                     place=(draft.place or None) and draft.place[:200],
                     description=(draft.description or None) and draft.description[:1000],
                     created_at=now, updated_at=now, request_key=request_key)
@@ -95,7 +95,7 @@ def prune_draft_photos(session: Session, now: datetime) -> int:
 @dataclass(frozen=True)
 class Filter:
     kind: str | None = None
-    status: str | None = None
+    status: ReportStatus | None = None
     since: date | None = None   # city-local dates, inclusive
     until: date | None = None
 
@@ -146,12 +146,12 @@ class Stale(Exception):
     """The report moved since the form was shown (another tab, another person, a double submit)."""
 
 
-def change_status(session: Session, content: Content, report: Report, *, expected: str, status: str,
-                  note: str | None, actor: str, now: datetime) -> ReportUpdate:
+def change_status(session: Session, content: Content, report: Report, *, expected: ReportStatus,
+                  status: ReportStatus, note: str | None, actor: str, now: datetime) -> ReportUpdate:
     """Move a report on and tell its resident (one push, in this transaction). Only from
-    the status the form showed: a form sent twice changes nothing the second time."""
-    if status not in STATUSES or status == expected:
-        raise ValueError(f"not a change: {expected} -> {status}")
+    the status the form showed: a form sent twice changes nothing the second time.
+    A move ReportStatus's transitions refuse raises IllegalTransition (a ValueError)."""
+    ReportStatus(expected).check(ReportStatus(status), f"report {report.number}")
     moved = session.execute(update(Report).where(Report.id == report.id, Report.status == expected)
                             .values(status=status, updated_at=now).execution_options(synchronize_session=False))
     if moved.rowcount != 1:
@@ -169,7 +169,7 @@ def change_status(session: Session, content: Content, report: Report, *, expecte
     return change
 
 
-def status_messages(content: Content, report: Report, status: str, note: str | None) -> dict[str, list[dict]]:
+def status_messages(content: Content, report: Report, status: ReportStatus, note: str | None) -> dict[str, list[dict]]:
     words: ReportsContent = content["reports"]
     kind = words.kind(report.kind)
     out = {}

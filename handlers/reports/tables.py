@@ -19,6 +19,23 @@ from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, T
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, UTCDateTime
+from bot.statuses import Status, StatusType, check_in, transitions
+
+
+class ReportStatus(Status):
+    """Where the city is with a report, as staff set it in /admin and the resident is told."""
+
+    RECEIVED = "received"        # 受付
+    IN_PROGRESS = "in_progress"  # 対応中
+    DONE = "done"                # 完了
+    CANNOT = "cannot"            # 対応できません
+
+
+#: Staff may correct any status to any other (a report closed by mistake is reopened);
+#: what is refused is a "change" to the status it already has: the resident would be
+#: told nothing new.
+transitions(ReportStatus, {status: {other for other in ReportStatus if other is not status}
+                           for status in ReportStatus})
 
 
 class Report(Base):
@@ -27,7 +44,7 @@ class Report(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)   # R-2026-000123, told to the resident
     kind: Mapped[str] = mapped_column(String(32))                  # an id of content/reports.yaml's kinds
-    status: Mapped[str] = mapped_column(String(16))                # received | in_progress | done | cannot
+    status: Mapped[ReportStatus] = mapped_column(StatusType(ReportStatus))
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"), index=True)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
@@ -39,7 +56,8 @@ class Report(Base):
 
     __table_args__ = (Index("ix_reports_status_created", "status", "created_at"),
                       Index("ix_reports_kind_created", "kind", "created_at"),
-                      Index("ix_reports_created", "created_at"))
+                      Index("ix_reports_created", "created_at"),
+                      check_in(ReportStatus, "reports"))
 
 
 class ReportPhoto(Base):
@@ -63,10 +81,13 @@ class ReportUpdate(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(64))                 # staff name
-    status_from: Mapped[str] = mapped_column(String(16))
-    status_to: Mapped[str] = mapped_column(String(16))
+    status_from: Mapped[ReportStatus] = mapped_column(StatusType(ReportStatus))
+    status_to: Mapped[ReportStatus] = mapped_column(StatusType(ReportStatus))
     note: Mapped[str | None] = mapped_column(Text)
     push_id: Mapped[int | None] = mapped_column(Integer)           # the push that told the resident, if any
+
+    __table_args__ = (check_in(ReportStatus, "report_updates", "status_from"),
+                      check_in(ReportStatus, "report_updates", "status_to"))
 
 
 class FieldKind(Base):

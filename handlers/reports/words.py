@@ -9,7 +9,6 @@ report; naming only the thing (「公園の場所」) is not, so the recognizer 
 from __future__ import annotations
 
 import re
-from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -18,8 +17,9 @@ from bot.content.store import Content
 from bot.lookup import normalize
 from bot.router import Recognized
 
-STATUSES = ("received", "in_progress", "done", "cannot")
-Status = Literal["received", "in_progress", "done", "cannot"]
+from .tables import ReportStatus
+
+STATUSES = tuple(ReportStatus)  # in the order staff see them
 REQUIRED_LABELS = frozenset({"camera", "camera_roll", "next", "no_photo", "location", "skip", "send", "back", "quit"})
 REQUIRED_COMMANDS = frozenset({"quit", "back", "next", "skip", "send"})
 MAX_PHOTOS = 3
