@@ -71,8 +71,11 @@ class Intent:
                  texts: Iterable[str] = (), recognize: Callable[[Content, str], "Recognized | None"] | None = None,
                  recognize_accept: float = 80.0, warm: Callable[[Content], Any] | None = None,
                  files: dict[str, type] | None = None,
-                 checks: Iterable[Callable[..., Iterable[Problem]]] = (), interrupts: bool = False):
+                 checks: Iterable[Callable[..., Iterable[Problem]]] = (), interrupts: bool = False,
+                 topics: Iterable[str] = ()):
         self.name = name
+        # topics (settings.yaml `topics:`) the service's pushes go to: content must offer them
+        self.topics = tuple(topics)
         # a message naming this intent is answered by it even in the middle of another
         # conversation (disaster information, shelters: never "please answer the question")
         self.interrupts = interrupts
