@@ -79,6 +79,7 @@ def kept_chip(content: Content, lang: str, kept: Kept) -> Tap:
     label = kept.label(content, lang)[:20]
     return Tap(label, kept.action, label)
 
+
 # What answering a question leads to (or the name of the question to ask next).
 NEXT, AGAIN, UNKNOWN = "next", "again", "unknown"
 
