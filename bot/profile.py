@@ -30,19 +30,36 @@ from .content.store import Content
 from .lookup import normalize
 from .models import Resident
 
-#: Topics the city services are built on; content may add more, never drop these.
-REQUIRED_TOPICS = ("garbage", "childcare", "disaster", "city_news")
+#: Topics the engine requires besides those the services declare (`Intent(topics=...)`);
+#: REQUIRED_TOPICS is both, and content may add more, never drop these.
+OWN_TOPICS = ("garbage", "disaster", "city_news")
 #: Button labels handlers/settings.py shows (content/settings.yaml `labels:`).
 REQUIRED_LABELS = frozenset({
     "consent_yes", "consent_no", "skip", "quit", "more", "done", "pick_month", "add_child",
     "no_children", "no_reminder", "settings", "change_district", "change_area", "change_children",
-    "change_topics", "change_reminder", "change_language", "childcare_following", "delete",
+    "change_topics", "change_reminder", "change_language", "delete",
 })
 #: Words residents type instead of tapping (content/settings.yaml `commands:`).
 REQUIRED_COMMANDS = frozenset({"quit", "skip", "done", "none"})
 
 CHILD_MAX_AGE = 30  # the oldest "child" a resident can register, in years (as segments allow)
 MAX_CHILDREN = 8  # each registered child gets a "remove" chip; 13 quick replies in all
+
+
+def required_topics() -> tuple[str, ...]:
+    """The topics settings.yaml must offer: the services' (in the order bootstrap finds
+    them), then the engine's own. Asked when content is checked, so that the services are
+    all imported by then, whichever imported this module first."""
+    from .bootstrap import handler_intents
+
+    declared = [topic for intent in handler_intents() for topic in intent.topics]
+    return tuple(dict.fromkeys([*declared, *OWN_TOPICS]))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "REQUIRED_TOPICS":   # computed: see required_topics
+        return required_topics()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _id(value: str) -> str:
@@ -162,7 +179,7 @@ class SettingsContent(IntentContent):
             for other in district.neighbours:
                 if other not in known or other == district.id:
                     problem(("districts", index, "neighbours"), f"{other!r} is not another district", other)
-        missing = [name for name in REQUIRED_TOPICS if name not in {topic.id for topic in self.topics}]
+        missing = [name for name in required_topics() if name not in {topic.id for topic in self.topics}]
         if missing:
             problem(("topics",), f"topics the city services need are missing: {', '.join(missing)}", missing)
         for index, value in enumerate(self.reminder_times):

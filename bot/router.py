@@ -73,11 +73,13 @@ class Intent:
                  recognize_accept: float = 80.0, warm: Callable[[Content], Any] | None = None,
                  files: dict[str, type] | None = None,
                  checks: Iterable[Callable[..., Iterable[Problem]]] = (), interrupts: bool = False,
-                 narrower_than: Iterable[str] = ()):
+                 narrower_than: Iterable[str] = (), topics: Iterable[str] = ()):
         self.name = name
         # intents this one is a part of: a message naming both is about this one
         # (「粗大ごみの収集日は？」 names 粗大ごみ and 収集日: it is a large-waste question)
         self.narrower_than = frozenset(narrower_than)
+        # topics (settings.yaml `topics:`) the service's pushes go to: content must offer them
+        self.topics = tuple(topics)
         # a message naming this intent is answered by it even in the middle of another
         # conversation (disaster information, shelters: never "please answer the question")
         self.interrupts = interrupts

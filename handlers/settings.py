@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Sequence
 
+from sqlalchemy.orm import Session
 
-from bot import childcare, profile
+from bot import profile
 from bot.content.models import LANGUAGES
 from bot.content.store import Content
 from bot.conversation import NOT_UNDERSTOOD, Answer, Conversation, ConversationControl, Phrasebook
@@ -58,6 +59,26 @@ def steps(content: Content) -> tuple[str, ...]:
     if content["settings"].has_divisions:
         return ORDER
     return tuple(step for step in ORDER if step != "district")
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What a service keeps for a resident outside the registration (the nurseries they
+    follow): 「設定」 links to it, and a resident who keeps any is not walked through the
+    registration as if new. A service adds its own to KEPT; settings names none."""
+
+    action: str                                 # the postback of its chip
+    label: Callable[[Content, str], str]        # the chip's label, from the service's content
+    has: Callable[[Session, Resident], bool]    # whether this resident keeps any
+
+
+KEPT: list[Kept] = []
+
+
+def kept_chip(content: Content, lang: str, kept: Kept) -> Tap:
+    label = kept.label(content, lang)[:20]
+    return Tap(label, kept.action, label)
+
 
 # What answering a question leads to (or the name of the question to ask next).
 NEXT, AGAIN, UNKNOWN = "next", "again", "unknown"
@@ -345,11 +366,11 @@ def named_intent(content: Content, text: str) -> str | None:
 @intent.entry
 def open_settings(reply, content, lang, resident, conversation, now, session):
     """Consent first; then the registration if nothing is registered yet, else the summary."""
-    following = childcare.follows_of(session, resident)
+    kept = [k for k in KEPT if k.has(session, resident)]
     if resident.consented_at is None:  # nursery alerts need no registration: still reachable here
-        extra = [chip_for(content, lang, "childcare_following", "action=childcare.following")] if following else []
+        extra = [kept_chip(content, lang, k) for k in kept]
         return reply(consent_text(content, lang), quick=[*consent_chips(content, lang), *extra])
-    if profile.is_empty(resident) and not following:
+    if profile.is_empty(resident) and not kept:
         return Flow(reply, content, lang, resident, conversation, now).start("register", steps(content)[0])
     if conversation.active is not None and conversation.active.conversation == conv.name:
         conversation.end()
@@ -399,11 +420,6 @@ def consent_chips(content: Content, lang: str) -> list[Tap]:
     return [Tap(yes, "action=settings.consent&answer=yes", yes), Tap(no, "action=settings.consent&answer=no", no)]
 
 
-def chip_for(content: Content, lang: str, label: str, data: str) -> Tap:
-    text = content["settings"].labels[label].get(lang)
-    return Tap(text, data, text)
-
-
 def settings_chip(content: Content, lang: str) -> Tap:
     label = content["settings"].labels["settings"].get(lang)
     return Tap(label, "action=settings", label)
@@ -439,6 +455,6 @@ def summary_message(content: Content, lang: str, resident: Resident) -> dict[str
         reminder=resident.reminder_time or say("not_set"),
     )
     buttons = [chip(f"change_{name}", f"action=settings.edit&field={name}") for name in steps(content)]
-    buttons += [chip("change_language", "action=language"), chip("childcare_following", "action=childcare.following"),
+    buttons += [chip("change_language", "action=language"), *(kept_chip(content, lang, k) for k in KEPT),
                 chip("delete", "action=delete_data")]
     return flex(f"{title}\n{body}", bubble(title, body, buttons), quick=[menu_chip(content, lang)])

@@ -26,7 +26,7 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.importers.childcare import load_facilities, vacancies_from_file
+from handlers.childcare.importer import load_facilities, vacancies_from_file
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "ichikawa"

@@ -20,6 +20,7 @@ from .. import delivery
 from ..content.store import Content
 from ..models import Push
 
+#: A push's kind as staff read it; a service adds its own (handlers/<service>/admin.py).
 KIND_LABELS = {
     "notice": "お知らせ",
     "reminder": "リマインダー",
@@ -27,7 +28,6 @@ KIND_LABELS = {
     "booking": "粗大ごみ予約のお知らせ",
     "broadcast": "緊急配信",
     delivery.LINE_BROADCAST: "全友だちへの一斉配信（LINE）",
-    "childcare": "保育施設の空き",
     "report": "通報の対応状況",
 }
 BROADCAST_KINDS = {"districts": "区への緊急配信", "segment": "グループへの緊急配信"}
@@ -97,15 +97,6 @@ def _broadcast(parts: list[str], content: Content, session: Session, tz: ZoneInf
     else:
         whom = "友だち全員"
     return f"{'【訓練】' if row.training else ''}緊急配信 #{row.id} {words.template(row.template)}（{whom}）"
-
-
-@title("childcare")
-def _childcare(parts: list[str], content: Content, session: Session, tz: ZoneInfo) -> str:
-    from ..childcare import facilities_of
-
-    _opening, facility_id, age, as_of = parts[0], parts[1], parts[2], parts[3]
-    facility = facilities_of(content).get(facility_id)
-    return f"保育施設の空き: {facility.name if facility else facility_id} {age}歳児クラス（{as_of} 時点）"
 
 
 @title("garbage-reminder")

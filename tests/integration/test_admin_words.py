@@ -9,8 +9,8 @@ import re
 
 from bot import delivery
 from bot.admin.models import AuditEntry
-from bot.childcare import facilities_of
 from bot.models import Push
+from handlers.childcare import facilities_of
 from tests.integration.test_admin_auth import csrf, login, staff  # noqa: F401
 from tests.integration.test_admin_desk import compose, desk, previewed, submitted  # noqa: F401
 from tests.integration.test_admin_pages import table

@@ -14,10 +14,10 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot import childcare as cc
 from bot import delivery
 from bot.cli import main as cli_main
 from bot.models import Resident, ResidentChild
+from handlers import childcare as cc
 from tests.conftest import quick_data, quick_labels
 from tests.integration.test_garbage import at
 
@@ -372,7 +372,7 @@ def test_a_partial_table_is_refused_and_an_older_one_too(city, clock, tmp_path, 
 
 
 def test_a_facility_missing_from_a_table_is_unknown_not_full(services):
-    from bot.childcare import FacilitiesFile, VacanciesFile, record
+    from handlers.childcare import FacilitiesFile, VacanciesFile, record
 
     facilities = FacilitiesFile.model_validate({"facilities": FACILITIES[:2]})
     a, b = FACILITIES[0]["id"], FACILITIES[1]["id"]

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from bot import childcare as cc
+from handlers import childcare as cc
 
 
 def month(year, m):

@@ -15,11 +15,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from bot.childcare import FacilitiesFile, VacanciesFile
 from bot.config import Config
 from bot.geo import distance_m
-from bot.importers import register_import_commands
-from bot.importers.childcare import (
+from bot.importers.csvfiles import Report, name_id
+from handlers.childcare import FacilitiesFile, VacanciesFile
+from handlers.childcare.commands import register_import_commands
+from handlers.childcare.importer import (
     ImportFailed,
     classify,
     import_facilities,
@@ -31,7 +32,6 @@ from bot.importers.childcare import (
     render_facilities,
     render_vacancies,
 )
-from bot.importers.csvfiles import Report, name_id
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "childcare"
@@ -496,11 +496,11 @@ def cli(content):
 
 @pytest.fixture
 def told(monkeypatch):
-    """A stand-in for bot.childcare_sync: records the configs it was called with."""
+    """A stand-in for handlers.childcare.sync: records the configs it was called with."""
     calls = []
-    module = types.ModuleType("bot.childcare_sync")
+    module = types.ModuleType("handlers.childcare.sync")
     module.sync_vacancies_now = lambda config: calls.append(config) or "2 openings: 3 residents to be told"
-    monkeypatch.setitem(sys.modules, "bot.childcare_sync", module)
+    monkeypatch.setitem(sys.modules, "handlers.childcare.sync", module)
     return calls
 
 
@@ -550,7 +550,7 @@ def test_vacancies_command_writes_then_tells_the_residents(cli, content, told):
 
 
 def test_vacancies_command_without_the_sync_module(cli, content, monkeypatch, tmp_path):
-    monkeypatch.setitem(sys.modules, "bot.childcare_sync", None)   # import fails as before it existed
+    monkeypatch.setitem(sys.modules, "handlers.childcare.sync", None)   # import fails as before it existed
     src = tmp_path / "export.csv"
     src.write_text("facility_id,age,places\n271009001,1,2\n271009999,1,1\n", encoding="utf-8")
     result = cli("import", "vacancies", str(src), "--as-of", "2026-12-01", "--partial",

@@ -41,11 +41,11 @@ def content(tmp_path) -> Path:
 
 @pytest.fixture
 def told(monkeypatch):
-    """bot.childcare_sync stood in for: the vacancies command tells nobody from a unit test."""
+    """handlers.childcare.sync stood in for: the vacancies command tells nobody from a unit test."""
     calls = []
-    module = types.ModuleType("bot.childcare_sync")
+    module = types.ModuleType("handlers.childcare.sync")
     module.sync_vacancies_now = lambda config, **kw: calls.append(kw) or "nobody to tell"
-    monkeypatch.setitem(sys.modules, "bot.childcare_sync", module)
+    monkeypatch.setitem(sys.modules, "handlers.childcare.sync", module)
     return calls
 
 
@@ -294,7 +294,7 @@ def test_reading_dev_zero_stops_at_the_limit_with_bounded_memory(content, tmp_pa
     script = textwrap.dedent(f"""
         import resource, sys
         from bot.cli import main
-        import bot.importers.childcare, bot.importers.shelters
+        import handlers.childcare.importer, bot.importers.shelters
         loaded = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         cap = loaded + 512 * 1024 ** 2

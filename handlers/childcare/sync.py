@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Callable
 
-from .bootstrap import bootstrap
-from .config import Config
+from bot.bootstrap import bootstrap
+from bot.config import Config
 
 JOB = "childcare.vacancies_changed"
 
@@ -20,15 +20,16 @@ JOB = "childcare.vacancies_changed"
 def sync_vacancies_now(config: Config, now: Callable[[], datetime] | None = None,
                        rewind_to: date | None = None) -> str:
     """Record the content's vacancy table and queue the pushes; a one-line summary.
-    `rewind_to`: an older table replaced a newer one on purpose (see childcare.forget_newer)."""
-    from . import childcare
-    from .scheduler import Clock
+    `rewind_to`: an older table replaced a newer one on purpose (see tables.forget_newer)."""
+    from bot.scheduler import Clock
+
+    from . import tables
 
     services = bootstrap(config, now=now or (lambda: datetime.now(timezone.utc)))
     try:
         if rewind_to is not None:
             with services.sessions() as session:
-                childcare.forget_newer(session, rewind_to)
+                tables.forget_newer(session, rewind_to)
                 session.commit()
         told = Clock(services).run_now(JOB, services.now()) or []
     finally:

@@ -7,7 +7,7 @@ registered when it can be, else asked in a short conversation:
       -> where (the registered ward; else a ward chip or a shared location)
       -> a carousel of facilities with places, the as-of date and how to apply
 
-A class is the child's age on April 1 of the vacancy table's fiscal year (bot/childcare.py).
+A class is the child's age on April 1 of the vacancy table's fiscal year (places.py).
 "Ward" here is the city's own division (settings.yaml `divisions`: 区, 地区...; texts say
 {division}); a city without divisions is never asked about one: the search goes by a shared
 location, or over the whole city (most places first). Facility names are shown as the
@@ -25,30 +25,30 @@ work at any time, without a conversation.
 
 from __future__ import annotations
 
-import calendar
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import childcare as cc, delivery, profile
-from bot.content.models import LANGUAGES, IntentContent, Keywords, Label, NonEmpty, Text, keys_required
+from bot import profile
+from bot.content.models import IntentContent, Keywords, Label, NonEmpty, Text, keys_required
 from bot.content.store import Content
 from bot.geo import distance_m, distance_text
 from bot.conversation import NOT_UNDERSTOOD, Answer, Conversation, ConversationControl, Phrasebook
-from bot.messages import Link, ShareLocation, Tap, flex, listing
+from bot.messages import ShareLocation, Tap, flex, listing
 from bot.models import Resident
 from bot.router import Intent
 
-from .menu import menu_chip
-from .settings import named_intent
+from ..menu import menu_chip
+from ..settings import named_intent
+from . import places as cc, tables
+from .cards import date_text, facility_bubble, places_text
 
 REQUIRED_LABELS = frozenset({"call", "map", "web", "follow", "unfollow", "location", "other_ward", "whole_city",
-                             "other_age", "following", "search", "quit", "agree", "disagree"})
+                             "other_age", "following", "search", "quit", "agree", "disagree", "in_settings"})
 SHOWN = 10  # bubbles in one carousel (LINE allows 12)
 OUTSIDE_M = 20_000  # farther than this from every facility: not in the city
 
@@ -69,7 +69,7 @@ class ChildcareContent(IntentContent):
         return self.commands[command].matches(typed)
 
 
-intent = Intent("childcare", content=ChildcareContent,
+intent = Intent("childcare", content=ChildcareContent, topics=["childcare"],
                 files={cc.FACILITIES: cc.FacilitiesFile, cc.VACANCIES: cc.VacanciesFile},
                 checks=[cc.check_childcare], texts=[
                     "ask_child", "child_choice", "ask_age", "age_class", "too_old", "ask_where", "ask_where_near",
@@ -249,7 +249,7 @@ class Search(Phrasebook):
         return self.say("how_to_apply", as_of=self.as_of(), url=self.content["childcare"].apply_url)
 
     def carousel(self, found: Sequence[cc.Found], cohort: int) -> dict[str, Any]:
-        followed = {f.facility_id for f in cc.follows_of(self.session, self.resident)}
+        followed = {f.facility_id for f in tables.follows_of(self.session, self.resident)}
         bubbles = [facility_bubble(self.content, self.lang, hit.facility, self.age_of(cohort), hit.places,
                                    self.on, hit.distance, follow=None if hit.facility.id in followed else cohort)
                    for hit in found]
@@ -258,76 +258,9 @@ class Search(Phrasebook):
         return flex(alt, {"type": "carousel", "contents": bubbles})
 
 
-def date_text(content: Content, lang: str, day: date) -> str:
-    return content.text("childcare.date", lang, year=day.year, month=day.month, day=day.day,
-                        month_en=calendar.month_name[day.month])
-
-
-def places_text(content: Content, lang: str, places: int) -> str:
-    return content.text("childcare.places", lang, places=places) if places > 0 else content.text("childcare.full", lang)
-
-
 def child_label(search: Search, birth_month: int, age: int) -> str:
     year, month = profile.month_of(birth_month)
     return search.say("child_choice", year=year, month=month, mm=f"{month:02d}", age=age)
-
-
-def place_text(content: Content, lang: str, facility: cc.Facility) -> str:
-    """Where a facility is, as the resident reads it: its division and address. The address
-    is in Japanese only, so an English answer names the division (or the city) and leaves
-    the way there to the 地図 button."""
-    ward = content["settings"].district(facility.ward) if facility.ward else None
-    where = ward.name.get(lang) if ward else ""
-    if lang == "en":
-        return where or content.city(lang)
-    return f"{where} {facility.address}".strip()
-
-
-def ward_or_city(content: Content, lang: str, facility: cc.Facility) -> str:
-    ward = content["settings"].district(facility.ward) if facility.ward else None
-    return ward.name.get(lang) if ward else content.city(lang)
-
-
-def facility_bubble(content: Content, lang: str, facility: cc.Facility, age: int, places: int, as_of: date,
-                    distance: float | None, *, follow: int | None) -> dict[str, Any]:
-    """One facility: type, name, places for the class, as-of date, distance; call and map
-    buttons, and unfollow when followed (`follow` None), else follow (with the child's
-    cohort) when it is full."""
-    words: ChildcareContent = content["childcare"]
-    say = lambda key, **values: content.text(f"childcare.{key}", lang, **values)  # noqa: E731
-    detail = [say("age_class", age=age), say("as_of", as_of=date_text(content, lang, as_of))]
-    body: list[dict[str, Any]] = [
-        {"type": "text", "text": words.types[facility.type].get(lang), "size": "xs", "color": "#888888"},
-        {"type": "text", "text": facility.name_in(lang), "weight": "bold", "size": "md", "wrap": True},
-        {"type": "text", "text": places_text(content, lang, places), "weight": "bold", "size": "xl", "margin": "md",
-         "color": "#06C755" if places > 0 else "#999999"},
-        {"type": "text", "text": " / ".join(detail), "size": "xs", "color": "#888888", "wrap": True},
-    ]
-    if distance is not None:
-        body.append({"type": "text", "text": say("distance", distance=distance_text(distance)), "size": "sm",
-                     "color": "#555555"})
-    where = place_text(content, lang, facility)
-    if where:
-        body.append({"type": "text", "text": where, "size": "sm", "color": "#555555", "wrap": True, "margin": "md"})
-    if facility.hours:
-        body.append({"type": "text", "text": facility.hours, "size": "xs", "color": "#888888"})
-    buttons: list[Tap] = []
-    phone = re.sub(r"[^0-9+]", "", unicodedata.normalize("NFKC", facility.phone))
-    if phone:
-        buttons.append(Link(words.labels["call"].get(lang), f"tel:{phone}"))
-    buttons.append(Link(words.labels["map"].get(lang),
-                        f"https://www.google.com/maps/search/?api=1&query={facility.lat},{facility.lon}"))
-    if follow is None:
-        label = words.labels["unfollow"].get(lang)
-        buttons.append(Tap(label, f"action=childcare.unfollow&f={facility.id}", label))
-    elif places <= 0:  # with places now, the thing to do is apply, not wait for an alert
-        label = words.labels["follow"].get(lang)
-        buttons.append(Tap(label, f"action=childcare.follow&f={facility.id}&cohort={follow}", label))
-    footer = [{"type": "button", "style": "primary" if i == 0 else "secondary", "height": "sm",
-               **({"color": "#06C755"} if i == 0 else {}), "action": tap.action()} for i, tap in enumerate(buttons)]
-    return {"type": "bubble", "size": "kilo",
-            "body": {"type": "box", "layout": "vertical", "spacing": "xs", "contents": body},
-            "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": footer}}
 
 
 # -- starting a search --------------------------------------------------------------------------
@@ -480,104 +413,3 @@ conv.state("child")(answer)
 conv.state("age")(answer)
 conv.state("where", kinds=("text", "postback", "location"))(answer)
 conv.state("results", kinds=("postback", "location"))(answer)
-
-
-# -- following a facility ---------------------------------------------------------------------------
-@intent.postback("childcare.follow")
-def follow(reply, content, lang, resident, session, now, params):
-    facility = cc.facilities_of(content).get(params.get("f", ""))
-    cohort = params.get("cohort", "")
-    if facility is None or not re.fullmatch(r"\d{4}", cohort):
-        return reply(content.text("childcare.unknown_facility", lang), quick=[menu_chip(content, lang)])
-    words: ChildcareContent = content["childcare"]
-    if resident.consented_at is None and not cc.follows_of(session, resident):  # nothing kept before they agree
-        if params.get("agree") != "yes":
-            yes, no = words.labels["agree"].get(lang), words.labels["disagree"].get(lang)
-            return reply(content.text("childcare.follow_consent", lang, name=facility.name_in(lang)),
-                         quick=[Tap(yes, f"action=childcare.follow&f={facility.id}&cohort={cohort}&agree=yes", yes),
-                                Tap(no, "action=menu", no)])
-    table = cc.vacancies_of(content)
-    age = cc.class_of(int(cohort), table.as_of)
-    new = cc.follow(session, resident, facility.id, int(cohort), now)
-    key = "childcare.followed" if new else "childcare.already_following"
-    unfollow_label = words.labels["unfollow"].get(lang)
-    reply(content.text(key, lang, name=facility.name_in(lang),
-                       age=content.text("childcare.age_class", lang, age=age)),
-          quick=[Tap(unfollow_label, f"action=childcare.unfollow&f={facility.id}", unfollow_label),
-                 menu_chip(content, lang)])
-
-
-@intent.postback("childcare.unfollow")
-def unfollow(reply, content, lang, resident, session, params):
-    facility_id = params.get("f", "")
-    facility = cc.facilities_of(content).get(facility_id)
-    removed = cc.unfollow(session, resident, facility_id)
-    if not removed:
-        return reply(content.text("childcare.not_following", lang), quick=[menu_chip(content, lang)])
-    name = facility.name_in(lang) if facility else facility_id
-    reply(content.text("childcare.unfollowed", lang, name=name), quick=[menu_chip(content, lang)])
-
-
-@intent.postback("childcare.following")
-def following(reply, content, lang, resident, session):
-    """What the resident follows, each with a chip to stop (「設定」 links here)."""
-    follows = cc.follows_of(session, resident)
-    words: ChildcareContent = content["childcare"]
-    if not follows:
-        search = words.labels["search"].get(lang)
-        return reply(content.text("childcare.no_following", lang),
-                     quick=[Tap(search, "action=childcare", search), menu_chip(content, lang)])
-    facilities, table = cc.facilities_of(content), cc.vacancies_of(content)
-    lines, chips = [], []
-    for row in follows:
-        facility = facilities.get(row.facility_id)
-        name = facility.name_in(lang) if facility else row.facility_id
-        lines.append(content.text("childcare.following_line", lang, name=name,
-                                  ward=ward_or_city(content, lang, facility) if facility else "-",
-                                  age=content.text("childcare.age_class", lang, age=row.class_on(table.as_of))))
-        label = f"× {name}"
-        if not any(c.data.endswith(f"f={row.facility_id}") for c in chips):
-            chips.append(Tap(label[:20], f"action=childcare.unfollow&f={row.facility_id}", label))
-    reply(content.text("childcare.following", lang, list="\n".join(lines)), quick=[*chips[:12], menu_chip(content, lang)])
-
-
-
-
-# -- telling followers when a place opens --------------------------------------------------------------
-def announce_openings(session: Session, content: Content, now: datetime) -> list[tuple[cc.Opening, int]]:
-    """Record the current vacancy table; push to the followers of each class that opened.
-
-    Returns (opening, residents told) per opening with followers. One push per facility,
-    class and as-of date (its source key), so running this twice tells nobody twice."""
-    facilities, table = cc.facilities_of(content), cc.vacancies_of(content)
-    told = []
-    for opening in cc.record(session, table, facilities):
-        facility = facilities.get(opening.facility_id)
-        recipients = cc.followers(opening.facility_id, opening.age_class, opening.as_of)
-        count = session.scalar(select(func.count()).select_from(recipients.subquery()))
-        if not facility or not count:
-            continue
-        messages = {lang: [opening_message(content, lang, facility, opening)] for lang in LANGUAGES}
-        push_id = delivery.create_push(session, source_key=cc.source_key(opening), kind="childcare",
-                                       messages=messages, recipients=recipients, now=now)
-        if push_id is not None:
-            told.append((opening, count))
-    return told
-
-
-def opening_message(content: Content, lang: str, facility: cc.Facility, opening: cc.Opening) -> dict[str, Any]:
-    text = content.text("childcare.opening", lang, name=facility.name_in(lang),
-                        ward=ward_or_city(content, lang, facility),
-                        age=content.text("childcare.age_class", lang, age=opening.age_class),
-                        places=opening.places, as_of=date_text(content, lang, opening.as_of))
-    card = facility_bubble(content, lang, facility, opening.age_class, opening.places, opening.as_of, None, follow=None)
-    card["header"] = {"type": "box", "layout": "vertical",
-                      "contents": [{"type": "text", "text": text, "wrap": True, "size": "sm"}]}
-    return flex(text, card)
-
-
-@intent.every("*/10 * * * *")
-def vacancies_changed(session, now, content):
-    """Hand edits of childcare/vacancies.yaml are announced too, within ten minutes (and
-    `citybot import vacancies` runs this at once, bot/childcare_sync.py)."""
-    return announce_openings(session, content, now)
