@@ -43,7 +43,7 @@ from pydantic import ValidationError
 from ..childcare import AGE_CLASSES, FacilitiesFile, Facility, VacanciesFile
 from .csvfiles import CsvError, CsvTable, Report, clean, decode, name_id, normalize_header, read_csv
 from .divisions import Divisions, unknown_note
-from .five374 import ImportFailed, _first_error
+from .errors import ImportFailed, first_error as _first_error
 from .safety import Limits, check, read_source, shrinkage, unreadable
 from .yamlout import ContentDumper, write_file as _write_file, write_together
 

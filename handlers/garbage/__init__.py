@@ -22,13 +22,15 @@ from sqlalchemy import select
 from bot import delivery
 from bot.content.models import LANGUAGES, IntentContent, NonEmpty
 from bot.content.store import Content
-from bot.garbage.book import FILES, GarbageBook, book_for, check_garbage
-from bot.garbage.models import Category, Item, LooseText
 from bot.lookup import normalize
 from bot.messages import Tap, taps
 from bot.messages import listing
 from bot.models import Resident, ResidentTopic
 from bot.router import Intent, Recognized
+
+from . import tables  # noqa: F401 - the resident's collection area, before anything reads it
+from .book import FILES, GarbageBook, book_for, check_garbage
+from .models import Category, Item, LooseText
 
 
 class GarbageContent(IntentContent):
