@@ -260,5 +260,5 @@ __all__ = ["ReportUpdate", "files", "may_update", "report", "reports"]
 
 
 @title("report-status")
-def _report(parts: list[str], content: Content, session: Session, tz: ZoneInfo) -> str:
+def _status_title(parts: list[str], content: Content, session: Session, tz: ZoneInfo) -> str:
     return f"通報の対応状況のお知らせ（更新 #{parts[0]}）"
