@@ -198,7 +198,7 @@ def lookup_times(content: Path, texts: list[str]) -> tuple[float, float]:
     from bot.bootstrap import build_router, content_schema
     from bot.config import Config
     from bot.content.store import load_content
-    from bot.garbage.book import GarbageBook
+    from handlers.garbage.book import GarbageBook
 
     loaded = load_content(content, content_schema(build_router(Config(env="test"))))
     book = GarbageBook.from_content(loaded)

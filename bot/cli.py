@@ -528,10 +528,6 @@ from .importers import register_import_commands  # noqa: E402 - the importers ad
 
 register_import_commands(main)
 
-from .large_waste import register_booking_commands  # noqa: E402 - `citybot bookings export`
-
-register_booking_commands(main)
-
 from .admin.cli import register_user_commands  # noqa: E402 - `citybot users ...` (staff web UI accounts)
 
 register_user_commands(main)

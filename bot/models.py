@@ -93,7 +93,8 @@ class Resident(Base):
     """A LINE user who talks to the city, and only what they chose to tell it.
 
     Attributes are filled in by registration (handlers/settings.py) after consent, and
-    all of it goes when they ask or block the account (rows below cascade).
+    all of it goes when they ask or block the account (rows below cascade). A service may
+    add a column of its own (the garbage collection area: handlers/garbage/tables.py).
     """
 
     __tablename__ = "residents"
@@ -107,7 +108,6 @@ class Resident(Base):
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unfollowed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     district: Mapped[str | None] = mapped_column(String(64))
-    garbage_area: Mapped[str | None] = mapped_column(String(64))
     reminder_time: Mapped[str | None] = mapped_column(String(5))  # "HH:MM", Japan time
     tester: Mapped[bool] = mapped_column(default=False)  # staff phones: receive training (訓練) messages
 
@@ -116,7 +116,7 @@ class Resident(Base):
     topics: Mapped[list["ResidentTopic"]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
                                                          order_by="ResidentTopic.topic")
 
-    __table_args__ = (Index("ix_residents_district", "district"), Index("ix_residents_garbage_area", "garbage_area"))
+    __table_args__ = (Index("ix_residents_district", "district"),)
 
 
 class ResidentChild(Base):

@@ -141,11 +141,10 @@ def check_notices(content: Content, sources: Mapping[str, YamlDocument]) -> Iter
     settings = content.documents.get("settings")
     if settings is None:  # no intent declares districts, areas and topics: nothing to check against
         return
-    districts, areas, topics = known_ids(content)
-    known = {"districts": districts, "areas": areas, "topics": topics}
+    districts, _, topics = known_ids(content)
     named: dict[str, Segment] = content["segments"].segments if "segments" in content.documents else {}
     for name, segment in named.items():
-        for message in segment.unknown_values(known["districts"], known["areas"], known["topics"]):
+        for message in segment.unknown_values(districts, topics, content):
             yield sources["segments"].problem(("segments", name), message)
     for name, notice in notices(content).items():
         source = sources[f"notices/{name}"]
@@ -154,5 +153,5 @@ def check_notices(content: Content, sources: Mapping[str, YamlDocument]) -> Iter
                 yield source.problem(("segment",), f"segment {notice.segment!r} is not in segments.yaml "
                                                    f"(known: {', '.join(sorted(named)) or 'none'})")
             continue
-        for message in notice.segment.unknown_values(known["districts"], known["areas"], known["topics"]):
+        for message in notice.segment.unknown_values(districts, topics, content):
             yield source.problem(("segment",), message)

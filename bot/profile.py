@@ -32,7 +32,11 @@ from .models import Resident
 
 #: Topics the engine requires besides those the services declare (`Intent(topics=...)`);
 #: REQUIRED_TOPICS is both, and content may add more, never drop these.
-OWN_TOPICS = ("garbage", "disaster", "city_news")
+OWN_TOPICS = ("disaster", "city_news")
+#: Resident columns services add that registration fills in (`add_field`).
+FIELDS: list[str] = []
+#: Content documents listing the areas residents choose within their district (`areas_from`).
+AREA_DOCUMENTS: list[str] = []
 #: Button labels handlers/settings.py shows (content/settings.yaml `labels:`).
 REQUIRED_LABELS = frozenset({
     "consent_yes", "consent_no", "skip", "quit", "more", "done", "pick_month", "add_child",
@@ -289,8 +293,8 @@ def parse_time(typed: str) -> str | None:
 # -- the profile as a whole ------------------------------------------------------------------
 def is_empty(resident: Resident) -> bool:
     """Nothing registered yet (consent alone does not count)."""
-    return not (resident.district or resident.garbage_area or resident.children or resident.topics
-                or resident.reminder_time)
+    return not (resident.district or resident.children or resident.topics or resident.reminder_time
+                or any(getattr(resident, name, None) for name in FIELDS))
 
 
 def delete_resident(session: Session, resident: Resident) -> None:
@@ -323,7 +327,7 @@ def purge_unfollowed(session: Session, now: datetime, grace: timedelta) -> int:
 
 
 def known_ids(content: Content) -> tuple[set[str], set[str], set[str]]:
-    """(districts, garbage areas, topics) content declares, to validate segments against."""
+    """(districts, areas, topics) content declares, to validate segments against."""
     settings: SettingsContent = content["settings"]
     return ({d.id for d in settings.districts}, {a.id for a in areas(content).all},
             {t.id for t in settings.topics})
@@ -331,7 +335,8 @@ def known_ids(content: Content) -> tuple[set[str], set[str], set[str]]:
 
 @dataclass(frozen=True)
 class Areas:
-    """Garbage collection areas (content/garbage/areas.yaml), as registration offers them."""
+    """The areas of a district a resident may choose (a service's document, `areas_from`), as
+    registration offers them."""
 
     all: tuple[Any, ...]
 
@@ -343,6 +348,19 @@ class Areas:
 
 
 def areas(content: Content) -> Areas:
-    doc = content.documents.get("garbage/areas")
+    doc = next((content.documents[name] for name in AREA_DOCUMENTS if name in content.documents), None)
     return Areas(tuple(doc.areas) if doc is not None else ())
+
+
+# -- what services add ------------------------------------------------------------------------
+def add_field(name: str) -> None:
+    """A resident column a service added and registration fills in: a profile holding it is not empty."""
+    if name not in FIELDS:
+        FIELDS.append(name)
+
+
+def areas_from(document: str) -> None:
+    """The content document (with `areas`: id, district, name) residents choose their area from."""
+    if document not in AREA_DOCUMENTS:
+        AREA_DOCUMENTS.append(document)
 

@@ -312,4 +312,4 @@ def _service_pages() -> None:
 _service_pages()
 
 
-from . import auth, desk, overview, bookings, views, accounts  # noqa: E402,F401 - the routes, in menu order
+from . import auth, desk, overview, views, accounts  # noqa: E402,F401 - the routes, in menu order

@@ -28,12 +28,11 @@ PERMISSION_LABELS: dict[str, str] = {
     "edit_content": "コンテンツ編集",
     "audit": "操作記録の閲覧",
     "manage_users": "職員アカウント管理",
-    "bookings": "粗大ごみ予約の対応（氏名・住所・電話）",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"view", "send", "approve", "edit_content", "audit", "manage_users", "bookings"}),
-    "desk": frozenset({"view", "send", "approve", "bookings"}),  # 窓口: the staff who answer residents' calls
+    "admin": frozenset({"view", "send", "approve", "edit_content", "audit", "manage_users"}),
+    "desk": frozenset({"view", "send", "approve"}),  # 窓口: the staff who answer residents' calls
     "editor": frozenset({"view", "edit_content"}),
     "viewer": frozenset({"view", "audit"}),
 }
@@ -45,18 +44,26 @@ ROLE_LABELS: dict[str, str] = {
     "viewer": "閲覧のみ",
 }
 
-# 通報 (handlers/reports): desk and admin staff update any report; a 現場担当 (field)
-# account updates the reports of the kinds given to it (`citybot reports field-kinds`)
-# and sees the rest like a viewer.
-PERMISSION_LABELS["update_reports"] = "通報の対応"
-ROLE_PERMISSIONS.update({role: ROLE_PERMISSIONS[role] | {"update_reports"} for role in ("admin", "desk")})
-ROLE_PERMISSIONS["field"] = frozenset({"view", "update_reports"})
+# 現場担当 (field): staff out in the city, who see like a viewer and do what a service's
+# permission gives them (handlers/reports: update the reports of their kinds).
+ROLE_PERMISSIONS["field"] = frozenset({"view"})
 ROLE_LABELS["field"] = "現場担当"
 
 ROLES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)
 
 assert set(ROLE_LABELS) == set(ROLE_PERMISSIONS)
 assert set().union(*ROLE_PERMISSIONS.values()) == set(PERMISSION_LABELS)
+
+
+def add_permission(name: str, label: str, roles: tuple[str, ...] | list[str] = ("admin",)) -> None:
+    """A permission a service's pages need (their admin.py, before the pages that name it),
+    given to `roles`; admin always has it."""
+    unknown = [role for role in roles if role not in ROLE_PERMISSIONS]
+    if unknown:
+        raise ValueError(f"permission {name!r}: unknown role(s) {', '.join(unknown)} (the roles: {', '.join(ROLES)})")
+    PERMISSION_LABELS[name] = label
+    for role in {"admin", *roles}:
+        ROLE_PERMISSIONS[role] = ROLE_PERMISSIONS[role] | {name}
 
 
 def permissions_of(role: str | None) -> frozenset[str]:

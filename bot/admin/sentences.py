@@ -243,26 +243,3 @@ def _reject(e, w):
 @sentence("broadcast.cancel")
 def _cancel(e, w):
     return f"{e.actor} が自分の緊急配信 #{_number(e.target)} を取り消し"
-
-
-# -- large-waste bookings -----------------------------------------------------------------------------------
-@sentence("bookings.export")
-def _export(e, w):
-    area = "すべての地区" if _d(e).get("area") in (None, "all") else _d(e)["area"]
-    return f"{e.actor} が {_day(_number(e.target))} の粗大ごみ予約（{area}・{_d(e).get('rows', '?')} 件）をCSVで出力"
-
-
-@sentence("booking.view")
-def _booking_view(e, w):
-    return f"{e.actor} が粗大ごみ予約 {_number(e.target)} の連絡先（氏名・住所・電話）を表示"
-
-
-@sentence("booking.move")
-def _booking_move(e, w):
-    return (f"{e.actor} が粗大ごみ予約 {_number(e.target)} の収集日を {_day(_d(e).get('from'))} から "
-            f"{_day(_d(e).get('to'))} に変更（住民の電話による）")
-
-
-@sentence("booking.cancel")
-def _booking_cancel(e, w):
-    return f"{e.actor} が粗大ごみ予約 {_number(e.target)}（{_day(_d(e).get('date'))}）を取り消し（住民の電話による）"

@@ -25,10 +25,8 @@ KIND_LABELS = {
     "notice": "お知らせ",
     "reminder": "リマインダー",
     "handler": "個別の返信",
-    "booking": "粗大ごみ予約のお知らせ",
     "broadcast": "緊急配信",
     delivery.LINE_BROADCAST: "全友だちへの一斉配信（LINE）",
-    "report": "通報の対応状況",
 }
 BROADCAST_KINDS = {"districts": "区への緊急配信", "segment": "グループへの緊急配信"}
 WEEKDAYS_JA = "月火水木金土日"
@@ -99,30 +97,8 @@ def _broadcast(parts: list[str], content: Content, session: Session, tz: ZoneInf
     return f"{'【訓練】' if row.training else ''}緊急配信 #{row.id} {words.template(row.template)}（{whom}）"
 
 
-@title("garbage-reminder")
-def _garbage(parts: list[str], content: Content, session: Session, tz: ZoneInfo) -> str:
-    area_id, rest = parts[0], ":".join(parts[1:])
-    day, _, slot = rest.partition("@")
-    areas = {a.id: a.name.ja for a in content["garbage/areas"].areas}
-    return f"ごみ収集のリマインダー: {areas.get(area_id, area_id)} {_day(date.fromisoformat(day))}分（{slot} 送信）"
-
-
-@title("large-waste-reminder")
-def _large_waste(parts: list[str], content: Content, session: Session, tz: ZoneInfo) -> str:
-    return f"粗大ごみ収集の前日のお知らせ（受付番号 {parts[0]}）"
-
-
-@title("large-waste-staff")
-def _large_waste_staff(parts: list[str], content: Content, session: Session, tz: ZoneInfo) -> str:
-    what = {"staff_moved": "収集日の変更", "staff_cancelled": "取り消し"}.get(parts[1], parts[1])
-    return f"粗大ごみ予約の{what}のお知らせ（受付番号 {parts[0]}、電話での依頼）"
 
 
 @title("handler")
 def _handler(parts: list[str], content: Content, session: Session, tz: ZoneInfo) -> str:
     return "チャットの続きで送ったメッセージ（1人あて）"
-
-
-@title("report-status")
-def _report(parts: list[str], content: Content, session: Session, tz: ZoneInfo) -> str:
-    return f"通報の対応状況のお知らせ（更新 #{parts[0]}）"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Iterable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 LANGUAGES = ("ja", "en", "easy_ja")
 Language = Literal["ja", "en", "easy_ja"]
@@ -204,3 +204,23 @@ class RichMenuContent(Strict):
     @property
     def default(self) -> RichMenu:
         return next(m for m in self.menus if m.default)
+
+
+class LooseText(Strict):
+    """A resident-facing text where only Japanese is required (imported data); the other
+    languages fall back to it until staff translate."""
+
+    ja: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    en: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)] | None = None
+    easy_ja: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)] | None = None
+
+    def get(self, lang: str) -> str:
+        translated = getattr(self, lang) if lang in LANGUAGES else None
+        return translated or self.ja
+
+
+def _text_or_string(value: Any) -> Any:
+    return {"ja": value} if isinstance(value, str) else value
+
+
+Loose = Annotated[LooseText, BeforeValidator(_text_or_string)]

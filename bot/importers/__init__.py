@@ -1,10 +1,9 @@
 """Importers: a city's published open data -> content files staff can then edit.
 
 Shared CSV reading (encodings, line numbers, headers by name, problem reports) is in
-bot.importers.csvfiles; one module per source layout (five374: Code for Japan's 5374;
-shelters). A service's package adds its own commands to this group from its
-commands.py (handlers/<service>/commands.py), with the helpers here to report problems
-and refusals the same way.
+bot.importers.csvfiles; a service's own importers live in its package and add their
+commands to this group from its commands.py (handlers/<service>/commands.py), with the
+helpers here to report problems and refusals the same way.
 
 Every command refuses to write (exit 1, saying what would be lost) a file that was not
 read whole or that would keep fewer than IMPORT_MIN_SHARE of the current entries,
@@ -25,46 +24,6 @@ def register_import_commands(main_group: click.Group) -> None:
     @main_group.group("import")
     def import_group() -> None:
         """Import a city's open data into content files."""
-
-    @import_group.command("5374")
-    @click.argument("src_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-    @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-                  help="folder for categories.yaml, items.yaml, areas.yaml, calendar.yaml (e.g. content/garbage)")
-    @click.option("--dry-run", is_flag=True, help="convert and report, write nothing")
-    @click.option("--force", is_flag=True, help=FORCE_HELP)
-    @click.pass_context
-    def import_5374(ctx: click.Context, src_dir: Path, out_dir: Path, dry_run: bool, force: bool) -> None:
-        """Garbage data in Code for Japan's 5374 layout (a 5374 deployment's data/ folder:
-        area_days.csv, target.csv, description.csv, center.csv, remarks.csv).
-
-        Rows that cannot be converted are printed as file:line: message on stderr and left
-        out. Exit 1 when no item or no area could be converted, a file was not read whole
-        or the items or areas would shrink below IMPORT_MIN_SHARE (unless --force): then
-        nothing is written."""
-        from . import five374
-        from .csvfiles import CsvError
-        from .safety import Refused
-
-        try:
-            conv = five374.import_5374(src_dir, None if dry_run else out_dir, current=out_dir,
-                                       limits=_limits(ctx, force))
-        except Refused as exc:
-            _refused(exc, five374.FILES)
-        except CsvError as exc:
-            _unread(exc)
-        except five374.ImportFailed as exc:
-            if exc.conversion is not None:
-                _print_problems(exc.conversion.report, five374.FILES)
-                click.echo(exc.conversion.summary() + ": nothing written")
-            click.echo(f"import failed: {exc}", err=True)
-            sys.exit(1)
-        except OSError as exc:
-            raise click.ClickException(f"cannot write to {out_dir}: {exc}") from None
-        _print_problems(conv.report, five374.FILES)
-        where = "dry run, nothing written" if dry_run else f"written to {out_dir}"
-        click.echo(f"{conv.summary()}: {where}")
-        if not dry_run:
-            _content_left_behind(ctx, out_dir.parent)
 
     @import_group.command("shelters")
     @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))

@@ -16,7 +16,7 @@ from pydantic import Field, StringConstraints, model_validator
 from bot.content.models import IntentContent, Keywords, Label, NonEmpty, Strict, keys_required
 from bot.content.store import Content
 from bot.content.yamlfile import Problem, YamlDocument
-from bot.garbage.models import Loose
+from bot.content.models import Loose
 from bot.lookup import normalize
 
 QUESTIONS = "faq/questions"

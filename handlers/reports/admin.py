@@ -22,19 +22,26 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from bot import csvsafe
 from bot.admin import bp, db, nav_item, now, page_files, services
 from bot.admin.audit import audit
 from bot.admin.ids import stored_id
-from bot.admin.roles import can, requires
+from bot.admin.roles import add_permission, can, requires
+from bot.admin.titles import KIND_LABELS, title
+from bot.content.store import Content
 from bot.statuses import IllegalTransition
 
 from . import domain
 from .tables import Report, ReportPhoto, ReportStatus, ReportUpdate
 from .words import STATUSES, ReportsContent
 
+# desk and admin staff update any report; a 現場担当 (field) account updates the reports of
+# the kinds given to it (`citybot reports field-kinds`) and sees the rest like a viewer.
+add_permission("update_reports", "通報の対応", roles=("desk", "field"))
 files = page_files(__name__)
+KIND_LABELS["report"] = "通報の対応状況"
 nav_item("通報", "admin.reports", "view", "市民からの通報（道路・公園・街灯など）を一覧と地図で確認し、対応状況を更新します。")
 
 DAY_RANGE = timedelta(days=3653)  # a day asked for: at most ten years from today
@@ -258,3 +265,8 @@ def report_photo(photo_id: int):
 
 
 __all__ = ["ReportUpdate", "files", "may_update", "report", "reports"]
+
+
+@title("report-status")
+def _status_title(parts: list[str], content: Content, session: Session, tz: ZoneInfo) -> str:
+    return f"通報の対応状況のお知らせ（更新 #{parts[0]}）"

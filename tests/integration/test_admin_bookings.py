@@ -10,8 +10,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from bot import large_waste as lw
 from bot.admin.models import AuditEntry
+from handlers.large_waste import domain as lw
 from tests.conftest import texts
 from tests.integration.test_admin_auth import csrf  # noqa: F401
 from tests.integration.test_admin_desk import audits, deliver, desk, flashes, form_data, post_form  # noqa: F401

@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import select
 
 from bot import create_app, delivery
-from bot import large_waste as lw
 from bot.admin.auth import hash_password
 from bot.admin.models import StaffUser
 from bot.bootstrap import bootstrap
 from bot.models import Resident
+from handlers.large_waste import domain as lw
 from tests.integration.test_admin_auth import PASSWORD, admin_rules, audit_rows, dummy_url, login, staff  # noqa: F401
 from tests.integration.test_large_waste import at, living_in, tap_label, up_to_confirm
 

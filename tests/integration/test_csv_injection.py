@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 from click.testing import CliRunner
 
-from bot import large_waste as lw
 from bot.cli import main as cli_main
+from handlers.large_waste import domain as lw
 from tests.integration.test_admin_auth import login, staff  # noqa: F401
 from tests.integration.test_large_waste import at, data_starting, give_contact, living_in, tap_label
 

@@ -155,7 +155,7 @@ def test_the_item_index_is_built_when_content_loads_never_inside_a_request(confi
     held the SQLite write lock and made other webhooks wait past LINE's 2 seconds."""
     from bot import create_app
     from bot.bootstrap import bootstrap
-    from bot.garbage import book
+    from handlers.garbage import book
     from tests.conftest import Chat
 
     book.book_for.clear()

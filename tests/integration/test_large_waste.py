@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot import create_app, delivery
-from bot import large_waste as lw
+from handlers.large_waste import domain as lw
 from bot.bootstrap import bootstrap
 from bot.cli import main as cli_main
 from bot.fakeline import webhook_events as ev

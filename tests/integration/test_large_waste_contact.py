@@ -8,10 +8,10 @@ import logging
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from bot import large_waste as lw
 from bot.cli import main as cli_main
 from bot.models import ConversationState, Resident
 from bot.scheduler import Clock
+from handlers.large_waste import domain as lw
 from tests.conftest import quick_data, quick_labels
 from tests.integration.test_garbage import at, living_in
 from tests.integration.test_large_waste import data_starting, tap_label, up_to_confirm

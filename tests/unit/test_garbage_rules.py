@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
-from bot.garbage.book import GarbageBook
-from bot.garbage.models import AreasFile, CalendarFile, CategoriesFile, DayRule, ItemsFile
 from bot.lookup.dictionary import fold, split_items
+from handlers.garbage.book import GarbageBook
+from handlers.garbage.models import AreasFile, CalendarFile, CategoriesFile, DayRule, ItemsFile
 
 
 @pytest.mark.parametrize("rule, yes, no", [

@@ -12,10 +12,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from bot.garbage.models import AreasFile, CalendarFile, CategoriesFile, ItemsFile
-from bot.importers import register_import_commands
 from bot.importers.csvfiles import CsvError, Report, decode, read_csv
-from bot.importers.five374 import (
+from handlers.garbage.commands import register as register_import_commands
+from handlers.garbage.importer import (
     ImportFailed,
     convert,
     import_5374,
@@ -25,6 +24,7 @@ from bot.importers.five374 import (
     reading_of,
     render,
 )
+from handlers.garbage.models import AreasFile, CalendarFile, CategoriesFile, ItemsFile
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("CITYBOT_SHARED_DATA") or REPO.parent / "shared" / "data")

@@ -2,9 +2,9 @@
 
 import pytest
 
-from bot import large_waste_contact as lc
 from bot.messages import Tap
-from handlers.large_waste_items import pages
+from handlers.large_waste import contact_data as lc
+from handlers.large_waste.items import pages
 
 
 @pytest.mark.parametrize("typed, digits", [

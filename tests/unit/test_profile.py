@@ -8,9 +8,9 @@ from pydantic import ValidationError
 
 from bot import profile
 from bot.content.store import Content
-from bot.garbage.models import AreasFile
 from bot.messages import DatePick, Tap
 from bot.profile import SettingsContent
+from handlers.garbage.models import AreasFile
 from handlers.settings import paged
 
 

@@ -21,31 +21,11 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from ..content.models import LANGUAGES, Strict
+from bot.content.models import Loose, LooseText, Strict  # noqa: F401 - LooseText: re-exported
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ORDINALS = {"1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5}
-
-
-class LooseText(Strict):
-    """A resident-facing text where only Japanese is required (imported data); the other
-    languages fall back to it until staff translate."""
-
-    ja: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-    en: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)] | None = None
-    easy_ja: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)] | None = None
-
-    def get(self, lang: str) -> str:
-        translated = getattr(self, lang) if lang in LANGUAGES else None
-        return translated or self.ja
-
-
-def _text_or_string(value: Any) -> Any:
-    return {"ja": value} if isinstance(value, str) else value
-
-
-Loose = Annotated[LooseText, BeforeValidator(_text_or_string)]
 
 
 # -- collection day rules ---------------------------------------------------------------------

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot import large_waste_contact as lc
 from bot.conversation import Answer
 from bot.messages import Tap
 
+from . import contact_data as lc
+
 if TYPE_CHECKING:
-    from .large_waste import Flow
+    from .chat import Flow
 
 STEPS = ("name", "address", "phone")
 KEY = lc.CONVERSATION_KEY

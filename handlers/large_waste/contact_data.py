@@ -27,8 +27,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
-from .large_waste import LargeWasteBooking, LargeWasteContact, RulesFile
-from .models import ConversationState
+from bot.models import ConversationState
+
+from .domain import LargeWasteBooking, LargeWasteContact, RulesFile
 
 NAME_MAX, ADDRESS_MAX = 40, 120
 CONVERSATION_KEY = "contact"  # where a booking conversation holds what was typed so far

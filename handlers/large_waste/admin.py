@@ -7,7 +7,7 @@ who answer the phone) sees them on these pages and downloads the crews' CSV, and
 look at one booking's contact and each download is in the audit log.
 
 A resident who phones is found by the booking number they read out (or by the day), and
-staff change the day or cancel for them (bot/large_waste_staff.py): audited with the
+staff change the day or cancel for them (staff.py): audited with the
 number — the audit log never holds the name, address or phone — and told to the
 resident by a push in their language.
 """
@@ -22,19 +22,28 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 from wtforms import BooleanField, SelectField
 from wtforms.validators import DataRequired
 
-from .. import large_waste as lw
-from .. import large_waste_contact as lc
-from .. import large_waste_staff as staff
-from ..profile import areas as garbage_areas
-from . import bp, db, nav_item, now, services
-from .audit import audit
-from .ids import stored_id
-from .overview import day_label
-from .roles import can, requires
+from bot.admin import bp, db, nav_item, now, page_files, services
+from bot.admin.audit import audit
+from bot.admin.ids import stored_id
+from bot.admin.overview import day_label
+from bot.admin.roles import add_permission, can, requires
+from bot.admin.sentences import _d, _number, sentence
+from bot.admin.sentences import _day as _said_day
+from bot.admin.titles import KIND_LABELS, title
+from bot.content.store import Content
+from bot.profile import areas as garbage_areas
 
+from . import contact_data as lc
+from . import domain as lw
+from . import staff
+
+add_permission("bookings", "粗大ごみ予約の対応（氏名・住所・電話）", roles=("desk",))  # the staff who answer the phone
+files = page_files(__name__)
+KIND_LABELS["booking"] = "粗大ごみ予約のお知らせ"
 nav_item("粗大ごみ予約", "admin.bookings", "view",
          "収集日ごとの粗大ごみの予約を一覧し、電話での変更・取り消しを受け付け、収集担当用のCSVを出力します。")
 
@@ -237,3 +246,37 @@ def booking_cancel(booking_id: int):
     db().commit()
     flash(f"{row.number}（{day_label(row.date)}）を取り消し、住民にLINEで知らせました。", "info")
     return redirect(url_for("admin.booking", booking_id=row.id))
+
+
+# -- how the pushes and the audit log name what happened here ------------------------------------
+@title("large-waste-reminder")
+def _large_waste(parts: list[str], content: Content, session: Session, tz: ZoneInfo) -> str:
+    return f"粗大ごみ収集の前日のお知らせ（受付番号 {parts[0]}）"
+
+
+@title("large-waste-staff")
+def _large_waste_staff(parts: list[str], content: Content, session: Session, tz: ZoneInfo) -> str:
+    what = {"staff_moved": "収集日の変更", "staff_cancelled": "取り消し"}.get(parts[1], parts[1])
+    return f"粗大ごみ予約の{what}のお知らせ（受付番号 {parts[0]}、電話での依頼）"
+
+
+@sentence("bookings.export")
+def _export(e, w):
+    area = "すべての地区" if _d(e).get("area") in (None, "all") else _d(e)["area"]
+    return f"{e.actor} が {_said_day(_number(e.target))} の粗大ごみ予約（{area}・{_d(e).get('rows', '?')} 件）をCSVで出力"
+
+
+@sentence("booking.view")
+def _booking_view(e, w):
+    return f"{e.actor} が粗大ごみ予約 {_number(e.target)} の連絡先（氏名・住所・電話）を表示"
+
+
+@sentence("booking.move")
+def _booking_move(e, w):
+    return (f"{e.actor} が粗大ごみ予約 {_number(e.target)} の収集日を {_said_day(_d(e).get('from'))} から "
+            f"{_said_day(_d(e).get('to'))} に変更（住民の電話による）")
+
+
+@sentence("booking.cancel")
+def _booking_cancel(e, w):
+    return f"{e.actor} が粗大ごみ予約 {_number(e.target)}（{_said_day(_d(e).get('date'))}）を取り消し（住民の電話による）"

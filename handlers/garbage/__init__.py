@@ -22,13 +22,15 @@ from sqlalchemy import select
 from bot import delivery
 from bot.content.models import LANGUAGES, IntentContent, NonEmpty
 from bot.content.store import Content
-from bot.garbage.book import FILES, GarbageBook, book_for, check_garbage
-from bot.garbage.models import Category, Item, LooseText
 from bot.lookup import normalize
 from bot.messages import Tap, taps
 from bot.messages import listing
 from bot.models import Resident, ResidentTopic
 from bot.router import Intent, Recognized
+
+from . import tables  # noqa: F401 - the resident's collection area, before anything reads it
+from .book import FILES, GarbageBook, book_for, check_garbage
+from .models import Category, Item, LooseText
 
 
 class GarbageContent(IntentContent):
@@ -76,7 +78,7 @@ def recognize(content: Content, text: str) -> Recognized | None:
 
 
 intent = Intent("garbage", content=GarbageContent, recognize=recognize, warm=book_for, files=FILES,
-                checks=[check_garbage],
+                checks=[check_garbage], topics=["garbage"],
                 texts=["intro", "item", "fee", "next_dates", "no_dates", "area_unknown", "choose", "not_found",
                        "day_collection", "day_none", "day_break", "today", "tomorrow", "date",
                        "reminder_evening", "reminder_morning", "large_waste", "holiday", "untranslated"])

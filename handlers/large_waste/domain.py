@@ -1,8 +1,8 @@
-"""粗大ごみ (large waste) pickup by booking: the tables and the booking service.
+"""粗大ごみ (large waste) pickup by booking: the booking service (the tables: tables.py).
 
 The city collects large waste on booked days only, a limited number of pickups per
 collection area and day. `content/large_waste/rules.yaml` (read by
-bot/large_waste_rules.py) says which days each area is collected, how many pickups a day
+handlers/large_waste/rules.py) says which days each area is collected, how many pickups a day
 takes, how far ahead residents may book and until when (17:00 two working days before),
 where things may be put out and how long a booking's contact details are kept. The
 items and their fees are the garbage book's (categories with `large_waste: true`).
@@ -16,25 +16,24 @@ books once. Staff export a day's bookings with `citybot bookings export` (no LIN
 The crew needs to find the house and the office to call back, so a booking keeps a name,
 an address and a phone in its own table (`large_waste_contacts`), which is emptied by
 the clock once the pickup (or the cancellation) is `contact.keep_days` old
-(bot/large_waste_contact.py), and with the booking by データ削除 or a block.
+(contact_data.py), and with the booking by データ削除 or a block.
 """
 
 from __future__ import annotations
 
-import sys
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-import click
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, and_, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import and_, select, update
+from sqlalchemy.orm import Session
 
-from . import csvsafe
-from .db import Base, UTCDateTime, insert_for
-from .large_waste_rules import (  # noqa: F401 - re-exported: what the rest of citybot imports from here
+from bot import csvsafe
+from bot.db import insert_for
+
+from .rules import (  # noqa: F401 - re-exported: what the rest of citybot imports from here
     RULES,
     ContactRule,
     Kind,
@@ -44,60 +43,7 @@ from .large_waste_rules import (  # noqa: F401 - re-exported: what the rest of c
     check_large_waste,
     rules_of,
 )
-
-
-# -- the tables -------------------------------------------------------------------------------
-class LargeWasteSlot(Base):
-    """The pickups one area takes on one collection day; created when first booked."""
-
-    __tablename__ = "large_waste_slots"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    area: Mapped[str] = mapped_column(String(64))
-    date: Mapped[date] = mapped_column()
-    capacity: Mapped[int] = mapped_column(Integer)  # as the rules said at the last booking
-    booked: Mapped[int] = mapped_column(Integer, default=0)
-
-    __table_args__ = (UniqueConstraint("area", "date"),)
-
-
-class LargeWasteBooking(Base):
-    """One resident's pickup: what, where, when, and the fee they pay with 処理券.
-
-    The place is what the resident typed or chose ("自宅前"); the booking number is what
-    they write on the 処理券 and tell staff. Who and where is in LargeWasteContact."""
-
-    __tablename__ = "large_waste_bookings"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    number: Mapped[str] = mapped_column(String(32), unique=True)  # LW-2026-000123
-    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
-    area: Mapped[str] = mapped_column(String(64))
-    date: Mapped[date] = mapped_column()
-    place: Mapped[str] = mapped_column(String(100))
-    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{name, category, fee, quantity}]
-    total_fee: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="booked")  # booked | cancelled
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    request_key: Mapped[str] = mapped_column(String(100), unique=True)  # the confirming step
-
-    __table_args__ = (Index("ix_large_waste_bookings_date_area", "date", "area"),
-                      Index("ix_large_waste_bookings_resident", "resident_id"))
-
-
-class LargeWasteContact(Base):
-    """Who to call and where to go for one booking, as the resident typed it. Kept until
-    the collection day (or the cancellation) plus the rules' contact.keep_days, then
-    deleted by the clock; never written to a log. One row per booking."""
-
-    __tablename__ = "large_waste_contacts"
-
-    booking_id: Mapped[int] = mapped_column(ForeignKey("large_waste_bookings.id", ondelete="CASCADE"),
-                                            primary_key=True)
-    name: Mapped[str] = mapped_column(String(40))
-    address: Mapped[str] = mapped_column(String(120))
-    phone: Mapped[str] = mapped_column(String(16))  # digits only: 09012345678
+from .tables import LargeWasteBooking, LargeWasteContact, LargeWasteSlot  # noqa: F401 - re-exported
 
 
 # -- booking -------------------------------------------------------------------------------------
@@ -275,29 +221,3 @@ def write_csv(rows: list[dict[str, Any]], out) -> None:
     writer = csvsafe.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-
-
-def register_booking_commands(main_group: click.Group) -> None:
-    """Add `citybot bookings ...` to the command line."""
-
-    @main_group.group("bookings")
-    def bookings_group() -> None:
-        """Large-waste pickups residents booked in the chat."""
-
-    @bookings_group.command("export")
-    @click.option("--date", "day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
-                  help="collection day, YYYY-MM-DD")
-    @click.option("--area", default=None, help="one collection area id (default: every area)")
-    @click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
-    @click.pass_context
-    def export(ctx: click.Context, day: datetime, area: str | None, fmt: str) -> None:
-        """The bookings of one collection day, for the crews: with names, addresses and phones
-        while they are kept (no LINE user ids)."""
-        from .db import make_engine, make_session_factory
-
-        engine = make_engine(ctx.obj["config"].sqlalchemy_url)
-        try:
-            with make_session_factory(engine)() as session:
-                write_csv(export_rows(session, day.date(), area), sys.stdout)
-        finally:
-            engine.dispose()

@@ -12,10 +12,11 @@ from typing import Iterable, Mapping
 
 import jpholiday
 
-from ..content.derived import per_version
-from ..content.store import Content
-from ..content.yamlfile import Problem, YamlDocument
-from ..lookup.dictionary import Dictionary, Found, fold, split_items
+from bot.content.derived import per_version
+from bot.content.store import Content
+from bot.content.yamlfile import Problem, YamlDocument
+from bot.lookup.dictionary import Dictionary, Found, fold, split_items
+
 from .models import Area, AreasFile, CalendarFile, CategoriesFile, Category, Item, ItemsFile
 
 #: More parts than this in one message is a pasted list, not a question about each.

@@ -21,12 +21,13 @@ from typing import Callable
 from bot.content.derived import per_version
 from bot.content.models import Label
 from bot.content.store import Content
-from bot.garbage.book import book_for
-from bot.garbage.models import Item
-from bot.large_waste import Kind, bookable_items, rules_of
 from bot.lookup import normalize
 from bot.lookup.dictionary import fold, reading
 from bot.messages import MAX_QUICK_REPLIES, Tap
+from handlers.garbage.book import book_for
+from handlers.garbage.models import Item
+
+from .domain import Kind, bookable_items, rules_of
 
 OTHER = "other"  # the group of items no kind names
 

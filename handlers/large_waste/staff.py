@@ -20,12 +20,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import delivery
-from . import large_waste as lw
-from .content.models import LANGUAGES
-from .content.store import Content
-from .messages import text as text_message
-from .models import Resident
+from bot import delivery
+from bot.content.models import LANGUAGES
+from bot.content.store import Content
+from bot.messages import text as text_message
+from bot.models import Resident
+
+from . import domain as lw
 
 NUMBER = re.compile(r"^LW-(\d{4})-(\d{1,12})$")
 

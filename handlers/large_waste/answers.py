@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot import large_waste as lw
 from bot.content.store import Content
-from bot.garbage.book import book_for
 from bot.messages import Tap, listing
 from bot.models import Resident
+from handlers.garbage import format_date, shown, shown_item
+from handlers.garbage.book import book_for
 
-from .garbage import format_date, shown, shown_item
+from . import domain as lw
 
 #: How many items a fee answer names as examples (the resident can ask for any other).
 FEE_EXAMPLES = 6

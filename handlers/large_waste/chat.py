@@ -9,11 +9,11 @@ question at a time:
 The area comes from the resident's profile when they registered one, else it is asked
 (and kept in the conversation only). Items are typed (the garbage dictionary finds them;
 only large-waste items are taken) or tapped: by kind, a page at a time
-(handlers/large_waste_items.py). Only collection days inside the booking window, before
+(items.py). Only collection days inside the booking window, before
 their cut-off and with places left are offered; the booking itself takes its place
-atomically (bot/large_waste.py). The crew needs a name, an address and a phone: they are
-asked after saying why and for how long they are kept (handlers/large_waste_contact.py),
-and erased by the clock after the city's retention (bot/large_waste_contact.py). Every
+atomically (domain.py). The crew needs a name, an address and a phone: they are
+asked after saying why and for how long they are kept (contact.py),
+and erased by the clock after the city's retention (contact_data.py). Every
 question has 戻る (one step back) and やめる. 確定 carries a token stored with the summary,
 so a double tap books once.
 
@@ -27,70 +27,35 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Callable
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import delivery, large_waste_contact, profile
-from bot import large_waste as lw
-from bot.content.models import IntentContent, Keywords, Label, NonEmpty, keys_required
+from bot import profile
 from bot.content.store import Content
-from bot.conversation import NOT_UNDERSTOOD, Answer, Conversation, ConversationControl, Phrasebook
-from bot.garbage.book import GarbageBook, book_for
-from bot.garbage.models import Item
+from bot.conversation import NOT_UNDERSTOOD, Answer, ConversationControl, Phrasebook
 from bot.lookup import normalize
-from bot.messages import Tap, bubble, flex
-from bot.messages import text as text_message
+from bot.messages import Tap
 from bot.models import Resident
-from bot.router import Intent, parse_postback
+from bot.router import parse_postback
+from handlers.garbage import format_date
+from handlers.garbage.book import GarbageBook, book_for
+from handlers.garbage.models import Item
+from handlers.menu import menu_chip
 
-from . import large_waste_answers as answers
-from . import large_waste_contact as contact_steps
-from . import large_waste_items as picker
-from .garbage import format_date
-from .menu import menu_chip
-
-REQUIRED_LABELS = frozenset({"back", "quit", "more", "previous", "add", "done", "confirm", "cancel", "cancel_yes",
-                             "cancel_no", "change", "bookings", "book", "other_kind", "same_all", "same_address",
-                             "same_phone"})
-REQUIRED_COMMANDS = frozenset({"quit", "back", "done", "add", "confirm"})
-
-
-class LargeWasteContent(IntentContent):
-    bookings_words: list[NonEmpty] = []  # 「予約確認」: the message asks for the bookings list
-    fee_words: list[NonEmpty] = []       # 「粗大ごみの料金は？」: a question about fees, not a booking
-    when_words: list[NonEmpty] = []      # 「次の粗大ごみはいつ」: a question about days, not a booking
-    labels: dict[str, Label]
-    commands: dict[str, Keywords]
-
-    _labels = keys_required("labels", REQUIRED_LABELS)
-    _commands = keys_required("commands", REQUIRED_COMMANDS)
-
-    def means(self, command: str, typed: str) -> bool:
-        return self.commands[command].matches(typed)
-
-
-intent = Intent("large_waste", content=LargeWasteContent, files={lw.RULES: lw.RulesFile}, narrower_than=["garbage"],
-                checks=[lw.check_large_waste], warm=picker.warm, texts=[
-                    "ask_area", "ask_item", "ask_item_area", "ask_kind_items", "choose", "not_found", "not_large",
-                    "ask_quantity", "too_many", "ask_more", "line", "ask_date", "no_dates", "day_full",
-                    "day_closed", "ask_place", "ask_place_other", "ask_name", "kept_contact", "ask_address",
-                    "ask_phone", "bad_name", "bad_address", "bad_phone", "summary", "booked", "already_booked", "quit",
-                    "expired", "not_understood", "old_question", "bookings", "booking", "booking_locked",
-                    "no_bookings", "ask_cancel", "cancelled", "ask_new_date", "moved", "unknown_booking",
-                    "reminder", "staff_moved", "staff_cancelled", "fees", "fee_item", "next_days", "how_to_book"])
-conv = intent.conversation(Conversation("large_waste", "large_waste", timeout=timedelta(minutes=30),
-                                        expired_text="large_waste.expired", resume_label="resume",
-                                        free_text=("place", "name", "address")))
+from . import contact as contact_steps
+from . import domain as lw
+from . import items as picker
+from .said import bookable_areas, booked_reply, display, item_chip, item_lines, own_booking, pieces_left
+from .words import LargeWasteContent, conv, intent  # noqa: F401 - LargeWasteContent: what it was imported as
 
 ORDER = ("area", "item", "quantity", "more", "date", "place", *contact_steps.STEPS, "confirm")
 NEXT, AGAIN, UNKNOWN, DONE = "next", "again", "unknown", "done"
 #: Buttons of the bookings list; tapped during a booking, they end it and are answered.
 OUTSIDE = ("bookings", "cancel", "change")
+OUTSIDE_HANDLERS: dict[str, Callable[..., Any]] = {}  # their handlers (entry.py)
 
 
 @dataclass
@@ -511,189 +476,3 @@ def move_booking(flow: Flow, day: date) -> str:
         return DONE
     flow.note("day_full" if outcome.status == "full" else "day_closed")
     return AGAIN
-
-
-# -- entry, the bookings list, buttons of an ended booking -----------------------------------------
-@intent.entry
-def open_large_waste(reply, content, lang, text, resident, conversation, now, session, config):
-    """「粗大ごみ」 starts a booking; 「予約確認」 lists the bookings."""
-    words: LargeWasteContent = content["large_waste"]
-    typed = normalize(text)
-    if typed and any(normalize(w) in typed for w in words.bookings_words):
-        return show_bookings(reply, content, lang, resident, conversation, now, session, config, {})
-    if typed and any(normalize(w) in typed for w in words.fee_words):
-        return reply(answers.fees(content, lang), quick=[answers.book_chip(content, lang)])
-    if typed and any(normalize(w) in typed for w in words.when_words):
-        return reply(answers.when(content, lang, resident, session, now, ZoneInfo(config.timezone)),
-                     quick=[answers.book_chip(content, lang)])
-    start_booking(reply, content, lang, resident, conversation, now, session, config)
-
-
-def start_booking(reply, content, lang, resident, conversation, now, session, config) -> None:
-    flow = Flow(reply, content, lang, resident, conversation, now, session, ZoneInfo(config.timezone))
-    if resident.garbage_area in lw.rules_of(content).days and resident.garbage_area in flow.book.areas:
-        return flow.start("item", area=resident.garbage_area)
-    flow.start("area", asked_area=True)
-
-
-@intent.postback("large_waste.start")
-def restart(reply, content, lang, resident, conversation, now, session, config):
-    start_booking(reply, content, lang, resident, conversation, now, session, config)
-
-
-# Buttons of a booking that is over (stopped, booked, timed out) start a new one.
-for _verb in ("area", "category", "kind", "item", "qty", "add", "done", "date", "place", "same", "back", "more"):
-    intent.postback(f"large_waste.{_verb}")(restart)
-
-
-@intent.postback("large_waste.quit")
-def stopped(reply, content, lang):
-    """やめる of a booking that is already over: nothing to stop."""
-    reply(content.text("large_waste.quit", lang), quick=[menu_chip(content, lang)])
-
-
-@intent.postback("large_waste.confirm")
-def confirmed_before(reply, content, lang, resident, conversation, now, session, config, params):
-    """確定 tapped again after the booking was made: the same booking, never a second."""
-    booking = session.scalars(select(lw.LargeWasteBooking).where(
-        lw.LargeWasteBooking.request_key == f"chat:{params.get('token', '')}",
-        lw.LargeWasteBooking.resident_id == resident.id)).first()
-    if booking is None:
-        return start_booking(reply, content, lang, resident, conversation, now, session, config)
-    reply(content.text("large_waste.already_booked", lang, number=booking.number),
-          quick=[label_chip(content, lang, "bookings", "action=large_waste.bookings"), menu_chip(content, lang)])
-
-
-@intent.postback("large_waste.bookings")
-def show_bookings(reply, content, lang, resident, conversation, now, session, config, params):
-    tz = ZoneInfo(config.timezone)
-    rules = lw.rules_of(content)
-    bookings = lw.upcoming(session, resident.id, now.astimezone(tz).date())
-    quick = [label_chip(content, lang, "book", "action=large_waste.start"), menu_chip(content, lang)]
-    if not bookings:
-        return reply(content.text("large_waste.no_bookings", lang), quick=quick)
-    title = content.text("large_waste.bookings", lang)
-    bubbles = []
-    for booking in bookings[:10]:
-        body = booking_text(content, lang, booking)
-        buttons = [label_chip(content, lang, "change", f"action=large_waste.change&number={booking.number}"),
-                   label_chip(content, lang, "cancel", f"action=large_waste.cancel&number={booking.number}")] \
-            if rules.changeable(booking.date, now, tz) else []
-        bubbles.append(bubble(title, body, buttons))
-    alt = title + "\n" + "\n\n".join(booking_text(content, lang, b) for b in bookings[:10])
-    reply(flex(alt, {"type": "carousel", "contents": bubbles}, quick=quick))
-
-
-@intent.postback("large_waste.cancel")
-def cancel_booking(reply, content, lang, resident, conversation, now, session, config, params):
-    tz = ZoneInfo(config.timezone)
-    booking = own_booking(session, resident, params.get("number", ""))
-    if booking is None or booking.status != "booked":
-        return reply(content.text("large_waste.unknown_booking", lang))
-    when = format_date(content, lang, booking.date)
-    rules = lw.rules_of(content)
-    if not rules.changeable(booking.date, now, tz):
-        return reply(content.text("large_waste.booking_locked", lang, number=booking.number, date=when))
-    if params.get("sure") != "yes":
-        return reply(content.text("large_waste.ask_cancel", lang, number=booking.number, date=when), quick=[
-            label_chip(content, lang, "cancel_yes", f"action=large_waste.cancel&number={booking.number}&sure=yes"),
-            label_chip(content, lang, "cancel_no", "action=large_waste.bookings")])
-    lw.cancel(session, rules, booking, now, tz)
-    reply(content.text("large_waste.cancelled", lang, number=booking.number),
-          quick=[label_chip(content, lang, "bookings", "action=large_waste.bookings"), menu_chip(content, lang)])
-
-
-@intent.postback("large_waste.change")
-def change_date(reply, content, lang, resident, conversation, now, session, config, params):
-    tz = ZoneInfo(config.timezone)
-    booking = own_booking(session, resident, params.get("number", ""))
-    if booking is None or booking.status != "booked":
-        return reply(content.text("large_waste.unknown_booking", lang))
-    if not lw.rules_of(content).changeable(booking.date, now, tz):
-        return reply(content.text("large_waste.booking_locked", lang, number=booking.number,
-                                  date=format_date(content, lang, booking.date)))
-    flow = Flow(reply, content, lang, resident, conversation, now, session, tz)
-    conversation.start(conv.name, "date", mode="change", number=booking.number, area=booking.area,
-                       was=booking.date.isoformat(), items=[], page=0)
-    flow.ask("date")
-
-
-OUTSIDE_HANDLERS = {"bookings": show_bookings, "cancel": cancel_booking, "change": change_date}
-
-
-# -- what is said ------------------------------------------------------------------------------------
-def bookable_areas(flow: Flow) -> list:
-    return [area for area in flow.book.areas.values() if area.id in flow.rules.days]
-
-
-def item_chip(lang: str, item: Item) -> Tap:
-    data = "action=large_waste.item&step=item&" + urlencode({"name": item.name, "category": item.category})
-    return Tap(item.display(lang)[:20], data, item.display(lang))
-
-
-def pieces_left(flow: Flow) -> int:
-    return flow.rules.limits.pieces - sum(i["quantity"] for i in flow.items)
-
-
-def display(flow: Flow, item: dict[str, Any]) -> str:
-    return item_name(flow.content, flow.lang, item)
-
-
-def item_name(content: Content, lang: str, item: dict[str, Any]) -> str:
-    found = book_for(content).item(item["name"], item["category"])
-    return found.display(lang) if found else item["name"]
-
-
-def item_lines(flow: Flow, items: list[dict[str, Any]]) -> str:
-    return lines_of(flow.content, flow.lang, items)
-
-
-def lines_of(content: Content, lang: str, items: list[dict[str, Any]]) -> str:
-    return "\n".join(content.text("large_waste.line", lang, item=item_name(content, lang, i), quantity=i["quantity"],
-                                  fee=f"{i['fee'] * i['quantity']:,}") for i in items)
-
-
-def booking_text(content: Content, lang: str, booking: lw.LargeWasteBooking) -> str:
-    return content.text("large_waste.booking", lang, number=booking.number,
-                        date=format_date(content, lang, booking.date), place=booking.place,
-                        items=lines_of(content, lang, booking.items), total=f"{booking.total_fee:,}")
-
-
-def booked_reply(reply, content: Content, lang: str, booking: lw.LargeWasteBooking, notes: list) -> None:
-    said = content.text("large_waste.booked", lang, number=booking.number,
-                        date=format_date(content, lang, booking.date), place=booking.place,
-                        total=f"{booking.total_fee:,}")
-    reply(*notes, said, lw.rules_of(content).instructions.get(lang),
-          quick=[label_chip(content, lang, "bookings", "action=large_waste.bookings"), menu_chip(content, lang)])
-
-
-def label_chip(content: Content, lang: str, key: str, data: str) -> Tap:
-    label = content["large_waste"].labels[key].get(lang)
-    return Tap(label, data, label)
-
-
-def own_booking(session: Session, resident: Resident, number: str) -> lw.LargeWasteBooking | None:
-    return session.scalars(select(lw.LargeWasteBooking).where(
-        lw.LargeWasteBooking.number == number, lw.LargeWasteBooking.resident_id == resident.id)).first()
-
-
-# -- the evening before ------------------------------------------------------------------------------
-@intent.every("0 18 * * *")
-def remind(session, occurrence, content, config):
-    """Tomorrow's pickups: one push per booking, to its resident; the key makes it once."""
-    tomorrow = occurrence.astimezone(ZoneInfo(config.timezone)).date() + timedelta(days=1)
-    for booking in lw.due_on(session, tomorrow):
-        messages = {lang: [text_message(content.text(
-            "large_waste.reminder", lang, date=format_date(content, lang, booking.date), number=booking.number,
-            items=lines_of(content, lang, booking.items), place=booking.place))] for lang in ("ja", "en", "easy_ja")}
-        delivery.create_push(session, source_key=f"large-waste-reminder:{booking.number}", kind="reminder",
-                             messages=messages, recipients=select(Resident.id).where(Resident.id == booking.resident_id),
-                             now=occurrence)
-
-
-# -- the contact details' retention -----------------------------------------------------------------
-@intent.every("7 * * * *")
-def erase_contacts(session, now, content, config):
-    """Every hour: names, addresses and phones whose booking was collected or cancelled
-    more than contact.keep_days ago are deleted (bot/large_waste_contact.py)."""
-    return large_waste_contact.erase_expired(session, lw.rules_of(content), now, ZoneInfo(config.timezone))

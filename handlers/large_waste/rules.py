@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 import jpholiday
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from .content.models import Label, NonEmpty, Strict, Text
-from .content.store import Content
-from .content.yamlfile import Problem, YamlDocument
-from .garbage.models import Id, Item, Rule
+from bot.content.models import Label, NonEmpty, Strict, Text
+from bot.content.store import Content
+from bot.content.yamlfile import Problem, YamlDocument
+from handlers.garbage.models import Id, Item, Rule
 
 RULES = "large_waste/rules"
 
