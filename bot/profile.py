@@ -30,8 +30,17 @@ from .content.store import Content
 from .lookup import normalize
 from .models import Resident
 
-#: Topics the city services are built on; content may add more, never drop these.
-REQUIRED_TOPICS = ("garbage", "childcare", "disaster", "city_news")
+#: Topics the city services are built on (the services say which: require_topics);
+#: content may add more, never drop these.
+REQUIRED_TOPICS: tuple[str, ...] = ()
+
+
+def require_topics(*names: str) -> None:
+    """Make settings.yaml offer these topics (a service that sends by topic needs its own)."""
+    global REQUIRED_TOPICS
+    REQUIRED_TOPICS += tuple(name for name in names if name not in REQUIRED_TOPICS)
+
+
 #: Button labels handlers/settings.py shows (content/settings.yaml `labels:`).
 REQUIRED_LABELS = frozenset({
     "consent_yes", "consent_no", "skip", "quit", "more", "done", "pick_month", "add_child",

@@ -35,7 +35,7 @@ INJECTABLE = frozenset({
 })
 
 #: What a recurring job (`@intent.every`) may ask for: it runs in the clock process.
-JOB_INJECTABLE = frozenset({"session", "now", "occurrence", "content", "config"})
+JOB_INJECTABLE = frozenset({"session", "now", "occurrence", "content", "config", "messenger"})
 
 #: Event kinds that are not routed by text or postback.
 EVENT_KINDS = frozenset({"follow", "unfollow", "location", "image", "unsupported", "fallback"})
@@ -71,8 +71,12 @@ class Intent:
                  texts: Iterable[str] = (), recognize: Callable[[Content, str], "Recognized | None"] | None = None,
                  recognize_accept: float = 80.0, warm: Callable[[Content], Any] | None = None,
                  files: dict[str, type] | None = None,
-                 checks: Iterable[Callable[..., Iterable[Problem]]] = (), interrupts: bool = False):
+                 checks: Iterable[Callable[..., Iterable[Problem]]] = (), interrupts: bool = False,
+                 middleware: Iterable[Callable[[Any, Callable[[], None]], None]] = ()):
         self.name = name
+        # wrapped around every event's handling, whichever intent answers it (bot/dispatch.py
+        # says where in the chain): a service that changes every answer (a notice line on top)
+        self.middleware = list(middleware)
         # a message naming this intent is answered by it even in the middle of another
         # conversation (disaster information, shelters: never "please answer the question")
         self.interrupts = interrupts
@@ -188,6 +192,7 @@ class Router:
         self.kinds: dict[str, Route] = {}
         self.conversations: dict[str, Any] = {}
         self.jobs: dict[str, Any] = {}
+        self.middleware: list[Any] = []  # the intents' own, in the order they were included
         self._index: tuple[str, _KeywordIndex] | None = None
         self._parameters: dict[Handler, tuple[str, ...]] = {}
 
@@ -213,6 +218,7 @@ class Router:
             self._put(self.conversations, conv.name, conv, "conversation")
             for handler in conv.handlers():
                 self._parameters[handler] = check_parameters(handler)
+        self.middleware.extend(intent.middleware)
         for job in intent.jobs:
             self._put(self.jobs, job.name, job, "recurring job")
             self._parameters[job.job] = check_parameters(job.job, JOB_INJECTABLE)

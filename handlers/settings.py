@@ -46,6 +46,9 @@ intent = Intent("settings", content=SettingsContent, texts=[
     "summary_title", "summary", "summary_without_district", "not_set", "none", "language_ja", "language_en",
     "language_easy_ja",
 ])
+# the topics residents choose here, which the services send by (segments name them too)
+profile.require_topics("garbage", "childcare", "disaster", "city_news")
+
 conv = intent.conversation(Conversation("settings", "settings", timeout=timedelta(hours=1),
                                         expired_text="settings.expired"))
 

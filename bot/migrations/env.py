@@ -7,7 +7,7 @@ from bot import models  # noqa: F401 - registers the tables on Base.metadata
 from bot import large_waste  # noqa: F401 - the large-waste booking tables
 from bot import childcare  # noqa: F401 - childcare places and follows
 from bot.admin import models as admin_models  # noqa: F401 - staff users, audit log, login attempts
-from bot.disaster import incidents, broadcasts  # noqa: F401 - disaster incidents and broadcasts
+from handlers.disaster import tables as disaster_tables  # noqa: F401 - the desk's incidents and broadcasts
 from handlers.reports import tables as report_tables  # noqa: F401 - reports (通報), their photos and updates
 from handlers.faq import tables as faq_tables  # noqa: F401 - questions the FAQ could not answer, feedback
 from bot import heartbeat  # noqa: F401 - worker and clock heartbeats

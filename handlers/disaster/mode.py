@@ -1,45 +1,52 @@
 """Disaster mode on LINE: the disaster rich menu for everyone while an incident is active.
 
-Switching is by alias (content/richmenu.yaml `disaster: true`; `citybot richmenu sync`
-points the aliases at the uploaded menus): the default rich menu becomes the one the
-disaster alias names, and the main menu's again when the last incident ends. It reads the
-platform's current default first, so running it again changes nothing; the desk's pages
-call it right after a change, and the clock every minute (a switch lost to a LINE error
-is made on the next run).
+Switching is by alias (content/richmenu.yaml `mode: disaster`; `citybot richmenu sync`
+points the aliases at the uploaded menus): the default rich menu becomes the one for this
+mode, and the main menu's again when the last incident ends. It reads the platform's
+current default first, so running it again changes nothing; the desk's pages call it
+right after a change, and the clock every minute (`follow_incidents`, the intent's job:
+a switch lost to a LINE error is made on the next run).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.content.store import Content
 
 from .incidents import active
 
 log = logging.getLogger(__name__)
+
+MODE = "disaster"  # the menu of content/richmenu.yaml with `mode: disaster`
 
 
 class MenuNotOnLine(LookupError):
     """The alias the mode wants was never synced to LINE (`citybot richmenu sync`)."""
 
 
-def wanted_alias(services: Any) -> str | None:
-    content = services.content.current()
+def wanted(content: Content, session: Session, now: datetime) -> str | None:
+    """The alias the default rich menu should be now; None without rich menus."""
     if "richmenu" not in content.documents:
         return None
     menus = content["richmenu"]
-    disaster = menus.disaster_menu
+    menu = menus.menu_for(MODE)
+    return menu.alias if menu is not None and active(session, now) else menus.default.alias
+
+
+def wanted_alias(services: Any) -> str | None:
     with services.sessions() as session:
-        in_disaster = bool(active(session, services.now()))
-    return disaster.alias if in_disaster and disaster is not None else menus.default.alias
+        return wanted(services.content.current(), session, services.now())
 
 
-def sync_menu(services: Any) -> str | None:
-    """Make the default rich menu the one the current mode wants; the alias switched to,
-    or None when it already was. MenuNotOnLine when the menus were never synced."""
-    alias = wanted_alias(services)
+def switch_to(messenger: Any, alias: str | None) -> str | None:
+    """Make `alias` the default rich menu; the alias switched to, or None when it already was."""
     if alias is None:
         return None
-    messenger = services.messenger
     target = messenger.rich_menu_aliases().get(alias)
     if target is None:
         raise MenuNotOnLine(f"rich menu alias {alias!r} is not on LINE: run `citybot richmenu sync`")
@@ -48,3 +55,22 @@ def sync_menu(services: Any) -> str | None:
     messenger.set_default_rich_menu(target)
     log.info("default rich menu is now %r", alias)
     return alias
+
+
+def sync_menu(services: Any) -> str | None:
+    """Make the default rich menu the one the current mode wants; the alias switched to,
+    or None when it already was. MenuNotOnLine when the menus were never synced."""
+    return switch_to(services.messenger, wanted_alias(services))
+
+
+def follow_incidents(session: Session, now: datetime, occurrence: datetime, content: Content,
+                     messenger: Any) -> None:
+    """The clock's job, every minute. Only the present matters: occurrences the clock
+    catches up on (within its grace) are skipped, so a start or a late run asks LINE once.
+    A failure is logged and tried again a minute later."""
+    if now - occurrence >= timedelta(minutes=1):
+        return
+    try:
+        switch_to(messenger, wanted(content, session, now))
+    except Exception:  # noqa: BLE001 - retried on the next run
+        log.exception("switching the rich menu failed; trying again in a minute")

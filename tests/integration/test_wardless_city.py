@@ -23,7 +23,7 @@ from sqlalchemy import select
 from bot import childcare as cc
 from bot import create_app
 from bot.bootstrap import bootstrap
-from bot.disaster import incidents as inc
+from handlers.disaster import incidents as inc
 from bot.models import Resident
 from bot.readable import hiragana, name_in
 from tests.conftest import Chat, quick_data, quick_labels

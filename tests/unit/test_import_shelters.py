@@ -16,10 +16,10 @@ from pydantic import ValidationError
 from bot.cli import main
 from bot.content.store import Content
 from bot.content.yamlfile import load_yaml
-from bot.disaster.shelters import HAZARDS, HazardId, Shelter, SheltersFile, check_shelters, nearest
+from handlers.disaster.shelters import HAZARDS, HazardId, Shelter, SheltersFile, check_shelters, nearest
 from bot.geo import distance_m
 from bot.importers.csvfiles import Report, decode, name_id
-from bot.importers.shelters import (
+from handlers.disaster.importer import (
     DistrictFinder,
     ImportFailed,
     capacity,

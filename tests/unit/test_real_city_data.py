@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from bot.childcare import FacilitiesFile
-from bot.disaster.shelters import SheltersFile
+from handlers.disaster.shelters import SheltersFile
 from bot.importers.childcare import classify, import_facilities
 from bot.importers.csvfiles import Report, decode
 from bot.importers.divisions import Division, Divisions
-from bot.importers.shelters import SKIPPED, import_shelters
+from handlers.disaster.importer import SKIPPED, import_shelters
 from bot.readable import has_japanese, name_in
 from tests.wardless_city import DISTRICTS
 
