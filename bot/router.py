@@ -118,12 +118,13 @@ class Intent:
         self.conversations.append(conversation)
         return conversation
 
-    def every(self, cron: str, name: str | None = None) -> Callable[[Handler], Handler]:
-        """Run the function on a cron schedule (city time) in the clock process."""
+    def every(self, cron: str, name: str | None = None, catch_up: bool = True) -> Callable[[Handler], Handler]:
+        """Run the function on a cron schedule (city time) in the clock process; `catch_up`
+        False for a job that only keeps something in step with the present (bot/scheduler.py)."""
         from .scheduler import Recurring
 
         def register(job: Handler) -> Handler:
-            self.jobs.append(Recurring(name or f"{self.name}.{job.__name__}", cron, job, self.name))
+            self.jobs.append(Recurring(name or f"{self.name}.{job.__name__}", cron, job, self.name, catch_up))
             return job
         return register
 

@@ -34,6 +34,10 @@ class Recurring:
     cron: str
     job: Callable[..., Any]
     intent: str = ""
+    # False: the job keeps something in step with the present (a menu with the current
+    # state), so a firing runs it once, for its latest occurrence, and the start does not
+    # catch up on missed ones
+    catch_up: bool = True
 
 
 def occurrences(trigger: Any, start: datetime, end: datetime) -> Iterator[datetime]:
@@ -133,7 +137,8 @@ class Clock:
     def run_job(self, job: Recurring, now: datetime) -> None:
         """Run the job for every occurrence within the grace; jobs make their pushes with
         keys naming the occurrence, so running one twice adds nothing."""
-        for occurrence in occurrences(cron_trigger(job.cron, self.zone), now - self.grace, now):
+        due = list(occurrences(cron_trigger(job.cron, self.zone), now - self.grace, now))
+        for occurrence in due if job.catch_up else due[-1:]:
             dependencies = {"session": None, "now": now, "occurrence": occurrence, "config": self.config,
                             "content": self.services.content.current(), "messenger": self.services.messenger}
             with self.services.sessions() as session:
@@ -147,7 +152,8 @@ class Clock:
         for name in notices(content):
             self.run_notice(name, now)
         for job in self.services.router.jobs.values():
-            self.run_job(job, now)
+            if job.catch_up:
+                self.run_job(job, now)
 
     # -- the process --------------------------------------------------------------------------
     def start(self) -> None:

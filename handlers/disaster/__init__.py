@@ -116,7 +116,7 @@ def disaster_information(reply, content, lang, resident, session, now, config, c
     reply(*messages[:5], quick=chips)
 
 
-intent.every("* * * * *", name="disaster.menu")(mode.follow_incidents)
+intent.every("* * * * *", name="disaster.menu", catch_up=False)(mode.follow_incidents)
 
 from .nearest import intent as shelters_intent  # noqa: E402 - 避難所, the package's second intent
 

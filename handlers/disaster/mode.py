@@ -11,7 +11,7 @@ a switch lost to a LINE error is made on the next run).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -63,13 +63,10 @@ def sync_menu(services: Any) -> str | None:
     return switch_to(services.messenger, wanted_alias(services))
 
 
-def follow_incidents(session: Session, now: datetime, occurrence: datetime, content: Content,
-                     messenger: Any) -> None:
-    """The clock's job, every minute. Only the present matters: occurrences the clock
-    catches up on (within its grace) are skipped, so a start or a late run asks LINE once.
-    A failure is logged and tried again a minute later."""
-    if now - occurrence >= timedelta(minutes=1):
-        return
+def follow_incidents(session: Session, now: datetime, content: Content, messenger: Any) -> None:
+    """The clock's job, every minute (registered with catch_up=False: only the present
+    matters, so a firing asks LINE once and the clock's start asks nothing). A failure is
+    logged and tried again a minute later."""
     try:
         switch_to(messenger, wanted(content, session, now))
     except Exception:  # noqa: BLE001 - retried on the next run
