@@ -50,14 +50,15 @@ class Services:
 
 
 def handler_intents(package: str = "handlers") -> list[Intent]:
-    """Every `intent` defined by a module of the handlers package, in name order."""
+    """Every `intent` defined by a module of the handlers package, in name order; a
+    service package with more than one lists the others in `intents`, after `intent`."""
     pkg = importlib.import_module(package)
     intents = []
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{package}.{info.name}")
-        intent = getattr(module, "intent", None)
-        if isinstance(intent, Intent):
-            intents.append(intent)
+        for intent in (getattr(module, "intent", None), *getattr(module, "intents", ())):
+            if isinstance(intent, Intent):
+                intents.append(intent)
     return intents
 
 

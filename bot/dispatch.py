@@ -2,7 +2,9 @@
 
     webhook.callback      verify signature, parse with the SDK, store, 200   (bot/webhook.py)
     Dispatcher.process    claim the stored event (a second claimant gets nothing)
-      middleware          guard errors -> logging context -> resident -> disaster banner -> conversation
+      middleware          guard errors -> logging context -> resident -> the intents' own
+                          (Intent(middleware=...), in the order the intents are included: by
+                          handler module name) -> conversation
       Router.match        conversation -> postback -> keyword -> fuzzy -> fallback
       handler(...)        gets what it names: event, resident, session, content, lang,
                           now, reply, push, text, params, location, match, conversation,
@@ -50,7 +52,6 @@ from .content.easy import unnest_messages
 from .turn import Context, Handled, Media, Middleware, Push, Reply
 from .db import insert_for
 from .conversation import NOT_UNDERSTOOD, RESUME_ACTION, ConversationControl, load_active
-from .disaster.incidents import banner_middleware
 from .messages import MAX_QUICK_REPLIES, Tap, text as text_message, with_quick_reply
 from .messenger import MAX_MESSAGES, LineError, retry_key_for
 from .models import InboxEvent, InboxStatus, Resident
@@ -166,7 +167,7 @@ class Dispatcher:
         self.services = services
         self.router = services.router
         self.middleware = list(middleware) if middleware is not None else [
-            guard_errors, logging_context, upsert_resident, banner_middleware,
+            guard_errors, logging_context, upsert_resident, *self.router.middleware,
             make_conversation_middleware(self.router.conversations),
         ]
         self._lanes: list[ThreadPoolExecutor] = []

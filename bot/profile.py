@@ -32,7 +32,7 @@ from .models import Resident
 
 #: Topics the engine requires besides those the services declare (`Intent(topics=...)`);
 #: REQUIRED_TOPICS is both, and content may add more, never drop these.
-OWN_TOPICS = ("disaster", "city_news")
+OWN_TOPICS = ("city_news",)
 #: Resident columns services add that registration fills in (`add_field`).
 FIELDS: list[str] = []
 #: Content documents listing the areas residents choose within their district (`areas_from`).

@@ -36,7 +36,7 @@ INJECTABLE = frozenset({
 })
 
 #: What a recurring job (`@intent.every`) may ask for: it runs in the clock process.
-JOB_INJECTABLE = frozenset({"session", "now", "occurrence", "content", "config"})
+JOB_INJECTABLE = frozenset({"session", "now", "occurrence", "content", "config", "messenger"})
 
 #: Event kinds that are not routed by text or postback.
 EVENT_KINDS = frozenset({"follow", "unfollow", "location", "image", "unsupported", "fallback"})
@@ -73,13 +73,17 @@ class Intent:
                  recognize_accept: float = 80.0, warm: Callable[[Content], Any] | None = None,
                  files: dict[str, type] | None = None,
                  checks: Iterable[Callable[..., Iterable[Problem]]] = (), interrupts: bool = False,
-                 narrower_than: Iterable[str] = (), topics: Iterable[str] = ()):
+                 narrower_than: Iterable[str] = (), topics: Iterable[str] = (),
+                 middleware: Iterable[Callable[[Any, Callable[[], None]], None]] = ()):
         self.name = name
         # intents this one is a part of: a message naming both is about this one
         # (「粗大ごみの収集日は？」 names 粗大ごみ and 収集日: it is a large-waste question)
         self.narrower_than = frozenset(narrower_than)
         # topics (settings.yaml `topics:`) the service's pushes go to: content must offer them
         self.topics = tuple(topics)
+        # wrapped around every event's handling, whichever intent answers it (bot/dispatch.py
+        # says where in the chain): a service that changes every answer (a notice line on top)
+        self.middleware = list(middleware)
         # a message naming this intent is answered by it even in the middle of another
         # conversation (disaster information, shelters: never "please answer the question")
         self.interrupts = interrupts
@@ -121,12 +125,13 @@ class Intent:
         self.conversations.append(conversation)
         return conversation
 
-    def every(self, cron: str, name: str | None = None) -> Callable[[Handler], Handler]:
-        """Run the function on a cron schedule (city time) in the clock process."""
+    def every(self, cron: str, name: str | None = None, catch_up: bool = True) -> Callable[[Handler], Handler]:
+        """Run the function on a cron schedule (city time) in the clock process; `catch_up`
+        False for a job that only keeps something in step with the present (bot/scheduler.py)."""
         from .scheduler import Recurring
 
         def register(job: Handler) -> Handler:
-            self.jobs.append(Recurring(name or f"{self.name}.{job.__name__}", cron, job, self.name))
+            self.jobs.append(Recurring(name or f"{self.name}.{job.__name__}", cron, job, self.name, catch_up))
             return job
         return register
 
@@ -197,6 +202,7 @@ class Router:
         self.kinds: dict[str, Route] = {}
         self.conversations: dict[str, Any] = {}
         self.jobs: dict[str, Any] = {}
+        self.middleware: list[Any] = []  # the intents' own, in the order they were included
         self._index: tuple[str, _KeywordIndex] | None = None
         self._parameters: dict[Handler, tuple[str, ...]] = {said_ended: check_parameters(said_ended)}
 
@@ -222,6 +228,7 @@ class Router:
             self._put(self.conversations, conv.name, conv, "conversation")
             for handler in conv.handlers():
                 self._parameters[handler] = check_parameters(handler)
+        self.middleware.extend(intent.middleware)
         for job in intent.jobs:
             self._put(self.jobs, job.name, job, "recurring job")
             self._parameters[job.job] = check_parameters(job.job, JOB_INJECTABLE)

@@ -34,6 +34,10 @@ class Recurring:
     cron: str
     job: Callable[..., Any]
     intent: str = ""
+    # False: the job keeps something in step with the present (a menu with the current
+    # state), so a firing runs it once, for its latest occurrence, and the start does not
+    # catch up on missed ones
+    catch_up: bool = True
 
 
 def occurrences(trigger: Any, start: datetime, end: datetime) -> Iterator[datetime]:
@@ -123,7 +127,7 @@ class Clock:
         next occurrence); what the job returns."""
         job = self.services.router.jobs[name]
         dependencies = {"session": None, "now": now, "occurrence": now, "config": self.config,
-                        "content": self.services.content.current()}
+                        "content": self.services.content.current(), "messenger": self.services.messenger}
         with self.services.sessions() as session:
             dependencies["session"] = session
             result = job.job(**{key: dependencies[key] for key in self.services.router.parameters(job.job)})
@@ -133,9 +137,10 @@ class Clock:
     def run_job(self, job: Recurring, now: datetime) -> None:
         """Run the job for every occurrence within the grace; jobs make their pushes with
         keys naming the occurrence, so running one twice adds nothing."""
-        for occurrence in occurrences(cron_trigger(job.cron, self.zone), now - self.grace, now):
+        due = list(occurrences(cron_trigger(job.cron, self.zone), now - self.grace, now))
+        for occurrence in due if job.catch_up else due[-1:]:
             dependencies = {"session": None, "now": now, "occurrence": occurrence, "config": self.config,
-                            "content": self.services.content.current()}
+                            "content": self.services.content.current(), "messenger": self.services.messenger}
             with self.services.sessions() as session:
                 dependencies["session"] = session
                 job.job(**{name: dependencies[name] for name in self.services.router.parameters(job.job)})
@@ -147,7 +152,8 @@ class Clock:
         for name in notices(content):
             self.run_notice(name, now)
         for job in self.services.router.jobs.values():
-            self.run_job(job, now)
+            if job.catch_up:
+                self.run_job(job, now)
 
     # -- the process --------------------------------------------------------------------------
     def start(self) -> None:
@@ -155,18 +161,7 @@ class Clock:
         self.catch_up(self.services.now())
         seconds = max(self.config.content_reload_seconds, 5.0)
         self.scheduler.add_job(self.sync, "interval", seconds=seconds, id="content-sync", replace_existing=True)
-        self.scheduler.add_job(self.disaster_menu, "interval", seconds=60, id="disaster-menu", replace_existing=True)
         self.scheduler.start()
-
-    def disaster_menu(self) -> None:
-        """The disaster rich menu while incidents are active (the desk switches it at once;
-        this makes a switch that failed on LINE's side happen within a minute)."""
-        from .disaster.mode import sync_menu
-
-        try:
-            sync_menu(self.services)
-        except Exception:  # noqa: BLE001 - retried on the next run
-            log.exception("switching the rich menu failed; trying again in a minute")
 
     def shutdown(self) -> None:
         if self.scheduler.running:

@@ -96,7 +96,7 @@ class Context:
     match: Match | None = None
     push: Push | None = None
     notices: list[str] = field(default_factory=list)  # content keys said before the answer
-    banner: str | None = None  # one line before everything else (disaster mode)
+    banner: str | None = None  # one line before everything else (set by an intent's middleware)
     error: str | None = None
     config: Any = None
     first_language: Callable[[str], str] | None = None  # a new resident's language (LINE's profile)

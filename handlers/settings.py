@@ -47,6 +47,7 @@ intent = Intent("settings", content=SettingsContent, texts=[
     "summary_title", "summary", "summary_without_district", "not_set", "none", "language_ja", "language_en",
     "language_easy_ja",
 ])
+
 conv = intent.conversation(Conversation("settings", "settings", timeout=timedelta(hours=1),
                                         expired_text="settings.expired", resume_label="resume"))
 

@@ -53,7 +53,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, logout_user
@@ -123,6 +123,22 @@ def page_files(import_name: str) -> Blueprint:
     files.context_processor(lambda: _template_globals())  # its pages see what every admin page sees
     PAGE_FILES.append(files)
     return files
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    template: str                      # a template of the service's package, included in the home page
+    values: Callable[[], dict[str, Any]]  # what it shows, asked for on every visit
+
+
+HOME_PANELS: list[HomePanel] = []
+
+
+def home_panel(template: str, values: Callable[[], dict[str, Any]]) -> None:
+    """Add a panel to the /admin home, above the menu's tiles, in the order services add
+    them: the template sees the home page's context and `panel` (what `values()` returned)."""
+    if not any(p.template == template for p in HOME_PANELS):
+        HOME_PANELS.append(HomePanel(template, values))
 
 
 def nav_item(label: str, endpoint: str, permission: str = "view", description: str = "") -> None:
@@ -312,4 +328,4 @@ def _service_pages() -> None:
 _service_pages()
 
 
-from . import auth, desk, overview, views, accounts  # noqa: E402,F401 - the routes, in menu order
+from . import auth, overview, views, accounts  # noqa: E402,F401 - the routes, in menu order

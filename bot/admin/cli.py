@@ -34,7 +34,7 @@ def register_user_commands(main_group: click.Group) -> None:
     @click.argument("name")
     @click.option("--role", required=True, type=role_choice, help=roles_help)
     @click.option("--password-stdin", is_flag=True, help="read the password from the first line of stdin")
-    @click.option("--lead", is_flag=True, help="a lead (責任者): may send a disaster broadcast alone, with a reason "
+    @click.option("--lead", is_flag=True, help="a lead (責任者): may send a broadcast alone, with a reason "
                                                "(desk or admin only)")
     @click.pass_context
     def add(ctx: click.Context, name: str, role: str, password_stdin: bool, lead: bool) -> None:

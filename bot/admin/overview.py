@@ -106,10 +106,11 @@ def content_status() -> dict[str, Any]:
     return {**store.status(), "loaded": store.loaded_at}
 
 
-def desk_home() -> dict[str, Any]:
-    from .desk import home  # the disaster desk's part of the home page: active incidents, pending approvals
+def panels() -> list[dict[str, Any]]:
+    """The services' panels on the home page (bot.admin.home_panel), each with its values."""
+    from . import HOME_PANELS
 
-    return home()
+    return [{"template": panel.template, "values": panel.values()} for panel in HOME_PANELS]
 
 
 @bp.get("/")
@@ -120,7 +121,7 @@ def dashboard():
     return render_template("admin/dashboard.html", permissions=[p for p in PERMISSION_LABELS if p in mine],
                            by_district=by_district, by_language=residents_by_language(),
                            followers=sum(r["count"] for r in by_district),
-                           in_flight=pushes_in_flight(), content_status=content_status(), desk_home=desk_home(),
+                           in_flight=pushes_in_flight(), content_status=content_status(), panels=panels(),
                            processes=heartbeat.recent(db(), now(), services().config.heartbeat_seconds))
 
 

@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any, Callable
 
 from ..content.store import Content
-from ..disaster.incidents import district_names, hazard_name, level_name
+from ..messages import listing
 from .models import AuditEntry
 from .roles import ROLE_LABELS
 
@@ -45,22 +45,15 @@ class Words:
     def __init__(self, content: Content | None):
         self.content = content
 
-    def hazard(self, hazard: Any) -> str:
-        return hazard_name(self.content, "ja", str(hazard)) if self.content else str(hazard)
-
-    def level(self, level: Any) -> str:
-        try:
-            return f"レベル{level}（{level_name(self.content, 'ja', int(level))}）" if self.content else f"レベル{level}"
-        except (KeyError, ValueError, TypeError):
-            return f"レベル{level}"
-
     def districts(self, ids: Any) -> str:
+        """The districts' names; the city's name for none (an action for the whole city)."""
         ids = [str(i) for i in ids or []]
-        return district_names(self.content, "ja", ids) if self.content else "・".join(ids) or "市内全域"
-
-    def template(self, template_id: Any) -> str:
-        found = self.content["disaster"].template(str(template_id)) if self.content else None
-        return found.name if found else str(template_id)
+        if not self.content:
+            return "・".join(ids) or "市内全域"
+        if not ids:
+            return self.content.city("ja")
+        settings = self.content["settings"]
+        return listing((d.name.get("ja") if (d := settings.district(i)) else i for i in ids), "ja", names=True)
 
     def segment(self, name: Any) -> str:
         from ..segments import segment_label
@@ -173,73 +166,3 @@ def _user_password(e, w):
     return f"{e.actor} が {_who(e.target)} のパスワードを再設定{_via(e)}"
 
 
-# -- the disaster desk -------------------------------------------------------------------------------------
-def _drill(e: AuditEntry) -> str:
-    return "【訓練】" if _d(e).get("training") else ""
-
-
-@sentence("incident.declare")
-def _declare(e, w):
-    d = _d(e)
-    return f"{_drill(e)}{e.actor} が{w.districts(d.get('districts'))}に{w.hazard(d.get('hazard'))}{w.level(d.get('level'))}を発令"
-
-
-@sentence("incident.change")
-def _change(e, w):
-    d, parts = _d(e), []
-    if "level" in d:
-        parts.append(f"警戒レベル {d['level'].get('from')}→{d['level'].get('to')}")
-    if "districts" in d:
-        parts.append(f"対象 {w.districts(d['districts'].get('from'))}→{w.districts(d['districts'].get('to'))}")
-    if "shelters" in d:
-        parts.append(f"開設した避難所 {d['shelters'].get('from')}→{d['shelters'].get('to')} か所")
-    if "status" in d:
-        parts.append("状況の文面")
-    return f"{e.actor} が災害・避難情報 #{_number(e.target)} を変更（{'、'.join(parts) or '内容'}）"
-
-
-@sentence("incident.end")
-def _end(e, w):
-    d = _d(e)
-    return f"{_drill(e)}{e.actor} が{w.districts(d.get('districts'))}の{w.hazard(d.get('hazard'))}{w.level(d.get('level'))}を解除"
-
-
-def _audience(e: AuditEntry, w: Words) -> str:
-    d = _d(e)
-    if d.get("target") == "districts":
-        whom = w.districts(d.get("districts"))
-    elif d.get("target") == "segment":
-        whom = f"グループ「{w.segment(d.get('segment'))}」"
-    else:
-        whom = "友だち全員（LINEの一斉配信）"
-    count = f"・{d['audience']} 人" if "audience" in d else ""
-    return f"{whom}{count}"
-
-
-@sentence("broadcast.submit")
-def _submit(e, w):
-    d = _d(e)
-    return (f"{_drill(e)}{e.actor} が緊急配信 #{_number(e.target)}（{w.template(d.get('template'))}、{_audience(e, w)}）"
-            "の承認を依頼")
-
-
-@sentence("broadcast.approve")
-def _approve(e, w):
-    return f"{_drill(e)}{e.actor} が {_d(e).get('author', '?')} の緊急配信 #{_number(e.target)}（{_audience(e, w)}）を承認して送信"
-
-
-@sentence("broadcast.approve_alone")
-def _alone(e, w):
-    return (f"{_drill(e)}{e.actor} が緊急配信 #{_number(e.target)}（{_audience(e, w)}）を責任者として単独で送信"
-            f"（理由：{_d(e).get('reason') or '—'}）")
-
-
-@sentence("broadcast.reject")
-def _reject(e, w):
-    reason = f"（理由：{_d(e)['reason']}）" if _d(e).get("reason") else ""
-    return f"{e.actor} が {_d(e).get('author', '?')} の緊急配信 #{_number(e.target)} を差し戻し{reason}"
-
-
-@sentence("broadcast.cancel")
-def _cancel(e, w):
-    return f"{e.actor} が自分の緊急配信 #{_number(e.target)} を取り消し"

@@ -79,24 +79,6 @@ def _notice(parts: list[str], content: Content, session: Session, tz: ZoneInfo) 
     return f"{found.title if found else name}（{_day(at.date())} {at:%H:%M}）"
 
 
-@title("broadcast")
-def _broadcast(parts: list[str], content: Content, session: Session, tz: ZoneInfo) -> str:
-    from ..disaster.broadcasts import Broadcast
-    from .sentences import Words
-
-    row = session.get(Broadcast, int(parts[0]))
-    words = Words(content)
-    if row is None:
-        return f"緊急配信 #{parts[0]}"
-    if row.target == "districts":
-        whom = words.districts(row.districts)
-    elif row.target == "segment":
-        whom = f"グループ「{words.segment(row.segment)}」"
-    else:
-        whom = "友だち全員"
-    return f"{'【訓練】' if row.training else ''}緊急配信 #{row.id} {words.template(row.template)}（{whom}）"
-
-
 
 
 @title("handler")

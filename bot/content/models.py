@@ -166,7 +166,9 @@ class RichMenu(Strict):
     width: int = Field(ge=800, le=2500)
     height: int = Field(ge=250)
     default: bool = False
-    disaster: bool = False  # shown to everyone instead of the default while an incident is active
+    # shown to everyone instead of the default while a service is in this mode (the
+    # service asks for its menu with `menu_for(mode)` and switches the default to it)
+    mode: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,32}$")
     areas: list[RichMenuArea] = Field(min_length=1, max_length=20)
 
     @model_validator(mode="after")
@@ -191,15 +193,17 @@ class RichMenuContent(Strict):
         aliases = [m.alias for m in self.menus]
         if len(set(aliases)) != len(aliases):
             raise ValueError("menu aliases must be unique")
-        if len([m for m in self.menus if m.disaster]) > 1:
-            raise ValueError("at most one menu may be disaster: true")
-        if any(m.disaster and m.default for m in self.menus):
-            raise ValueError("the disaster menu cannot also be the default one")
+        modes = [m.mode for m in self.menus if m.mode is not None]
+        twice = sorted({mode for mode in modes if modes.count(mode) > 1})
+        if twice:
+            raise ValueError(f"at most one menu per mode: {', '.join(twice)} is on more than one")
+        if any(m.mode is not None and m.default for m in self.menus):
+            raise ValueError("a mode's menu cannot also be the default one")
         return self
 
-    @property
-    def disaster_menu(self) -> RichMenu | None:
-        return next((m for m in self.menus if m.disaster), None)
+    def menu_for(self, mode: str) -> RichMenu | None:
+        """The menu everyone sees while a service is in `mode`; None when content has none."""
+        return next((m for m in self.menus if m.mode == mode), None)
 
     @property
     def default(self) -> RichMenu:

@@ -5,7 +5,7 @@ from alembic import context
 from bot.db import Base
 from bot import models  # noqa: F401 - registers the tables on Base.metadata
 from bot.admin import models as admin_models  # noqa: F401 - staff users, audit log, login attempts
-from bot.disaster import incidents, broadcasts  # noqa: F401 - disaster incidents and broadcasts
+from handlers.disaster import tables as disaster_tables  # noqa: F401 - the desk's incidents and broadcasts
 from handlers.reports import tables as report_tables  # noqa: F401 - reports (通報), their photos and updates
 from handlers.faq import tables as faq_tables  # noqa: F401 - questions the FAQ could not answer, feedback
 from handlers.childcare import tables as childcare_tables  # noqa: F401 - nursery places seen, follows

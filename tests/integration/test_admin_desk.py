@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from bot import delivery, richmenu
 from bot.admin.auth import hash_password
 from bot.admin.models import AuditEntry, StaffUser
-from bot.disaster import broadcasts as bc
-from bot.disaster import incidents as inc
 from bot.messenger import LineError
 from bot.models import Push
+from handlers.disaster import broadcasts as bc
+from handlers.disaster import incidents as inc
 from tests.integration.test_admin_auth import PASSWORD, admin_rules, cli, csrf, dummy_url, login  # noqa: F401
 from tests.integration.test_disaster import SHELTERS, STATUS, declare, resident_in
 

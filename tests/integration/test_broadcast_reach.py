@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.disaster import broadcasts as bc
 from bot.models import Resident
+from handlers.disaster import broadcasts as bc
 from tests.integration.test_admin_auth import csrf  # noqa: F401
 from tests.integration.test_admin_desk import (  # noqa: F401
     compose,

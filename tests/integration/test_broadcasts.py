@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 
 from bot import delivery
-from bot.disaster import broadcasts as bc
-from bot.disaster import incidents as inc
 from bot.models import Push
+from handlers.disaster import broadcasts as bc
+from handlers.disaster import incidents as inc
 from tests.integration.test_disaster import STATUS, resident_in
 
 

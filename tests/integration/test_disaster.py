@@ -10,9 +10,9 @@ import yaml
 from sqlalchemy import select
 
 from bot import richmenu
-from bot.disaster import incidents as inc
-from bot.disaster.mode import sync_menu
 from bot.models import Resident
+from handlers.disaster import incidents as inc
+from handlers.disaster.mode import sync_menu
 from tests.conftest import quick_labels, texts
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
@@ -195,7 +195,7 @@ def test_staff_become_testers_with_the_code_only(chat, services):
 
 
 def test_a_menu_never_synced_to_line_is_reported_not_ignored(chat, services):
-    from bot.disaster.mode import MenuNotOnLine
+    from handlers.disaster.mode import MenuNotOnLine
 
     declare(services, ["kita"])
     with pytest.raises(MenuNotOnLine, match="citybot richmenu sync"):

@@ -22,10 +22,10 @@ from sqlalchemy import select
 
 from bot import create_app
 from bot.bootstrap import bootstrap
-from bot.disaster import incidents as inc
 from bot.models import Resident
 from bot.readable import hiragana, name_in
 from handlers import childcare as cc
+from handlers.disaster import incidents as inc
 from tests.conftest import Chat, quick_data, quick_labels
 from tests.wardless_city import build_city
 

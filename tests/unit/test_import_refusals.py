@@ -294,7 +294,7 @@ def test_reading_dev_zero_stops_at_the_limit_with_bounded_memory(content, tmp_pa
     script = textwrap.dedent(f"""
         import resource, sys
         from bot.cli import main
-        import handlers.childcare.importer, bot.importers.shelters
+        import handlers.childcare.importer, handlers.disaster.importer
         loaded = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         cap = loaded + 512 * 1024 ** 2

@@ -16,10 +16,9 @@ from pydantic import ValidationError
 from bot.cli import main
 from bot.content.store import Content
 from bot.content.yamlfile import load_yaml
-from bot.disaster.shelters import HAZARDS, HazardId, Shelter, SheltersFile, check_shelters, nearest
 from bot.geo import distance_m
 from bot.importers.csvfiles import Report, decode, name_id
-from bot.importers.shelters import (
+from handlers.disaster.importer import (
     DistrictFinder,
     ImportFailed,
     capacity,
@@ -29,6 +28,7 @@ from bot.importers.shelters import (
     render,
     summary,
 )
+from handlers.disaster.shelters import HAZARDS, HazardId, Shelter, SheltersFile, check_shelters, nearest
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "shelters"

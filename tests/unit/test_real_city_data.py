@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.disaster.shelters import SheltersFile
 from bot.importers.csvfiles import Report, decode
 from bot.importers.divisions import Division, Divisions
-from bot.importers.shelters import SKIPPED, import_shelters
 from bot.readable import has_japanese, name_in
 from handlers.childcare import FacilitiesFile
 from handlers.childcare.importer import classify, import_facilities
+from handlers.disaster.importer import SKIPPED, import_shelters
+from handlers.disaster.shelters import SheltersFile
 from tests.wardless_city import DISTRICTS
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -1,7 +1,7 @@
 """`citybot import shelters`: a city's 指定緊急避難場所一覧 -> content/disaster/shelters.yaml.
 
 Cities publish their designated emergency evacuation sites in one of three layouts
-(see bot/disaster/shelters.py for why the hazards matter), all read here by header name:
+(see shelters.py for why the hazards matter), all read here by header name:
 
     municipal standard (自治体標準オープンデータセット, 39 columns)
         ID, 名称, 名称_カナ, 所在地_連結表記 (or 所在地_都道府県 + _市区町村 + _町字 + _番地以下),
@@ -54,11 +54,12 @@ from typing import Any, Iterable
 import yaml
 from pydantic import ValidationError
 
-from ..disaster.shelters import HAZARDS, Shelter, SheltersFile
-from .csvfiles import CsvTable, Report, Row, clean, clean_text, name_id, read_csv
-from .divisions import Divisions, unknown_note
-from .safety import Limits, check, shrinkage, unreadable
-from .yamlout import ContentDumper, write_file
+from bot.importers.csvfiles import CsvTable, Report, Row, clean, clean_text, name_id, read_csv
+from bot.importers.divisions import Divisions, unknown_note
+from bot.importers.safety import Limits, check, shrinkage, unreadable
+from bot.importers.yamlout import ContentDumper, write_file
+
+from .shelters import HAZARDS, Shelter, SheltersFile
 
 SKIPPED = "row skipped"   # every message about a row left out ends so (the summary counts them)
 

@@ -19,11 +19,11 @@ from typing import Annotated, Iterable, Literal, Mapping, get_args
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from .. import readable
-from ..content.models import NonEmpty, Strict
-from ..content.store import Content
-from ..content.yamlfile import Problem, YamlDocument
-from ..geo import distance_m
+from bot import readable
+from bot.content.models import NonEmpty, Strict
+from bot.content.store import Content
+from bot.content.yamlfile import Problem, YamlDocument
+from bot.geo import distance_m
 
 SHELTERS = "disaster/shelters"
 

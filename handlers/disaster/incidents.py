@@ -6,9 +6,9 @@ status text in every language. It lives in the database, not in content: the des
 changes it in minutes from /admin, and every change is audited there.
 
 While any real incident is active the bot is in disaster mode: every reply starts with a
-one-line notice (`banner`, added by the dispatcher's middleware) and the rich menu is the
-disaster menu (`bot.disaster.mode`). A training incident (訓練) is seen by testers only
-and never switches the menu for everyone.
+one-line notice (`banner`, added by `banner_middleware`, the 災害情報 intent's middleware)
+and the rich menu is the disaster menu (mode.py). A training incident (訓練) is seen by
+testers only and never switches the menu for everyone.
 """
 
 from __future__ import annotations
@@ -16,39 +16,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, or_, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
-from ..content.store import Content
-from ..db import Base, UTCDateTime
-from ..messages import listing
-from ..models import Resident
+from bot.content.store import Content
+from bot.messages import listing
+from bot.models import Resident
+
+from .tables import Incident
 
 LEVELS = (3, 4, 5)
-
-
-class Incident(Base):
-    __tablename__ = "incidents"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    hazard: Mapped[str] = mapped_column(String(32))            # a HAZARDS id (bot.disaster.shelters)
-    level: Mapped[int] = mapped_column(Integer)                # 3, 4 or 5
-    districts: Mapped[list[str]] = mapped_column(JSON)         # district ids of settings.yaml; [] = the whole city
-    shelters: Mapped[list[str]] = mapped_column(JSON)          # ids of the open sites
-    status: Mapped[dict[str, str]] = mapped_column(JSON)       # {"ja": ..., "en": ..., "easy_ja": ...}
-    training: Mapped[bool] = mapped_column(Boolean, default=False)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_by: Mapped[str] = mapped_column(String(64))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-    __table_args__ = (Index("ix_incidents_ended_at", "ended_at"),)
-
-    def is_active(self, now: datetime) -> bool:
-        return self.started_at <= now and (self.ended_at is None or self.ended_at > now)
-
-    def status_in(self, lang: str) -> str:
-        return self.status.get(lang) or self.status.get("ja", "")
 
 
 def active(session: Session, now: datetime, *, include_training: bool = False) -> list[Incident]:

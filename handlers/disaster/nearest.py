@@ -1,6 +1,6 @@
 """避難所: the nearest open evacuation sites for the hazard at hand, from a shared location.
 
-A site is designated for some hazards only (bot/disaster/shelters.py), so while an
+A site is designated for some hazards only (shelters.py), so while an
 incident is active only sites that are open AND designated for its hazard are offered;
 sites are named as the resident reads them (bot.readable: in English, or with their reading
 in やさしい日本語; the location message keeps the Japanese address, for the map app). A city
@@ -15,14 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 from bot.content.models import IntentContent
-from bot.disaster import incidents as inc
-from bot.disaster.shelters import nearest, shelters_of
 from bot.geo import distance_text
 from bot.messages import ShareLocation
 from bot.messages import listing
 from bot.router import Intent
+from handlers.menu import menu_chip
 
-from .menu import menu_chip
+from . import incidents as inc
+from .shelters import nearest, shelters_of
 
 SHOWN = 3
 OUTSIDE_M = 20_000  # farther than this from every site: not in the city

@@ -1,11 +1,25 @@
-"""災害情報: what the disaster desk has declared, for the resident's district.
+"""The disaster service: 災害情報, 避難所 and the disaster desk, in one package.
 
-Incidents are declared in /admin (bot/disaster/incidents.py). 「災害情報」 answers those
+    __init__.py   災害情報: what the desk has declared, for the resident's district (below)
+    nearest.py    避難所: the nearest open evacuation sites, from a shared location
+    shelters.py   the designated sites (content/disaster/shelters.yaml), nearest for a hazard
+    tables.py     incidents and broadcasts in the database
+    incidents.py  declaring, changing, ending; the banner middleware
+    broadcasts.py, reach.py   composing, approving and sending a broadcast; who it misses
+    mode.py       the disaster rich menu while an incident is active (the clock's job too)
+    desk.py, desk_broadcasts.py, admin.py, words.py   the desk's pages in /admin
+    importer.py, commands.py  `citybot import shelters`
+
+The engine knows none of it: the intents bring their middleware (the banner) and their
+job (the menu), admin.py its pages, a panel on the /admin home and its audit sentences,
+commands.py its command.
+
+Incidents are declared in /admin (incidents.py). 「災害情報」 answers those
 for the resident's registered district; with none there it says so and still names what
 is active elsewhere in the city; with no district registered it shows all of them and
 suggests registering one. Training incidents are shown to testers only, marked 【訓練】.
 While any incident is active every other answer starts with a one-line notice (the
-dispatcher's banner middleware) and the rich menu is the disaster one (bot/disaster/mode.py).
+intent's banner middleware) and the rich menu is the disaster one (mode.py).
 """
 
 from __future__ import annotations
@@ -15,13 +29,14 @@ from typing import Any
 from pydantic import field_validator
 
 from bot.content.models import IntentContent, Label, NonEmpty, Strict, Text, keys_required, require_keys
-from bot.disaster import incidents as inc
-from bot.disaster.shelters import HAZARDS, SHELTERS, SheltersFile, check_shelters, shelters_of
 from bot.messages import ShareLocation, Tap
 from bot.messages import listing
 from bot.router import Intent
+from handlers.menu import menu_chip
 
-from .menu import menu_chip
+from . import incidents as inc
+from . import mode
+from .shelters import HAZARDS, SHELTERS, SheltersFile, check_shelters, shelters_of
 
 
 class Template(Strict):
@@ -52,6 +67,7 @@ class DisasterContent(IntentContent):
 
 
 intent = Intent("disaster", content=DisasterContent, files={SHELTERS: SheltersFile}, checks=[check_shelters],
+                middleware=[inc.banner_middleware], topics=["disaster"],
                 texts=["level_3", "level_4", "level_5", "banner", "banner_training", "nothing", "whole_city",
                        "incident", "training", "training_mark", "elsewhere", "no_district", "open_shelters", "shelter_hint"])
 
@@ -98,3 +114,10 @@ def disaster_information(reply, content, lang, resident, session, now, config, c
     messages += [incident_text(content, lang, incident, tz) for incident in mine[:3]]
     messages.append(content.text("disaster.shelter_hint", lang))
     reply(*messages[:5], quick=chips)
+
+
+intent.every("* * * * *", name="disaster.menu", catch_up=False)(mode.follow_incidents)
+
+from .nearest import intent as shelters_intent  # noqa: E402 - 避難所, the package's second intent
+
+intents = [shelters_intent]  # found by bot.bootstrap.handler_intents next to `intent`

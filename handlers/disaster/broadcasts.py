@@ -24,45 +24,24 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, Sequence
 
-from sqlalchemy import JSON, Boolean, Integer, String, func, select, update
-from sqlalchemy import Text as SqlText
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
-from .. import delivery, segments
-from ..content.models import LANGUAGES
-from ..content.store import Content, _Keep
-from ..db import Base, UTCDateTime, insert_for
-from ..messages import ShareLocation, Tap, listing
-from ..messages import text as text_message
-from ..models import Resident
-from .incidents import Incident, district_names, hazard_name, level_name
+from bot import delivery, segments
+from bot.content.models import LANGUAGES
+from bot.content.store import Content, _Keep
+from bot.db import insert_for
+from bot.messages import ShareLocation, Tap, listing
+from bot.messages import text as text_message
+from bot.models import Resident
+
+from .incidents import district_names, hazard_name, level_name
 from .reach import reach
 from .shelters import shelters_of
+from .tables import Broadcast, Incident
 
 Target = Literal["all", "districts", "segment"]
 STATUSES = ("pending", "sent", "rejected", "cancelled")
-
-
-class Broadcast(Base):
-    __tablename__ = "broadcasts"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    form_key: Mapped[str] = mapped_column(String(64), unique=True)   # the compose form: re-submitted, one row
-    incident_id: Mapped[int | None] = mapped_column(Integer)
-    template: Mapped[str] = mapped_column(String(64))
-    texts: Mapped[dict[str, str]] = mapped_column(JSON)              # language -> text, as approved
-    target: Mapped[str] = mapped_column(String(16))                  # all | districts | segment
-    districts: Mapped[list[str]] = mapped_column(JSON, default=list)
-    segment: Mapped[str | None] = mapped_column(String(64))
-    training: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    audience: Mapped[int] = mapped_column(Integer, default=0)       # the count shown at preview
-    created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    decided_by: Mapped[str | None] = mapped_column(String(64))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    alone_reason: Mapped[str | None] = mapped_column(SqlText)        # a lead who sent without a second person
-    push_id: Mapped[int | None] = mapped_column(Integer)
 
 
 # -- composing -------------------------------------------------------------------------------------

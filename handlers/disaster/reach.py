@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..content.store import Content
-from ..models import Resident
+from bot.content.store import Content
+from bot.models import Resident
 
 if TYPE_CHECKING:
     from .broadcasts import Audience

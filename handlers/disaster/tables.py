@@ -1,0 +1,61 @@
+"""The disaster desk's tables: incidents (what is declared) and broadcasts (what is sent).
+
+They live in the database, not in content: the desk changes them in minutes from /admin,
+and every change is audited there. The table names are those of migrations 0006 and 0007.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Index, Integer, String
+from sqlalchemy import Text as SqlText
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db import Base, UTCDateTime
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hazard: Mapped[str] = mapped_column(String(32))            # a HAZARDS id (shelters.py)
+    level: Mapped[int] = mapped_column(Integer)                # 3, 4 or 5
+    districts: Mapped[list[str]] = mapped_column(JSON)         # district ids of settings.yaml; [] = the whole city
+    shelters: Mapped[list[str]] = mapped_column(JSON)          # ids of the open sites
+    status: Mapped[dict[str, str]] = mapped_column(JSON)       # {"ja": ..., "en": ..., "easy_ja": ...}
+    training: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_incidents_ended_at", "ended_at"),)
+
+    def is_active(self, now: datetime) -> bool:
+        return self.started_at <= now and (self.ended_at is None or self.ended_at > now)
+
+    def status_in(self, lang: str) -> str:
+        return self.status.get(lang) or self.status.get("ja", "")
+
+
+class Broadcast(Base):
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_key: Mapped[str] = mapped_column(String(64), unique=True)   # the compose form: re-submitted, one row
+    incident_id: Mapped[int | None] = mapped_column(Integer)
+    template: Mapped[str] = mapped_column(String(64))
+    texts: Mapped[dict[str, str]] = mapped_column(JSON)              # language -> text, as approved
+    target: Mapped[str] = mapped_column(String(16))                  # all | districts | segment
+    districts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    segment: Mapped[str | None] = mapped_column(String(64))
+    training: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    audience: Mapped[int] = mapped_column(Integer, default=0)       # the count shown at preview
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    alone_reason: Mapped[str | None] = mapped_column(SqlText)        # a lead who sent without a second person
+    push_id: Mapped[int | None] = mapped_column(Integer)
