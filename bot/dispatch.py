@@ -78,7 +78,7 @@ def incoming_of(event: Event) -> Incoming | None:
     if isinstance(event, MessageEvent):
         message = event.message
         if isinstance(message, TextMessageContent):
-            return Incoming("text", text=message.text or "")
+            return Incoming("text", text=(message.text or "").replace("\x00", ""))  # no database stores NUL
         if isinstance(message, LocationMessageContent):
             return Incoming("location", params={"latitude": str(message.latitude), "longitude": str(message.longitude),
                                                 "title": message.title or "", "address": message.address or ""})

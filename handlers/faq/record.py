@@ -33,7 +33,7 @@ def is_question(text: str) -> bool:
 
 def unanswered(session: Session, text: str, lang: str, now: datetime, reason: str = "unanswered") -> bool:
     """Count the question (insert, or one more on the same wording); False when it is no question."""
-    shown = " ".join(text.split())[:200]
+    shown = " ".join(text.replace("\x00", "").split())[:200]  # PostgreSQL text holds no NUL
     key = normalize(shown)[:200]
     if not key or not is_question(shown):
         return False
