@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CITYBOT = str(Path(sys.executable).parent / "citybot")
+sys.path.insert(0, str(ROOT))  # run as a script: python bench/...
+
+from bench.asking import ask_lines  # noqa: E402
+
 QUESTIONS = ROOT / "tests" / "data" / "everyday_questions.tsv"
 
 #: intents that answer for one service
@@ -48,13 +49,7 @@ def service_of(intent: str | None) -> str | None:
 
 def ask(questions: list[str], instance: Path, each_new: bool) -> list[dict]:
     """How each question was routed (`--explain`): the answering intent, how, the detail."""
-    env = {**os.environ, "CITYBOT_INSTANCE_DIR": str(instance), "DATABASE_URL": "", "CITYBOT_ENV": "test",
-           "CONTENT_DIR": str(ROOT / "content")}
-    args = [CITYBOT, "ask", "--explain", *(["--each-new"] if each_new else []), "-"]
-    run = subprocess.run(args, input="\n".join(questions) + "\n", capture_output=True, text=True, env=env,
-                         cwd=ROOT, check=False)
-    if run.returncode != 0:
-        raise SystemExit(f"citybot ask failed:\n{run.stderr}")
+    run = ask_lines(questions, instance, "--explain", *(["--each-new"] if each_new else []))
     routes = []
     for line in run.stderr.splitlines():
         try:

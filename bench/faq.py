@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 from collections import Counter
@@ -33,7 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CITYBOT = str(Path(sys.executable).parent / "citybot")
+sys.path.insert(0, str(ROOT))  # run as a script: python bench/...
+
+from bench.asking import ask_lines  # noqa: E402
+
 HELDOUT = ROOT / "tests" / "data" / "faq_heldout.txt"
 
 
@@ -74,12 +75,7 @@ def classify(question: str, expected: str, messages: list[dict]) -> Outcome:
 
 
 def ask(questions: list[tuple[str, str]], instance: Path) -> list[list[dict]]:
-    env = {**os.environ, "CITYBOT_INSTANCE_DIR": str(instance), "DATABASE_URL": "", "CITYBOT_ENV": "test",
-           "CONTENT_DIR": str(ROOT / "content")}
-    run = subprocess.run([CITYBOT, "ask", "--each-new", "-"], input="\n".join(q for q, _ in questions) + "\n",
-                         capture_output=True, text=True, env=env, cwd=ROOT, check=False)
-    if run.returncode != 0:
-        raise SystemExit(f"citybot ask failed:\n{run.stderr}")
+    run = ask_lines([q for q, _ in questions], instance, "--each-new")
     answers = [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
     if len(answers) != len(questions):
         raise SystemExit(f"{len(questions)} questions but {len(answers)} answers")
