@@ -13,23 +13,39 @@ What every conversation shares is owned here and in the dispatcher, not by each 
     paused, and the answer carries a 「…に戻る」 button (`resume_label`) that picks it up
     where it was. A step that takes any words (a place, a name: `free_text`) leaves only
     for a message that is, word for word, another service's keyword.
+  - やめる (the `quit` button or one of the intent's `commands.quit` words, typed): the
+    conversation's `on_quit` clean-up runs, it ends, and `<intent>.quit` is said.
+  - 戻る (the `back` button or `commands.back` words): to the question `back` names for
+    the current one (a mapping, or a function of the conversation for flows that branch),
+    asked again by the conversation's `asks` handler.
+  - a button of an older question (its `step=` is not the current state): said so
+    (`<intent>.old_question`) and the current question asked again.
   - a button of a conversation that has ended (or lapsed): said so, nothing is done.
   - the timeout and its message (`expired_text`), shown once on the next message.
+
+A step handler therefore sees only answers to its own question. The driver's part of a
+turn is a short list of handlers the dispatcher calls in order (`Conversation.fallback`),
+each injected like any handler, so a conversation's hooks ask for what they need by name.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, ClassVar, Iterable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Mapping, Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from .models import ConversationState, Resident
 
+if TYPE_CHECKING:
+    from .turn import Turn
+
 Handler = Callable[..., Any]
 STEP_KINDS = ("text", "postback", "location", "image")
+#: What the driver does itself, before any step handler (see the module's docstring).
+CONTROLS = ("quit", "back", "old_question")
 
 #: The postback that picks a paused conversation up again (`name=<conversation>`).
 RESUME_ACTION = "conversation.resume"
@@ -60,34 +76,55 @@ class Answer:
 class Phrasebook:
     """What a conversation's step flow says, in one place: `say`, `note`, `chip`, `means`.
 
-    Mixed into a handler's flow object, which provides `content`, `lang` and `notes`; the
-    texts, button labels and command words live in content/<intent>.yaml.
+    The base of a handler's flow object, a dataclass holding the `turn` (bot/turn.py) and
+    the `notes` said before the next question; the texts, button labels and command words
+    live in content/<intent>.yaml.
     """
 
     intent: ClassVar[str]
+    turn: "Turn"
+    notes: list[Any]
+
+    # the turn's parts a flow reads most, by their usual names
+    reply = property(lambda self: self.turn.reply)
+    content = property(lambda self: self.turn.content)
+    lang = property(lambda self: self.turn.lang)
+    resident = property(lambda self: self.turn.resident)
+    conversation = property(lambda self: self.turn.conversation)
+    now = property(lambda self: self.turn.now)
+    session = property(lambda self: self.turn.session)
 
     def say(self, key: str, **values: Any) -> str:
-        return self.content.text(f"{self.intent}.{key}", self.lang, **values)  # type: ignore[attr-defined]
+        return self.content.text(f"{self.intent}.{key}", self.lang, **values)
 
     def note(self, key: str, **values: Any) -> None:
-        self.notes.append(self.say(key, **values))  # type: ignore[attr-defined]
+        self.notes.append(self.say(key, **values))
 
     def chip(self, key: str, data: str) -> Any:
         from .messages import Tap
 
-        label = self.content[self.intent].labels[key].get(self.lang)  # type: ignore[attr-defined]
-        label = self.content.fill(label, self.lang)[:20]  # type: ignore[attr-defined]  # {division}: 区, 地区
+        label = self.content[self.intent].labels[key].get(self.lang)
+        label = self.content.fill(label, self.lang)[:20]  # {division}: 区, 地区
         return Tap(label, data, label)
 
     def means(self, command: str, answer: Answer) -> bool:
         """Typed text (not a tap) that is one of the command's words (やめる, スキップ...)."""
-        return not answer.verb and self.content[self.intent].means(command, answer.text)  # type: ignore[attr-defined]
+        return not answer.verb and self.content[self.intent].means(command, answer.text)
 
 
 class Conversation:
+    """A conversation's declaration: its steps, and how the driver's shared fallbacks apply.
+
+    back: where 戻る goes from each state, a mapping or `fn(conversation, content)` that
+          returns the state (or (state, data changes)), None where there is nothing before.
+    quit_chips: `fn(content, lang)`, the buttons under 「やめました」 (the menu, say).
+    """
+
     def __init__(self, name: str, intent: str, *, timeout: timedelta = timedelta(minutes=30),
                  action_prefix: str | None = None, expired_text: str | None = None,
-                 free_text: Iterable[str] = (), resume_label: str | None = None):
+                 free_text: Iterable[str] = (), resume_label: str | None = None,
+                 back: Mapping[str, str] | Callable[[Any, Any], Any] | None = None,
+                 quits: bool = False, quit_chips: Callable[[Any, str], Sequence[Any]] | None = None):
         self.name = name
         self.intent = intent
         self.timeout = timeout
@@ -95,15 +132,43 @@ class Conversation:
         self.expired_text = expired_text
         self.free_text = frozenset(free_text)  # states whose question takes any words
         self.resume_label = resume_label  # key of the 「…に戻る」 label in the intent's content
-        self.resumer: Handler | None = None
+        self.back = back
+        self.quits = quits or back is not None  # the driver answers やめる (and old buttons)
+        self.quit_chips = quit_chips
+        self.asker: Handler | None = None
+        self.quitter: Handler | None = None
         self._steps: dict[tuple[str, str], Handler] = {}
+        self._driver = self._make_driver() if self.quits else {}
 
-    def on_resume(self, handler: Handler) -> Handler:
-        """Register what asks the current question again when a paused conversation is picked up."""
-        if self.resumer is not None:
-            raise ValueError(f"{self.name} already has a resume handler")
-        self.resumer = handler
+    def asks(self, handler: Handler) -> Handler:
+        """Register what asks the current question (again): after 戻る, an old button, a resume."""
+        if self.asker is not None:
+            raise ValueError(f"{self.name} already has a handler that asks its question")
+        self.asker = handler
         return handler
+
+    on_resume = asks  # the same handler picks a paused conversation up
+
+    def on_quit(self, handler: Handler) -> Handler:
+        """Register what is cleaned up when the resident stops (draft photos, say)."""
+        if self.quitter is not None:
+            raise ValueError(f"{self.name} already has an on_quit handler")
+        self.quitter = handler
+        return handler
+
+    def on_back(self, where: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+        """Register `where(conversation, content)`, the question 戻る leads to, for a flow that
+        branches (a mapping given as `back=` does for one that does not)."""
+        if self.back is not None:
+            raise ValueError(f"{self.name} already says where 戻る goes")
+        self.back, self.quits = where, True
+        if not self._driver:
+            self._driver = self._make_driver()
+        return where
+
+    @property
+    def resumer(self) -> Handler | None:
+        return self.asker if self.resume_label else None
 
     def state(self, state: str, kinds: Iterable[str] = ("text", "postback")) -> Callable[[Handler], Handler]:
         """Register the handler that answers `kinds` of events while in `state`."""
@@ -124,7 +189,78 @@ class Conversation:
         return [(state, kind, handler) for (state, kind), handler in self._steps.items()]
 
     def handlers(self) -> list[Handler]:
-        return list(dict.fromkeys([*self._steps.values(), *([self.resumer] if self.resumer else [])]))
+        own = [h for h in (self.asker, self.quitter) if h is not None]
+        return list(dict.fromkeys([*self._steps.values(), *own, *self._driver.values()]))
+
+    # -- the driver's shared fallbacks -------------------------------------------------------
+    def control(self, kind: str, action: str, params: Mapping[str, str], text: str, state: str,
+                content: Any) -> str | None:
+        """Which of the shared fallbacks (CONTROLS) this event is, if any."""
+        if not self.quits:
+            return None
+        words = content[self.intent] if content is not None and self.intent in content.intents() else None
+        if kind == "postback" and self.owns_action(action):
+            verb = action.removeprefix(self.action_prefix)
+            if verb == "quit":
+                return "quit"
+            if "step" in params and params["step"] != state:
+                return "old_question"
+            return "back" if verb == "back" and self.back is not None else None
+        if kind == "text" and words is not None:
+            if words.means("quit", text):
+                return "quit"
+            if self.back is not None and words.means("back", text):
+                return "back"
+        return None
+
+    def fallback(self, control: str) -> list[Handler]:
+        """The handlers the dispatcher runs, in order, for one of the shared fallbacks."""
+        if control == "quit":
+            return [h for h in (self.quitter, self._driver["quit"]) if h is not None]
+        ask = [self.asker] if self.asker is not None else []
+        return [self._driver[control], *ask]
+
+    def back_from(self, conversation: "ConversationControl", content: Any) -> tuple[str, dict[str, Any]] | None:
+        """(the question 戻る leads to, data to change), or None where there is none before."""
+        state = conversation.state
+        if self.back is None or state is None:
+            return None
+        target = self.back.get(state) if isinstance(self.back, Mapping) else self.back(conversation, content)
+        if target is None:
+            return None
+        return (target, {}) if isinstance(target, str) else (target[0], dict(target[1]))
+
+    def chips(self, conversation: "ConversationControl", content: Any, lang: str) -> list[Any]:
+        """戻る (where there is a question before) and やめる, for the end of every question."""
+        from .messages import Tap
+
+        labels = content[self.intent].labels
+        chips = []
+        if self.back_from(conversation, content) is not None:
+            chips.append(Tap(labels["back"].get(lang)[:20], f"action={self.action_prefix}back&step={conversation.state}",
+                             labels["back"].get(lang)))
+        chips.append(Tap(labels["quit"].get(lang)[:20], f"action={self.action_prefix}quit", labels["quit"].get(lang)))
+        return chips
+
+    def _make_driver(self) -> dict[str, Handler]:
+        """The driver's own handlers for this conversation, named for `citybot routes`."""
+        def quit(reply: Any, content: Any, lang: str, conversation: "ConversationControl") -> None:
+            conversation.end()
+            chips = list(self.quit_chips(content, lang)) if self.quit_chips else []
+            reply(content.text(f"{self.intent}.quit", lang), quick=chips)
+
+        def back(content: Any, conversation: "ConversationControl") -> None:
+            found = self.back_from(conversation, content)
+            if found is not None:
+                conversation.goto(found[0], **found[1])
+
+        def old_question(reply: Any, content: Any, lang: str) -> None:
+            reply(content.text(f"{self.intent}.old_question", lang))
+
+        made: dict[str, Handler] = {"quit": quit, "back": back, "old_question": old_question}
+        for verb, handler in made.items():
+            handler.__qualname__ = f"Conversation({self.name!r}).{verb}"
+        return made
 
     def takes_any_words(self, state: str) -> bool:
         return state in self.free_text
@@ -132,14 +268,10 @@ class Conversation:
     def owns_action(self, action: str) -> bool:
         return bool(self.action_prefix) and action.startswith(self.action_prefix)
 
-    def answer(self, event: Any, params: dict[str, str], text: str) -> Answer:
+    def answer(self, turn: "Turn") -> Answer:
         """The step's input, read the same way by every conversation."""
-        from linebot.v3.webhooks import PostbackEvent
-
-        from .router import parse_postback
-
-        action = parse_postback(event.postback.data)[0] if isinstance(event, PostbackEvent) else ""
-        return Answer(action.removeprefix(self.action_prefix), params, text)
+        return Answer(turn.action.removeprefix(self.action_prefix) if turn.kind == "postback" else "",
+                      dict(turn.params), turn.text)
 
 
 @dataclass
@@ -230,7 +362,12 @@ def load_active(session: Session, resident: Resident, now: datetime) -> Loaded:
     return Loaded(active=active, paused=paused, expired=None if active else expired)
 
 
-def said_ended(reply: Any, content: Any, lang: str) -> None:
+def said_ended(reply: Any, content: Any, lang: str, match: Any) -> None:
     """A button of a conversation that is over (finished, stopped, timed out or replaced):
-    said so, and nothing is done with it."""
-    reply(content.text("messages.conversation_ended", lang))
+    said so, nothing is done with it, and the service's own button starts afresh."""
+    from .messages import Tap
+
+    doc = content.intents().get(match.intent) if match is not None else None
+    label = doc.label.get(lang) if doc is not None and doc.label is not None else None
+    again = [Tap(label[:20], f"action={match.intent}", label)] if label else []
+    reply(content.text("messages.conversation_ended", lang), quick=again)

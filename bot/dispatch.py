@@ -221,7 +221,10 @@ class Dispatcher:
 
     def _call(self, ctx: Context, match: Match) -> Any:
         dependencies = ctx.dependencies()
-        return match.handler(**{name: dependencies[name] for name in self.router.parameters(match.handler)})
+        outcome = None
+        for handler in (match.handler, *match.then):
+            outcome = handler(**{name: dependencies[name] for name in self.router.parameters(handler)})
+        return outcome
 
     def _offer_resume(self, ctx: Context, name: str) -> None:
         """The answer of the other subject ends with a button back to where they were."""

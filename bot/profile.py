@@ -25,7 +25,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from .content.models import IntentContent, Keywords, Label, NonEmpty, Strict, Text
+from .content.models import ConversationContent, Keywords, Label, NonEmpty, Strict, Text
 from .content.store import Content
 from .lookup import normalize
 from .models import Resident
@@ -144,7 +144,7 @@ class Topic(Choosable):
 ChoosableT = TypeVar("ChoosableT", bound=Choosable)
 
 
-class SettingsContent(IntentContent):
+class SettingsContent(ConversationContent):
     """content/settings.yaml: the choices registration offers and everything it says."""
 
     divisions: Divisions = Divisions()
@@ -209,9 +209,6 @@ class SettingsContent(IntentContent):
     def topic(self, topic_id: str | None) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
 
-    def means(self, command: str, typed: str) -> bool:
-        """Whether the typed text is one of the words for a command (やめる, スキップ, ...)."""
-        return self.commands[command].matches(typed)
 
 
 def find(items: Sequence[ChoosableT], typed: str) -> ChoosableT | None:

@@ -33,6 +33,7 @@ INJECTABLE = frozenset({
     "event", "resident", "session", "content", "lang", "now", "reply", "push",
     "text", "params", "location", "match", "conversation", "config",
     "media",  # an image event's photo, fetched from LINE's data endpoint when called
+    "turn",  # most of the above as one typed object (bot/turn.py Turn)
 })
 
 #: What a recurring job (`@intent.every`) may ask for: it runs in the clock process.
@@ -149,6 +150,7 @@ class Match:
     detail: str | None = None
     leaving: str | None = None  # the conversation this message left for another subject
     instead: "Match | None" = None  # the other subject, should the conversation's step not take it
+    then: tuple[Handler, ...] = ()  # called after `handler`, in order (the driver's fallbacks)
 
     def explain(self) -> dict[str, Any]:
         out: dict[str, Any] = {"handler": f"{self.handler.__module__}.{self.handler.__qualname__}",
@@ -299,6 +301,11 @@ class Router:
             return None
         if incoming.kind == "postback" and not conv.owns_action(incoming.action):
             return None  # a tap elsewhere (menu, rich menu) leaves the conversation waiting
+        control = conv.control(incoming.kind, incoming.action, incoming.params, incoming.text, state.state, content)
+        if control is not None:  # やめる, 戻る, an older question's button: the driver's, not the step's
+            first, *then = conv.fallback(control)
+            return Match(first, conv.intent, "conversation", detail=f"{conv.name}:{state.state} {control}",
+                         then=tuple(then))
         handler = conv.step(state.state, incoming.kind)
         if handler is None:
             return None

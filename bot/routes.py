@@ -7,7 +7,7 @@ from typing import Any, Iterable, Mapping
 
 from .content.store import Content
 from .content.yamlfile import Problem, YamlDocument
-from .conversation import RESUME_ACTION
+from .conversation import RESUME_ACTION, said_ended
 from .lookup import normalize
 from .router import Incoming, Router, _name, parse_postback
 
@@ -29,6 +29,7 @@ def content_problems(router: Router, content: Content, sources: Mapping[str, Yam
                         ("keywords", lang, i), f"keyword {keyword!r} is already a keyword of {owner[key]}"))
     for stem, source in sources.items():
         problems.extend(_check_actions(router, source))
+    problems.extend(_check_conversations(router, content, sources))
     if not problems:
         problems.extend(_check_examples(router, content, sources))
     return problems
@@ -48,6 +49,26 @@ def _check_examples(router: Router, content: Content, sources: Mapping[str, Yaml
                                                f"list things {name} answers (after an import: the new data's)"))
     return problems
 
+def _check_conversations(router: Router, content: Content, sources: Mapping[str, YamlDocument]) -> list[Problem]:
+    """What the conversation driver says and offers for a conversation comes from its
+    intent's file: a missing one is a content error with its file, not a KeyError mid-chat."""
+    problems = []
+    documents = content.intents()
+    for conv in router.conversations.values():
+        doc, source = documents.get(conv.intent), sources.get(conv.intent)
+        if not conv.quits or doc is None or source is None:
+            continue
+        needs = [("texts", "quit"), ("texts", "old_question"), ("labels", "quit"), ("commands", "quit")]
+        if conv.back is not None:
+            needs += [("labels", "back"), ("commands", "back")]
+        if conv.resume_label:
+            needs.append(("labels", conv.resume_label))
+        for field, key in needs:
+            if key not in (getattr(doc, field, None) or {}):
+                problems.append(source.problem((field,), f"{field}.{key} is required: the {conv.name} conversation "
+                                                         f"says or offers it (bot/conversation.py)"))
+    return problems
+
 def _check_actions(router: Router, source: YamlDocument) -> list[Problem]:
     problems = []
     for loc, value in _walk(source.data):
@@ -64,13 +85,27 @@ def routing_table(router: Router) -> list[tuple[str, str, str, str]]:
         for state, kind, handler in conv.steps():
             words = ", any words" if kind == "text" and conv.takes_any_words(state) else ""
             rows.append(("1 conversation", f"{conv.name}:{state} ({kind}{words})", conv.intent, _name(handler)))
+        if conv.quits:
+            prefix = f"action={conv.action_prefix}"
+            rows.append(("1 conversation", f"{conv.name}: {prefix}quit or commands.quit words -> end",
+                         conv.intent, " + ".join(_name(h) for h in conv.fallback("quit"))))
+            rows.append(("1 conversation", f"{conv.name}: a button whose step= is not the state -> ask again",
+                         conv.intent, " + ".join(_name(h) for h in conv.fallback("old_question"))))
+        if conv.back is not None:
+            rows.append(("1 conversation", f"{conv.name}: {prefix}back or commands.back words -> the question before",
+                         conv.intent, " + ".join(_name(h) for h in conv.fallback("back"))))
         rows.append(("1 conversation", f"{conv.name}: another subject -> leave"
                      + (" (paused, resume button)" if conv.resumer else ""), conv.intent, "bot.dispatch"))
         if conv.resumer:
             rows.append(("1 conversation", f"action={RESUME_ACTION}&name={conv.name}", conv.intent,
                          _name(conv.resumer)))
+
     for action, route in sorted(router.postbacks.items()):
         rows.append(("2 postback", f"action={action}", route.intent, route.handler_name))
+    for conv in router.conversations.values():  # after every registered action: the rest of its prefix
+        if conv.action_prefix:
+            rows.append(("2 postback", f"action={conv.action_prefix}* when {conv.name} is over -> said so",
+                         conv.intent, _name(said_ended)))
     for intent, route in sorted(router.entries.items()):
         rows.append(("3 keyword", f"content/{intent}.yaml keywords", intent, route.handler_name))
         if router.intents[intent].recognize is not None:

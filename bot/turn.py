@@ -2,8 +2,10 @@
 
 The dispatcher (bot/dispatch.py) builds a `Context` per event, the middleware fill it in
 (the resident, their language, their conversation), and a handler receives the parts it
-names (`Context.dependencies`). `Reply` and `Push` are how a handler answers: never by
-calling LINE itself.
+names (`Context.dependencies`). A handler that needs most of them (a conversation's step:
+who, in which language, where in the conversation, the database, the clock) names `turn`
+instead, one typed object, rather than seven loose parameters. `Reply` and `Push` are
+how a handler answers: never by calling LINE itself.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from linebot.v3.webhooks import Event
 from sqlalchemy.orm import Session
@@ -78,6 +80,34 @@ class Media:
         return self._messenger.message_content(self.message_id, self.max_bytes)
 
 
+@dataclass(frozen=True)
+class Turn:
+    """The `turn` dependency: one resident's event, as the handler sees it."""
+
+    reply: Reply
+    push: Push | None
+    content: Content
+    lang: str
+    resident: Resident
+    conversation: ConversationControl
+    now: datetime
+    session: Session
+    config: Any
+    kind: str = "text"  # text | postback | location | image | ...
+    text: str = ""
+    action: str = ""  # a tap's action (postback data's `action=`)
+    params: Mapping[str, str] = field(default_factory=dict)
+    media: Media | None = None
+
+    def say(self, key: str, **values: Any) -> str:
+        """A content text (`intent.key`) in the resident's language."""
+        return self.content.text(key, self.lang, **values)
+
+    @property
+    def location(self) -> dict[str, Any] | None:
+        return dict(self.params) if self.kind == "location" else None
+
+
 @dataclass
 class Context:
     """Everything about one event while it is being handled."""
@@ -111,8 +141,15 @@ class Context:
             "content": self.content, "lang": self.lang, "now": self.now, "reply": self.reply,
             "push": self.push, "text": self.incoming.text, "params": dict(self.incoming.params),
             "location": location, "match": self.match, "conversation": self.conversation,
-            "config": self.config, "media": self.media,
+            "config": self.config, "media": self.media, "turn": self.turn(),
         }
+
+    def turn(self) -> Turn | None:
+        if self.resident is None or self.conversation is None:
+            return None  # an event without a resident (a group, an unfollow already forgotten)
+        return Turn(self.reply, self.push, self.content, self.lang, self.resident, self.conversation, self.now,
+                    self.session, self.config, self.incoming.kind, self.incoming.text, self.incoming.action,
+                    dict(self.incoming.params), self.media)
 
 
 @dataclass(frozen=True)

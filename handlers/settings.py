@@ -21,7 +21,7 @@ owns every `settings.` action, so a button of an earlier question is recognised 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Sequence
 
@@ -36,6 +36,7 @@ from bot.messages import MAX_QUICK_REPLIES, DatePick, Tap, bubble, flex, listing
 from bot.models import Resident, ResidentChild, ResidentTopic
 from bot.profile import ChoosableT, SettingsContent
 from bot.router import Intent
+from bot.turn import Turn
 
 from .menu import menu_chip
 
@@ -48,8 +49,9 @@ intent = Intent("settings", content=SettingsContent, texts=[
     "language_easy_ja",
 ])
 
-conv = intent.conversation(Conversation("settings", "settings", timeout=timedelta(hours=1),
-                                        expired_text="settings.expired", resume_label="resume"))
+conv = intent.conversation(Conversation(
+    "settings", "settings", timeout=timedelta(hours=1), expired_text="settings.expired", resume_label="resume",
+    quits=True, quit_chips=lambda content, lang: [settings_chip(content, lang), menu_chip(content, lang)]))
 
 #: The questions of a full registration, in order; each can also be asked on its own.
 ORDER = ("district", "area", "children", "topics", "reminder")
@@ -91,12 +93,7 @@ class Flow(Phrasebook):
 
     intent = "settings"
 
-    reply: Any
-    content: Content
-    lang: str
-    resident: Resident
-    conversation: ConversationControl
-    now: datetime
+    turn: Turn
     notes: list[str] = field(default_factory=list)  # said before the next question
 
     @property
@@ -117,7 +114,8 @@ class Flow(Phrasebook):
 
     def ask(self, state: str) -> None:
         question, options, fixed = QUESTIONS[state](self)
-        fixed = [*fixed, self.chip("skip", f"action=settings.skip&step={state}"), self.chip("quit", "action=settings.quit")]
+        fixed = [*fixed, self.chip("skip", f"action=settings.skip&step={state}"),
+                 *conv.chips(self.conversation, self.content, self.lang)]
         chips = paged(options, fixed, self.conversation.data.get("page", 0),
                       lambda page: self.chip("more", f"action=settings.more&step={state}&page={page}"))
         self.reply(*self.notes, question, quick=chips)
@@ -136,10 +134,6 @@ class Flow(Phrasebook):
         self.conversation.end()
         self.reply(*self.notes, *([self.say(said)] if said else []),
                    summary_message(self.content, self.lang, self.resident))
-
-    def quit(self) -> None:
-        self.conversation.end()
-        self.reply(self.say("quit"), quick=[settings_chip(self.content, self.lang), menu_chip(self.content, self.lang)])
 
 
 def paged(options: list[Tap], fixed: list[Tap], page: int, more: Callable[[int], Tap]) -> list[Tap]:
@@ -312,17 +306,15 @@ ANSWERS: dict[str, Callable[[Flow, Answer], str]] = {
 }
 
 
-def answer(reply, content, lang, resident, conversation, now, event, params, text):
-    """Every question of the registration: the answers all steps share, then the step's own."""
-    flow = Flow(reply, content, lang, resident, conversation, now)
+def answer(turn):
+    """A question's answer (やめる and old buttons are the driver's: bot/conversation.py)."""
+    flow, conversation, content, params = Flow(turn), turn.conversation, turn.content, turn.params
     state = conversation.state
-    got = conv.answer(event, params, text)
-    if got.verb == "quit" or flow.means("quit", got):
-        return flow.quit()
+    got = conv.answer(turn)
     if got.verb == "edit" and params.get("field") in steps(content):  # a button of an earlier summary
         conversation.goto(params["field"], mode="edit", page=0)
         return flow.ask(params["field"])
-    if got.verb and params.get("step") != state:
+    if got.verb and params.get("step") != state:  # a button of the registration's that asks nothing
         flow.note("old_question")
         return flow.ask(state)
     if got.verb == "skip" or flow.means("skip", got):
@@ -337,7 +329,7 @@ def answer(reply, content, lang, resident, conversation, now, event, params, tex
         return flow.ask(state)
     if outcome != UNKNOWN:
         return flow.go(outcome)
-    if not got.verb and named_intent(content, text) == intent.name:  # 「設定」 again: this is it
+    if not got.verb and named_intent(content, turn.text) == intent.name:  # 「設定」 again: this is it
         return flow.ask(state)
     flow.note("not_understood")
     flow.ask(state)
@@ -348,10 +340,10 @@ for _state in ORDER:
     conv.state(_state)(answer)
 
 
-@conv.on_resume
-def resume(reply, content, lang, resident, conversation, now):
-    """Back from another subject: the question they were at, again."""
-    Flow(reply, content, lang, resident, conversation, now).ask(conversation.state)
+@conv.asks
+def ask_again(turn):
+    """The question they are at, again: after an old button, or back from another subject."""
+    Flow(turn).ask(turn.conversation.state)
 
 
 def named_intent(content: Content, text: str) -> str | None:
@@ -365,49 +357,46 @@ def named_intent(content: Content, text: str) -> str | None:
 
 # -- entry, consent, changing one thing --------------------------------------------------------
 @intent.entry
-def open_settings(reply, content, lang, resident, conversation, now, session):
+def open_settings(turn):
     """Consent first; then the registration if nothing is registered yet, else the summary."""
-    kept = [k for k in KEPT if k.has(session, resident)]
+    content, lang, resident, conversation = turn.content, turn.lang, turn.resident, turn.conversation
+    kept = [k for k in KEPT if k.has(turn.session, resident)]
     if resident.consented_at is None:  # nursery alerts need no registration: still reachable here
         extra = [kept_chip(content, lang, k) for k in kept]
-        return reply(consent_text(content, lang), quick=[*consent_chips(content, lang), *extra])
+        return turn.reply(consent_text(content, lang), quick=[*consent_chips(content, lang), *extra])
     if profile.is_empty(resident) and not kept:
-        return Flow(reply, content, lang, resident, conversation, now).start("register", steps(content)[0])
+        return Flow(turn).start("register", steps(content)[0])
     if conversation.active is not None and conversation.active.conversation == conv.name:
         conversation.end()
-    reply(summary_message(content, lang, resident))
-
-
-# Buttons of a question that is over (stopped, finished, timed out) lead back to 「設定」.
-for _verb in ("pick", "skip", "quit", "more", "done", "none", "child", "drop"):
-    intent.postback(f"settings.{_verb}")(open_settings)
+    turn.reply(summary_message(content, lang, resident))
 
 
 @intent.postback("settings.consent")
-def answer_consent(reply, content, lang, resident, conversation, now, params):
-    if params.get("answer") != "yes":
-        return reply(content.text("settings.consent_later", lang), quick=[menu_chip(content, lang)])
-    if resident.consented_at is None:
-        resident.consented_at = now
-    flow = Flow(reply, content, lang, resident, conversation, now)
+def answer_consent(turn):
+    if turn.params.get("answer") != "yes":
+        return turn.reply(turn.say("settings.consent_later"), quick=[menu_chip(turn.content, turn.lang)])
+    if turn.resident.consented_at is None:
+        turn.resident.consented_at = turn.now
+    flow = Flow(turn)
     flow.note("consent_thanks")
-    flow.start("register", steps(content)[0])
+    flow.start("register", steps(turn.content)[0])
 
 
 @intent.postback("settings.edit")
-def change_one(reply, content, lang, resident, conversation, now, params, session):
-    if resident.consented_at is None or params.get("field") not in steps(content):
-        return open_settings(reply, content, lang, resident, conversation, now, session)
-    Flow(reply, content, lang, resident, conversation, now).start("edit", params["field"])
+def change_one(turn):
+    if turn.resident.consented_at is None or turn.params.get("field") not in steps(turn.content):
+        return open_settings(turn)
+    Flow(turn).start("edit", turn.params["field"])
 
 
 @intent.postback("settings.language")
-def choose_language(reply, content, lang, resident, conversation, now, params, session):
+def choose_language(turn):
     """A language chosen from the greeting: the consent question again, in that language."""
-    if params.get("lang") in LANGUAGES:
-        resident.language = lang = params["lang"]
-    reply(content.text("language.changed", lang))
-    open_settings(reply, content, lang, resident, conversation, now, session)
+    if turn.params.get("lang") in LANGUAGES:
+        turn.resident.language = turn.params["lang"]
+        turn = replace(turn, lang=turn.params["lang"])
+    turn.reply(turn.say("language.changed"))
+    open_settings(turn)
 
 
 # -- what is said ----------------------------------------------------------------------------

@@ -113,6 +113,18 @@ class IntentContent(Strict):
     choices: list[Choice] = Field(default=[], max_length=13)
 
 
+class ConversationContent(IntentContent):
+    """The YAML of an intent with a conversation: its buttons' labels and, per command
+    (やめる, 戻る, スキップ, ...), the words a resident may type instead of tapping."""
+
+    labels: dict[str, Label] = {}
+    commands: dict[str, Keywords] = {}
+
+    def means(self, command: str, typed: str) -> bool:
+        """Whether the typed text is one of the words for a command."""
+        return command in self.commands and self.commands[command].matches(typed)
+
+
 class MenuContent(IntentContent):
     """The main menu: the services a resident can tap, in order."""
 

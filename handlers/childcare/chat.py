@@ -34,13 +34,14 @@ from typing import Any, Sequence
 from sqlalchemy.orm import Session
 
 from bot import profile
-from bot.content.models import IntentContent, Keywords, Label, NonEmpty, Text, keys_required
+from bot.content.models import ConversationContent, IntentContent, Keywords, Label, NonEmpty, Text, keys_required
 from bot.content.store import Content
 from bot.geo import distance_m, distance_text
 from bot.conversation import NOT_UNDERSTOOD, Answer, Conversation, ConversationControl, Phrasebook
 from bot.messages import ShareLocation, Tap, flex, listing
 from bot.models import Resident
 from bot.router import Intent
+from bot.turn import Turn
 
 from ..menu import menu_chip
 from ..settings import named_intent
@@ -53,7 +54,7 @@ SHOWN = 10  # bubbles in one carousel (LINE allows 12)
 OUTSIDE_M = 20_000  # farther than this from every facility: not in the city
 
 
-class ChildcareContent(IntentContent):
+class ChildcareContent(ConversationContent):
     """content/childcare.yaml: what the search says, the facility types' names, how to apply."""
 
     apply_url: NonEmpty
@@ -65,8 +66,6 @@ class ChildcareContent(IntentContent):
     _labels = keys_required("labels", REQUIRED_LABELS)
     _commands = keys_required("commands", {"quit"})
 
-    def means(self, command: str, typed: str) -> bool:
-        return self.commands[command].matches(typed)
 
 
 intent = Intent("childcare", content=ChildcareContent, topics=["childcare"],
@@ -77,10 +76,11 @@ intent = Intent("childcare", content=ChildcareContent, topics=["childcare"],
                     "neighbour_count", "how_to_apply", "outside_near",
                     "places", "full", "as_of", "distance", "date", "followed", "already_following", "unfollowed",
                     "not_following", "following", "following_line", "no_following", "opening", "unknown_facility",
-                    "not_understood", "quit", "expired", "follow_consent", "outside"])
+                    "not_understood", "quit", "old_question", "expired", "follow_consent", "outside"])
 conv = intent.conversation(Conversation("childcare", "childcare", timeout=timedelta(minutes=30),
                                         action_prefix="childcare.ask.", expired_text="childcare.expired",
-                                        resume_label="resume"))
+                                        resume_label="resume", quits=True,
+                                        quit_chips=lambda content, lang: [menu_chip(content, lang)]))
 
 
 @dataclass
@@ -89,12 +89,7 @@ class Search(Phrasebook):
 
     intent = "childcare"
 
-    reply: Any
-    content: Content
-    lang: str
-    resident: Resident
-    conversation: ConversationControl
-    session: Session
+    turn: Turn
     notes: list[Any] = field(default_factory=list)
 
     @property
@@ -128,7 +123,7 @@ class Search(Phrasebook):
         return date_text(self.content, self.lang, self.on)
 
     def quit_chip(self) -> Tap:
-        return self.chip("quit", "action=childcare.ask.quit")
+        return conv.chips(self.conversation, self.content, self.lang)[-1]
 
     # -- the questions ----------------------------------------------------------------------------
     def ask_child(self, classes: list[tuple[int, int]]) -> None:
@@ -273,9 +268,9 @@ def typed_age(text: str) -> int | None:
 
 
 @intent.entry
-def find_places(reply, content, lang, resident, conversation, session, text):
+def find_places(turn):
     """From what is registered or typed ("北区 1歳児の保育園"): search, or ask what is missing."""
-    search = Search(reply, content, lang, resident, conversation, session)
+    search, content, text, resident = Search(turn), turn.content, turn.text, turn.resident
     named = profile.find(content["settings"].districts, text) if text and search.divided else None
     ward = named.id if named else None
     age = typed_age(text)
@@ -291,14 +286,14 @@ def find_places(reply, content, lang, resident, conversation, session, text):
 
 
 @intent.postback("childcare.age")
-def ask_other_age(reply, content, lang, resident, conversation, session):
-    Search(reply, content, lang, resident, conversation, session).ask_age()
+def ask_other_age(turn):
+    Search(turn).ask_age()
 
 
 @intent.postback("childcare.where")
-def where_again(reply, content, lang, resident, conversation, session, params):
+def where_again(turn, content, params):
     """「ほかの区」 under results: the same class, somewhere else."""
-    search = Search(reply, content, lang, resident, conversation, session)
+    search = Search(turn)
     cohort = params.get("cohort", "")
     if not re.fullmatch(r"\d{4}", cohort):
         return search.ask_age()
@@ -306,9 +301,9 @@ def where_again(reply, content, lang, resident, conversation, session, params):
 
 
 @intent.postback("childcare.all")
-def whole_city(reply, content, lang, resident, conversation, session, params):
+def whole_city(turn, content, params):
     """「市内全体」 in a city without divisions: the same class, over the whole city."""
-    search = Search(reply, content, lang, resident, conversation, session)
+    search = Search(turn)
     cohort = params.get("cohort", "")
     if not re.fullmatch(r"\d{4}", cohort):
         return search.ask_age()
@@ -316,9 +311,9 @@ def whole_city(reply, content, lang, resident, conversation, session, params):
 
 
 @intent.postback("childcare.ward")
-def ward_results(reply, content, lang, resident, conversation, session, params):
+def ward_results(turn, content, params):
     """A neighbouring ward's chip: the same class, in that ward."""
-    search = Search(reply, content, lang, resident, conversation, session)
+    search = Search(turn)
     cohort = params.get("cohort", "")
     if not re.fullmatch(r"\d{4}", cohort) or not content["settings"].district(params.get("ward")):
         return search.ask_age()
@@ -326,17 +321,15 @@ def ward_results(reply, content, lang, resident, conversation, session, params):
 
 
 # -- the conversation -----------------------------------------------------------------------------
-def answer(reply, content, lang, resident, conversation, session, event, params, text, location):
-    search = Search(reply, content, lang, resident, conversation, session)
+def answer(turn):
+    """A question's answer (やめる is the driver's: bot/conversation.py)."""
+    search, content, conversation = Search(turn), turn.content, turn.conversation
     state = conversation.state
-    got = conv.answer(event, params, text) if location is None else Answer("location", location, "")
-    if got.verb == "quit" or search.means("quit", got):
-        conversation.end()
-        return reply(search.say("quit"), quick=[menu_chip(content, lang)])
+    got = conv.answer(turn) if turn.location is None else Answer("location", turn.location, "")
     other = None if got.verb else named_intent(content, got.text)
     if other == intent.name:  # 「保育園の空き」 again: start over
         conversation.end()
-        return find_places(reply, content, lang, resident, conversation, session, got.text)
+        return find_places(turn)
     cohort = conversation.data.get("cohort")
     if got.verb == "location" and cohort is not None:
         try:
@@ -403,10 +396,10 @@ def ask_again(search: Search, state: str | None) -> None:
     search.ask_age()
 
 
-@conv.on_resume
-def resume(reply, content, lang, resident, conversation, session):
+@conv.asks
+def resume(turn):
     """Back from another subject: the question they were at, again."""
-    ask_again(Search(reply, content, lang, resident, conversation, session), conversation.state)
+    ask_again(Search(turn), turn.conversation.state)
 
 
 conv.state("child")(answer)

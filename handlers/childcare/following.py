@@ -25,7 +25,9 @@ KEPT.append(Kept("action=childcare.following",
 
 # -- following a facility ---------------------------------------------------------------------------
 @intent.postback("childcare.follow")
-def follow(reply, content, lang, resident, session, now, params):
+def follow(turn):
+    reply, content, lang = turn.reply, turn.content, turn.lang
+    resident, session, now, params = turn.resident, turn.session, turn.now, turn.params
     facility = cc.facilities_of(content).get(params.get("f", ""))
     cohort = params.get("cohort", "")
     if facility is None or not re.fullmatch(r"\d{4}", cohort):

@@ -91,7 +91,9 @@ def incident_text(content, lang: str, incident: inc.Incident, tz) -> str:
 
 
 @intent.entry
-def disaster_information(reply, content, lang, resident, session, now, config, conversation):
+def disaster_information(turn):
+    reply, content, lang, resident = turn.reply, turn.content, turn.lang, turn.resident
+    session, now, config, conversation = turn.session, turn.now, turn.config, turn.conversation
     from zoneinfo import ZoneInfo
 
     if conversation.active is not None:  # its location chip is for shelters, not an earlier question

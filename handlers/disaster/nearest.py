@@ -34,7 +34,9 @@ intent = Intent("shelters", content=IntentContent, interrupts=True, narrower_tha
 
 
 @intent.entry
-def ask_location(reply, content, lang, resident, session, now, conversation):
+def ask_location(turn):
+    reply, content, lang = turn.reply, turn.content, turn.lang
+    resident, session, now, conversation = turn.resident, turn.session, turn.now, turn.conversation
     if conversation.active is not None:  # the location asked for now is for shelters, not an earlier question
         conversation.end()
     active = inc.concerning(inc.seen_by(session, resident, now), resident.district)
@@ -52,9 +54,11 @@ def ask_location(reply, content, lang, resident, session, now, conversation):
 
 
 @intent.on("location")
-def nearest_shelters(reply, content, lang, resident, session, now, location):
+def nearest_shelters(turn):
     """The district of the place is taken as that of the nearest site (no ward polygons
     needed): an incident elsewhere in the city is not this place's emergency."""
+    reply, content, lang = turn.reply, turn.content, turn.lang
+    resident, session, now, location = turn.resident, turn.session, turn.now, turn.location
     lat, lon = float(location["latitude"]), float(location["longitude"])
     sites = shelters_of(content).shelters
     [(closest, metres)] = nearest(sites, lat, lon, limit=1)

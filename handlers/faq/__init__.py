@@ -103,8 +103,10 @@ def not_found(reply, content: Content, lang: str, text: str, session: Session | 
 
 # -- the intent's own routes ------------------------------------------------------------------------
 @intent.entry
-def ask_faq(reply, content, lang, text, session, conversation, resident, now):
+def ask_faq(turn):
     """「よくある質問」 or the menu: the intro; 「印鑑登録をしたい」: the answer."""
+    reply, content, lang, text = turn.reply, turn.content, turn.lang, turn.text
+    session, conversation, now = turn.session, turn.conversation, turn.now
     words: FaqContent = content["faq"]
     typed = normalize(text)
     if not typed or typed in {normalize(k) for k in _own_words(words)}:
@@ -139,16 +141,15 @@ def show_entry(reply, content, lang, params, conversation):
 
 
 @feedback.state("asked", kinds=("postback",))
-def answered_feedback(reply, content, lang, params, conversation, session, now, event, text):
+def answered_feedback(turn):
     """はい／いいえ while the question is remembered: いいえ puts it on the staff's list."""
-    data, verb = conversation.data, feedback.answer(event, params, text).verb
-    conversation.end()
-    helpful = verb == "yes"
-    entry_id = params.get("id") or data.get("id", "")
-    record.feedback(session, entry_id, helpful, now)
+    data, got = turn.conversation.data, feedback.answer(turn)
+    turn.conversation.end()
+    helpful = got.verb == "yes"
+    record.feedback(turn.session, got.params.get("id") or data.get("id", ""), helpful, turn.now)
     if not helpful and data.get("question"):
-        record.unanswered(session, data["question"], lang, now, reason="unhelpful")
-    _thank(reply, content, lang, helpful)
+        record.unanswered(turn.session, data["question"], turn.lang, turn.now, reason="unhelpful")
+    _thank(turn.reply, turn.content, turn.lang, helpful)
 
 
 @intent.postback("faq.feedback.yes")

@@ -86,7 +86,9 @@ intent = Intent("garbage", content=GarbageContent, recognize=recognize, warm=boo
 
 # -- the conversation ------------------------------------------------------------------------------
 @intent.entry
-def garbage(reply, content, lang, text, resident, now, config):
+def garbage(turn):
+    reply, content, lang = turn.reply, turn.content, turn.lang
+    text, resident, now, config = turn.text, turn.resident, turn.now, turn.config
     words: GarbageContent = content["garbage"]
     book = book_for(content)
     local = now.astimezone(ZoneInfo(config.timezone))
@@ -124,7 +126,9 @@ def garbage(reply, content, lang, text, resident, now, config):
 
 
 @intent.postback("garbage.item")
-def chosen_item(reply, content, lang, params, resident, now, config):
+def chosen_item(turn):
+    reply, content, lang = turn.reply, turn.content, turn.lang
+    params, resident, now, config = turn.params, turn.resident, turn.now, turn.config
     book = book_for(content)
     item = book.item(params.get("name", ""), params.get("category", ""))
     if item is None:  # a button from a version of the content that had this item
@@ -138,7 +142,9 @@ def item_postback(item: Item) -> str:
 
 
 @intent.postback("garbage.day")
-def day(reply, content, lang, params, resident, now, config):
+def day(turn):
+    reply, content, lang = turn.reply, turn.content, turn.lang
+    params, resident, now, config = turn.params, turn.resident, turn.now, turn.config
     today = now.astimezone(ZoneInfo(config.timezone)).date()
     when = "tomorrow" if params.get("when") == "tomorrow" else "today"
     target = today + timedelta(days=1) if when == "tomorrow" else today

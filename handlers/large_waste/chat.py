@@ -40,6 +40,7 @@ from bot.lookup import normalize
 from bot.messages import Tap
 from bot.models import Resident
 from bot.router import parse_postback
+from bot.turn import Turn
 from handlers.garbage import format_date
 from handlers.garbage.book import GarbageBook, book_for
 from handlers.garbage.models import Item
@@ -64,15 +65,12 @@ class Flow(Phrasebook):
 
     intent = "large_waste"
 
-    reply: Any
-    content: Content
-    lang: str
-    resident: Resident
-    conversation: ConversationControl
-    now: datetime
-    session: Session
-    tz: ZoneInfo
+    turn: Turn
     notes: list[Any] = field(default_factory=list)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.turn.config.timezone)
 
     @property
     def words(self) -> LargeWasteContent:
@@ -106,19 +104,13 @@ class Flow(Phrasebook):
     def paging(self, state: str, options: list[Tap], fixed: list[Tap]) -> tuple[list[Tap], int, int]:
         """(chips, page, pages): the question's options a page at a time, with ◀ 前へ / 次へ ▶,
         then its own fixed chips, 戻る (where there is a step before) and やめる."""
-        if back_from(self, state) is not None:
-            fixed = [*fixed, self.chip("back", f"action=large_waste.back&step={state}")]
-        fixed = [*fixed, self.chip("quit", "action=large_waste.quit")]
+        fixed = [*fixed, *conv.chips(self.conversation, self.content, self.lang)]
         return picker.pages(options, fixed, self.data.get("page", 0),
                             lambda which, page: self.chip(which, f"action=large_waste.more&step={state}&page={page}"))
 
     def go(self, state: str, **data: Any) -> None:
         self.conversation.goto(state, page=0, **data)
         self.ask(state)
-
-    def quit(self) -> None:
-        self.conversation.end()
-        self.reply(*self.notes, self.say("quit"), quick=[menu_chip(self.content, self.lang)])
 
     def area_name(self, area_id: str) -> str:
         area = self.book.areas.get(area_id)
@@ -221,18 +213,23 @@ QUESTIONS: dict[str, Callable[[Flow], tuple[str, list[Tap], list[Tap]]]] = {
 }
 
 
-def back_from(flow: Flow, state: str) -> str | None:
-    """The question 戻る leads to; None where there is none before (the first one)."""
-    if flow.data.get("mode") == "change":
+@conv.on_back
+def back_from(conversation: ConversationControl, content: Content) -> tuple[str, dict[str, Any]] | None:
+    """(the question 戻る leads to, what it undoes); None where there is none before."""
+    state, data = conversation.state, conversation.data
+    if data.get("mode") == "change" or state == "area":
         return None
+    undo = {"pending": None, "kind": None, "typing_place": False, "page": 0}
     if state == "item":
-        if flow.data.get("kind") and len(picker.groups(flow.content)) > 1:
-            return "item"  # from a kind's items to the kinds
-        return "more" if flow.items else ("area" if flow.data.get("asked_area") else None)
-    if state == "area":
-        return None
-    return {"quantity": "item", "more": "item", "date": "more", "place": "date", "name": "place",
-            "address": "name", "phone": "address", "confirm": "phone"}[state]
+        if data.get("kind") and len(picker.groups(content)) > 1:
+            return "item", undo  # from a kind's items to the kinds
+        target = "more" if data.get("items") else ("area" if data.get("asked_area") else None)
+        return (target, undo) if target else None
+    if state == "more":  # the last item's quantity is asked again
+        *items, last = data["items"]
+        return "quantity", {"items": items, "page": 0, "pending": {k: last[k] for k in ("name", "category", "fee")}}
+    return {"quantity": "item", "date": "more", "place": "date", "name": "place", "address": "name",
+            "phone": "address", "confirm": "phone"}[state], undo
 
 
 # -- the answers ------------------------------------------------------------------------------------
@@ -274,7 +271,8 @@ def take_item(flow: Flow, answer: Answer) -> str:
         return pick_item(flow, hits[0])
     if hits:
         chips = [item_chip(flow.lang, item) for item in hits[:10]]
-        flow.reply(*flow.notes, flow.say("choose"), quick=[*chips, flow.chip("quit", "action=large_waste.quit")])
+        flow.reply(*flow.notes, flow.say("choose"), quick=[*chips, *conv.chips(flow.conversation, flow.content,
+                                                                                  flow.lang)[-1:]])
         return DONE
     kind = picker.named_group(flow.content, answer.text)  # 「家具」: the kind's buttons
     if kind is not None:
@@ -387,26 +385,21 @@ ANSWERS: dict[str, Callable[[Flow, Answer], str]] = {
 }
 
 
-def answer(reply, content, lang, resident, conversation, now, session, config, event, params, text):
-    """Every question of a booking: what all steps share, then the step's own answer."""
-    flow = Flow(reply, content, lang, resident, conversation, now, session, ZoneInfo(config.timezone))
+def answer(turn):
+    """A question's answer (やめる, 戻る and old buttons are the driver's: bot/conversation.py)."""
+    flow, conversation = Flow(turn), turn.conversation
     state = conversation.state
-    got = conv.answer(event, params, text)
-    if not got.verb and text:  # a button's label typed instead of tapped
+    got = conv.answer(turn)
+    if not got.verb and turn.text:  # a button's label typed instead of tapped
         got = typed_button(flow, state, got)
-        params = got.params
-    if got.verb == "quit" or flow.means("quit", got):
-        return flow.quit()
     if got.verb in OUTSIDE:
         conversation.end()
-        return OUTSIDE_HANDLERS[got.verb](reply, content, lang, resident, conversation, now, session, config, params)
-    if got.verb and params.get("step") != state:
+        return OUTSIDE_HANDLERS[got.verb](turn, got.params)
+    if got.verb and got.params.get("step") != state:  # a button of this booking's that asks nothing
         flow.note("old_question")
         return flow.ask(state)
-    if got.verb == "back" or flow.means("back", got):
-        return go_back(flow, state)
     if got.verb == "more":
-        conversation.goto(state, page=int(params["page"]) if params.get("page", "").isdigit() else 0)
+        conversation.goto(state, page=int(got.params["page"]) if got.params.get("page", "").isdigit() else 0)
         return flow.ask(state)
     outcome = ANSWERS[state](flow, got)
     if outcome == DONE:
@@ -424,10 +417,10 @@ for _state in ORDER:
     conv.state(_state)(answer)
 
 
-@conv.on_resume
-def resume(reply, content, lang, resident, conversation, now, session, config):
-    """Back from another subject: the question they were at, again."""
-    Flow(reply, content, lang, resident, conversation, now, session, ZoneInfo(config.timezone)).ask(conversation.state)
+@conv.asks
+def ask_again(turn):
+    """The question they are at, again: after 戻る, an old button, or back from another subject."""
+    Flow(turn).ask(turn.conversation.state)
 
 
 def typed_button(flow: Flow, state: str, got: Answer) -> Answer:
@@ -445,17 +438,6 @@ def typed_button(flow: Flow, state: str, got: Answer) -> Answer:
         if pages > 1 and 0 <= to < pages and typed == normalize(flow.chip(which, "").label):
             return Answer("more", {"step": state, "page": str(to)}, got.text)
     return got
-
-
-def go_back(flow: Flow, state: str) -> None:
-    target = back_from(flow, state)
-    if target is None:
-        return flow.ask(state)
-    if state == "more":  # the last item's quantity is asked again
-        items = flow.items
-        last = items.pop()
-        return flow.go("quantity", items=items, pending={k: last[k] for k in ("name", "category", "fee")})
-    flow.go(target, pending=None, kind=None, typing_place=False)
 
 
 def move_booking(flow: Flow, day: date) -> str:

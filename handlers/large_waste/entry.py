@@ -1,6 +1,6 @@
 """What residents reach outside a booking's steps: 「粗大ごみ」 and its questions about fees
 and days, 「予約確認」 (the bookings list) with 取り消す and 日にちを変える, and the buttons of a
-booking that is already over."""
+booking that is already made (確定 again)."""
 
 from __future__ import annotations
 
@@ -21,64 +21,52 @@ from .words import LargeWasteContent, conv, intent
 
 
 @intent.entry
-def open_large_waste(reply, content, lang, text, resident, conversation, now, session, config):
+def open_large_waste(turn):
     """「粗大ごみ」 starts a booking; 「予約確認」 lists the bookings."""
-    words: LargeWasteContent = content["large_waste"]
-    typed = normalize(text)
+    words: LargeWasteContent = turn.content["large_waste"]
+    typed = normalize(turn.text) if turn.kind == "text" else ""
     if typed and any(normalize(w) in typed for w in words.bookings_words):
-        return show_bookings(reply, content, lang, resident, conversation, now, session, config, {})
+        return show_bookings(turn, {})
     if typed and any(normalize(w) in typed for w in words.fee_words):
-        return reply(answers.fees(content, lang), quick=[answers.book_chip(content, lang)])
+        return turn.reply(answers.fees(turn.content, turn.lang), quick=[answers.book_chip(turn.content, turn.lang)])
     if typed and any(normalize(w) in typed for w in words.when_words):
-        return reply(answers.when(content, lang, resident, session, now, ZoneInfo(config.timezone)),
-                     quick=[answers.book_chip(content, lang)])
-    start_booking(reply, content, lang, resident, conversation, now, session, config)
-
-
-def start_booking(reply, content, lang, resident, conversation, now, session, config) -> None:
-    flow = Flow(reply, content, lang, resident, conversation, now, session, ZoneInfo(config.timezone))
-    if resident.garbage_area in lw.rules_of(content).days and resident.garbage_area in flow.book.areas:
-        return flow.start("item", area=resident.garbage_area)
-    flow.start("area", asked_area=True)
+        return turn.reply(answers.when(turn.content, turn.lang, turn.resident, turn.session, turn.now,
+                                       ZoneInfo(turn.config.timezone)),
+                          quick=[answers.book_chip(turn.content, turn.lang)])
+    start_booking(turn)
 
 
 @intent.postback("large_waste.start")
-def restart(reply, content, lang, resident, conversation, now, session, config):
-    start_booking(reply, content, lang, resident, conversation, now, session, config)
-
-
-# Buttons of a booking that is over (stopped, booked, timed out) start a new one.
-for _verb in ("area", "category", "kind", "item", "qty", "add", "done", "date", "place", "same", "back", "more"):
-    intent.postback(f"large_waste.{_verb}")(restart)
-
-
-@intent.postback("large_waste.quit")
-def stopped(reply, content, lang):
-    """やめる of a booking that is already over: nothing to stop."""
-    reply(content.text("large_waste.quit", lang), quick=[menu_chip(content, lang)])
+def start_booking(turn) -> None:
+    flow, area = Flow(turn), turn.resident.garbage_area
+    if area in lw.rules_of(turn.content).days and area in flow.book.areas:
+        return flow.start("item", area=area)
+    flow.start("area", asked_area=True)
 
 
 @intent.postback("large_waste.confirm")
-def confirmed_before(reply, content, lang, resident, conversation, now, session, config, params):
-    """確定 tapped again after the booking was made: the same booking, never a second."""
-    booking = session.scalars(select(lw.LargeWasteBooking).where(
-        lw.LargeWasteBooking.request_key == f"chat:{params.get('token', '')}",
-        lw.LargeWasteBooking.resident_id == resident.id)).first()
+def confirmed_before(turn):
+    """確定 tapped again after the booking was made: the same booking, never a second (other
+    buttons of a booking that is over are the driver's: 「もう終わっています」)."""
+    booking = turn.session.scalars(select(lw.LargeWasteBooking).where(
+        lw.LargeWasteBooking.request_key == f"chat:{turn.params.get('token', '')}",
+        lw.LargeWasteBooking.resident_id == turn.resident.id)).first()
     if booking is None:
-        return start_booking(reply, content, lang, resident, conversation, now, session, config)
-    reply(content.text("large_waste.already_booked", lang, number=booking.number),
-          quick=[label_chip(content, lang, "bookings", "action=large_waste.bookings"), menu_chip(content, lang)])
+        return start_booking(turn)
+    turn.reply(turn.say("large_waste.already_booked", number=booking.number),
+               quick=[label_chip(turn.content, turn.lang, "bookings", "action=large_waste.bookings"),
+                      menu_chip(turn.content, turn.lang)])
 
 
 @intent.postback("large_waste.bookings")
-def show_bookings(reply, content, lang, resident, conversation, now, session, config, params):
-    tz = ZoneInfo(config.timezone)
+def show_bookings(turn, params):
+    content, lang, now, tz = turn.content, turn.lang, turn.now, ZoneInfo(turn.config.timezone)
     rules = lw.rules_of(content)
-    bookings = lw.upcoming(session, resident.id, now.astimezone(tz).date())
+    bookings = lw.upcoming(turn.session, turn.resident.id, now.astimezone(tz).date())
     quick = [label_chip(content, lang, "book", "action=large_waste.start"), menu_chip(content, lang)]
     if not bookings:
-        return reply(content.text("large_waste.no_bookings", lang), quick=quick)
-    title = content.text("large_waste.bookings", lang)
+        return turn.reply(turn.say("large_waste.no_bookings"), quick=quick)
+    title = turn.say("large_waste.bookings")
     bubbles = []
     for booking in bookings[:10]:
         body = booking_text(content, lang, booking)
@@ -87,41 +75,40 @@ def show_bookings(reply, content, lang, resident, conversation, now, session, co
             if rules.changeable(booking.date, now, tz) else []
         bubbles.append(bubble(title, body, buttons))
     alt = title + "\n" + "\n\n".join(booking_text(content, lang, b) for b in bookings[:10])
-    reply(flex(alt, {"type": "carousel", "contents": bubbles}, quick=quick))
+    turn.reply(flex(alt, {"type": "carousel", "contents": bubbles}, quick=quick))
 
 
 @intent.postback("large_waste.cancel")
-def cancel_booking(reply, content, lang, resident, conversation, now, session, config, params):
-    tz = ZoneInfo(config.timezone)
-    booking = own_booking(session, resident, params.get("number", ""))
+def cancel_booking(turn, params):
+    content, lang, now, tz = turn.content, turn.lang, turn.now, ZoneInfo(turn.config.timezone)
+    booking = own_booking(turn.session, turn.resident, params.get("number", ""))
     if booking is None or booking.status != "booked":
-        return reply(content.text("large_waste.unknown_booking", lang))
+        return turn.reply(turn.say("large_waste.unknown_booking"))
     when = format_date(content, lang, booking.date)
     rules = lw.rules_of(content)
     if not rules.changeable(booking.date, now, tz):
-        return reply(content.text("large_waste.booking_locked", lang, number=booking.number, date=when))
+        return turn.reply(turn.say("large_waste.booking_locked", number=booking.number, date=when))
     if params.get("sure") != "yes":
-        return reply(content.text("large_waste.ask_cancel", lang, number=booking.number, date=when), quick=[
+        return turn.reply(turn.say("large_waste.ask_cancel", number=booking.number, date=when), quick=[
             label_chip(content, lang, "cancel_yes", f"action=large_waste.cancel&number={booking.number}&sure=yes"),
             label_chip(content, lang, "cancel_no", "action=large_waste.bookings")])
-    lw.cancel(session, rules, booking, now, tz)
-    reply(content.text("large_waste.cancelled", lang, number=booking.number),
-          quick=[label_chip(content, lang, "bookings", "action=large_waste.bookings"), menu_chip(content, lang)])
+    lw.cancel(turn.session, rules, booking, now, tz)
+    turn.reply(turn.say("large_waste.cancelled", number=booking.number),
+               quick=[label_chip(content, lang, "bookings", "action=large_waste.bookings"), menu_chip(content, lang)])
 
 
 @intent.postback("large_waste.change")
-def change_date(reply, content, lang, resident, conversation, now, session, config, params):
-    tz = ZoneInfo(config.timezone)
-    booking = own_booking(session, resident, params.get("number", ""))
+def change_date(turn, params):
+    content, lang, tz = turn.content, turn.lang, ZoneInfo(turn.config.timezone)
+    booking = own_booking(turn.session, turn.resident, params.get("number", ""))
     if booking is None or booking.status != "booked":
-        return reply(content.text("large_waste.unknown_booking", lang))
-    if not lw.rules_of(content).changeable(booking.date, now, tz):
-        return reply(content.text("large_waste.booking_locked", lang, number=booking.number,
-                                  date=format_date(content, lang, booking.date)))
-    flow = Flow(reply, content, lang, resident, conversation, now, session, tz)
-    conversation.start(conv.name, "date", mode="change", number=booking.number, area=booking.area,
-                       was=booking.date.isoformat(), items=[], page=0)
-    flow.ask("date")
+        return turn.reply(turn.say("large_waste.unknown_booking"))
+    if not lw.rules_of(content).changeable(booking.date, turn.now, tz):
+        return turn.reply(turn.say("large_waste.booking_locked", number=booking.number,
+                                   date=format_date(content, lang, booking.date)))
+    turn.conversation.start(conv.name, "date", mode="change", number=booking.number, area=booking.area,
+                            was=booking.date.isoformat(), items=[], page=0)
+    Flow(turn).ask("date")
 
 
 OUTSIDE_HANDLERS.update(bookings=show_bookings, cancel=cancel_booking, change=change_date)

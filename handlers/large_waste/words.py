@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.content.models import IntentContent, Keywords, Label, NonEmpty, keys_required
+from bot.content.models import ConversationContent, IntentContent, Keywords, Label, NonEmpty, keys_required
 from bot.conversation import Conversation
+from handlers.menu import menu_chip
 from bot.router import Intent
 
 from . import domain as lw
@@ -18,7 +19,7 @@ REQUIRED_LABELS = frozenset({"back", "quit", "more", "previous", "add", "done", 
 REQUIRED_COMMANDS = frozenset({"quit", "back", "done", "add", "confirm"})
 
 
-class LargeWasteContent(IntentContent):
+class LargeWasteContent(ConversationContent):
     bookings_words: list[NonEmpty] = []  # 「予約確認」: the message asks for the bookings list
     fee_words: list[NonEmpty] = []       # 「粗大ごみの料金は？」: a question about fees, not a booking
     when_words: list[NonEmpty] = []      # 「次の粗大ごみはいつ」: a question about days, not a booking
@@ -28,8 +29,6 @@ class LargeWasteContent(IntentContent):
     _labels = keys_required("labels", REQUIRED_LABELS)
     _commands = keys_required("commands", REQUIRED_COMMANDS)
 
-    def means(self, command: str, typed: str) -> bool:
-        return self.commands[command].matches(typed)
 
 
 intent = Intent("large_waste", content=LargeWasteContent, files={lw.RULES: lw.RulesFile}, narrower_than=["garbage"],
@@ -43,4 +42,5 @@ intent = Intent("large_waste", content=LargeWasteContent, files={lw.RULES: lw.Ru
                     "reminder", "staff_moved", "staff_cancelled", "fees", "fee_item", "next_days", "how_to_book"])
 conv = intent.conversation(Conversation("large_waste", "large_waste", timeout=timedelta(minutes=30),
                                         expired_text="large_waste.expired", resume_label="resume",
-                                        free_text=("place", "name", "address")))
+                                        free_text=("place", "name", "address"), quits=True,
+                                        quit_chips=lambda content, lang: [menu_chip(content, lang)]))

@@ -29,12 +29,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.content.store import Content
-from bot.conversation import NOT_UNDERSTOOD, Answer, Conversation, ConversationControl, Phrasebook
+from bot.conversation import NOT_UNDERSTOOD, Answer, Conversation, Phrasebook
 from bot.lookup import normalize
 from bot.messages import Camera, CameraRoll, ShareLocation, Tap
 from bot.messenger import LineError
 from bot.models import Resident
 from bot.router import Intent, parse_postback
+from bot.turn import Turn
 
 from ..menu import menu_chip
 from . import domain
@@ -45,12 +46,12 @@ from .words import MAX_PHOTOS, TEXTS, ReportsContent, kind_typed, kinds_named, r
 log = logging.getLogger(__name__)
 
 intent = Intent("reports", content=ReportsContent, texts=TEXTS, recognize=recognize)
-conv = intent.conversation(Conversation("report", "reports", timeout=timedelta(minutes=30),
-                                        expired_text="reports.expired", resume_label="resume",
-                                        free_text=("place", "description")))
-
 ORDER = ("kind", "photo", "place", "description", "confirm")
 BACK = {"photo": "kind", "place": "photo", "description": "place", "confirm": "description"}
+conv = intent.conversation(Conversation("report", "reports", timeout=timedelta(minutes=30),
+                                        expired_text="reports.expired", resume_label="resume",
+                                        free_text=("place", "description"), back=BACK,
+                                        quit_chips=lambda content, lang: [menu_chip(content, lang)]))
 NEXT, AGAIN, UNKNOWN, DONE = "next", "again", "unknown", "done"
 
 
@@ -60,13 +61,7 @@ class Flow(Phrasebook):
 
     intent = "reports"
 
-    reply: Any
-    content: Content
-    lang: str
-    resident: Resident
-    conversation: ConversationControl
-    now: datetime
-    session: Session
+    turn: Turn
     notes: list[Any] = field(default_factory=list)
 
     @property
@@ -91,17 +86,11 @@ class Flow(Phrasebook):
 
     def ask(self, state: str) -> None:
         question, options = QUESTIONS[state](self)
-        fixed = [self.chip("back", f"action=report.back&step={state}")] if state in BACK else []
-        self.reply(*self.notes, question, quick=[*options, *fixed, self.chip("quit", "action=report.quit")])
+        self.reply(*self.notes, question, quick=[*options, *conv.chips(self.conversation, self.content, self.lang)])
 
     def go(self, state: str, **data: Any) -> None:
         self.conversation.goto(state, **data)
         self.ask(state)
-
-    def quit(self) -> None:
-        domain.drop_draft_photos(self.session, self.resident.id, self.photos)
-        self.conversation.end()
-        self.reply(*self.notes, self.say("quit"), quick=[menu_chip(self.content, self.lang)])
 
 
 # -- the questions: (text, chips before 戻る and やめる) --------------------------------------------
@@ -246,34 +235,26 @@ def fetch_photo(flow: Flow, media: Any) -> int | None:
     return domain.keep_draft_photo(flow.session, flow.resident.id, photo, flow.now)
 
 
-def answer(reply, content, lang, resident, conversation, now, session, config, event, params, text, location,
-           media):
-    """Every question of a report: what all steps share, then the step's own answer."""
-    flow = Flow(reply, content, lang, resident, conversation, now, session)
-    state = conversation.state
-    if media is not None:
-        outcome = take_image(flow, state, media)
+def answer(turn):
+    """A question's answer (やめる, 戻る and old buttons are the driver's: bot/conversation.py)."""
+    flow = Flow(turn)
+    state = turn.conversation.state
+    if turn.media is not None:
+        outcome = take_image(flow, state, turn.media)
         return flow.go(outcome) if outcome not in (AGAIN,) else flow.ask(state)
-    got = conv.answer(event, params, text)
-    if not got.verb and text:  # a button's label typed instead of tapped
+    got = conv.answer(turn)
+    if not got.verb and turn.text:  # a button's label typed instead of tapped
         got = typed_button(flow, state, got)
-    if got.verb == "quit" or flow.means("quit", got):
-        return flow.quit()
-    if got.verb and got.params.get("step") != state:
-        flow.note("old_question")
-        return flow.ask(state)
-    if got.verb == "back" or flow.means("back", got):
-        return flow.go(BACK[state]) if state in BACK else flow.ask(state)
     if state == "kind":
         outcome = take_kind(flow, got)
     elif state == "photo":
         outcome = take_photo(flow, got)
     elif state == "place":
-        outcome = take_place(flow, got, location)
+        outcome = take_place(flow, got, turn.location)
     elif state == "description":
         outcome = take_description(flow, got)
     else:
-        outcome = take_confirm(flow, got, ZoneInfo(config.timezone))
+        outcome = take_confirm(flow, got, ZoneInfo(turn.config.timezone))
     if outcome == DONE:
         return None
     if outcome == AGAIN:
@@ -289,10 +270,16 @@ for _state in ORDER:
     conv.state(_state, kinds=("text", "postback", "location", "image"))(answer)
 
 
-@conv.on_resume
-def resume(reply, content, lang, resident, conversation, now, session):
-    """Back from another subject: the question they were at, again."""
-    Flow(reply, content, lang, resident, conversation, now, session).ask(conversation.state)
+@conv.asks
+def ask_again(turn):
+    """The question they are at, again: after 戻る, an old button, or back from another subject."""
+    Flow(turn).ask(turn.conversation.state)
+
+
+@conv.on_quit
+def drop_photos(session, resident, conversation):
+    """やめる: the photos sent for this report go at once."""
+    domain.drop_draft_photos(session, resident.id, list(conversation.data.get("photos", [])))
 
 
 def typed_button(flow: Flow, state: str, got: Answer) -> Answer:
@@ -306,10 +293,10 @@ def typed_button(flow: Flow, state: str, got: Answer) -> Answer:
 
 # -- entry points ---------------------------------------------------------------------------------
 @intent.entry
-def open_report(reply, content, lang, text, resident, conversation, now, session):
+def open_report(turn):
     """「通報」 or the menu: which kind; 「道路に穴があいています」: that kind, the words kept."""
-    words: ReportsContent = content["reports"]
-    flow = Flow(reply, content, lang, resident, conversation, now, session)
+    words: ReportsContent = turn.content["reports"]
+    flow, text = Flow(turn), turn.text if turn.kind == "text" else ""
     named = kinds_named(words, text) if text else []
     typed = normalize(text)
     is_keyword = typed in {normalize(k) for k in words.keywords.all()}
@@ -321,41 +308,31 @@ def open_report(reply, content, lang, text, resident, conversation, now, session
 
 
 @intent.on("image")
-def photo_first(reply, content, lang, resident, conversation, now, session, media):
+def photo_first(turn):
     """A photo out of the blue: most likely something to report. Kept, then: which kind?"""
-    flow = Flow(reply, content, lang, resident, conversation, now, session)
-    photo_id = fetch_photo(flow, media)
+    flow = Flow(turn)
+    photo_id = fetch_photo(flow, turn.media)
     if photo_id is None:
-        return reply(*flow.notes, quick=[menu_chip(content, lang)])
-    conversation.start(conv.name, "kind", photos=[photo_id], token=uuid.uuid4().hex, description=None,
-                       described=False)
+        return turn.reply(*flow.notes, quick=[menu_chip(turn.content, turn.lang)])
+    turn.conversation.start(conv.name, "kind", photos=[photo_id], token=uuid.uuid4().hex, description=None,
+                            described=False)
     flow.ask("kind")
 
 
 @intent.postback("report.start")
-def restart(reply, content, lang, text, resident, conversation, now, session):
-    open_report(reply, content, lang, "", resident, conversation, now, session)
-
-
-# Buttons of a report that is over (sent, stopped, timed out) start a new one.
-for _verb in ("kind", "next", "skip", "back"):
-    intent.postback(f"report.{_verb}")(restart)
-
-
-@intent.postback("report.quit")
-def stopped(reply, content, lang):
-    """やめる of a report that is already over: nothing to stop."""
-    reply(content.text("reports.quit", lang), quick=[menu_chip(content, lang)])
+def restart(turn):
+    open_report(turn)
 
 
 @intent.postback("report.send")
-def sent_before(reply, content, lang, text, resident, conversation, now, session, params):
-    """市に送る tapped again after the report was sent: the same report, never a second."""
-    report = session.scalars(select(Report).where(Report.request_key == f"chat:{params.get('token', '')}",
-                                                  Report.resident_id == resident.id)).first()
+def sent_before(turn):
+    """市に送る tapped again after the report was sent: the same report, never a second (other
+    buttons of a report that is over are the driver's: 「もう終わっています」)."""
+    report = turn.session.scalars(select(Report).where(Report.request_key == f"chat:{turn.params.get('token', '')}",
+                                                       Report.resident_id == turn.resident.id)).first()
     if report is None:
-        return restart(reply, content, lang, text, resident, conversation, now, session)
-    reply(content.text("reports.already_sent", lang, number=report.number), quick=[menu_chip(content, lang)])
+        return restart(turn)
+    turn.reply(turn.say("reports.already_sent", number=report.number), quick=[menu_chip(turn.content, turn.lang)])
 
 
 # -- the night ------------------------------------------------------------------------------------

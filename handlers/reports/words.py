@@ -12,7 +12,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from bot.content.models import IntentContent, Keywords, Label, NonEmpty, Strict, Text, keys_required
+from bot.content.models import ConversationContent, IntentContent, Keywords, Label, NonEmpty, Strict, Text, keys_required
 from bot.content.store import Content
 from bot.lookup import normalize
 from bot.router import Recognized
@@ -50,7 +50,7 @@ class MapView(Strict):
         return value
 
 
-class ReportsContent(IntentContent):
+class ReportsContent(ConversationContent):
     kinds: list[ReportKind] = Field(min_length=1, max_length=12)
     trouble_words: list[NonEmpty] = []
     statuses: dict[str, Text]
@@ -73,8 +73,6 @@ class ReportsContent(IntentContent):
     def kind(self, kind_id: str) -> ReportKind | None:
         return next((k for k in self.kinds if k.id == kind_id), None)
 
-    def means(self, command: str, typed: str) -> bool:
-        return self.commands[command].matches(typed)
 
 
 TEXTS = ["ask_kind", "ask_kind_photo", "ask_photo", "ask_photo_optional", "photo_received", "photos_full", "photos_max",

@@ -231,9 +231,12 @@ def test_a_button_of_an_earlier_question_gets_the_current_question_again(chat, s
     assert current["text"].startswith("北区の")
     assert row(services, taro.user_id).district == "kita"
     taro.taps(QUIT)
-    [bubble] = taro.taps(pick("area", "kita-1"))  # the question is over: back to 「設定」
-    assert "区：北区" in summary(bubble)
+    [over] = taro.taps(pick("area", "kita-1"))  # the question is over: said so, 「設定」 one tap away
+    assert over["text"].startswith("そのボタンの手続きは、もう終わっています")
+    assert "action=settings" in quick_data(over)
     assert row(services, taro.user_id).garbage_area is None
+    [bubble] = taro.taps("action=settings")
+    assert "区：北区" in summary(bubble)
 
 
 def test_settings_shows_everything_and_changes_one_thing(chat, services):
@@ -315,9 +318,11 @@ def test_a_conversation_left_too_long_says_so_and_keeps_the_answers(chat, servic
         assert state.expires_at - clock() > timedelta(minutes=59)
         state.expires_at = clock() - timedelta(minutes=1)
         s.commit()
-    expired, bubble = taro.taps(pick("area", "higashi-1"))
+    expired, over = taro.taps(pick("area", "higashi-1"))
     assert "時間がたった" in expired["text"]
-    assert "区：東区" in summary(bubble) and row(services, taro.user_id).garbage_area is None
+    assert "action=settings" in quick_data(over) and row(services, taro.user_id).garbage_area is None
+    [bubble] = taro.taps("action=settings")
+    assert "区：東区" in summary(bubble)
 
 
 # -- deleting -----------------------------------------------------------------------------------
