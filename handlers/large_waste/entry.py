@@ -94,7 +94,7 @@ def show_bookings(reply, content, lang, resident, conversation, now, session, co
 def cancel_booking(reply, content, lang, resident, conversation, now, session, config, params):
     tz = ZoneInfo(config.timezone)
     booking = own_booking(session, resident, params.get("number", ""))
-    if booking is None or booking.status != "booked":
+    if booking is None or booking.status != lw.BookingStatus.BOOKED:
         return reply(content.text("large_waste.unknown_booking", lang))
     when = format_date(content, lang, booking.date)
     rules = lw.rules_of(content)
@@ -113,7 +113,7 @@ def cancel_booking(reply, content, lang, resident, conversation, now, session, c
 def change_date(reply, content, lang, resident, conversation, now, session, config, params):
     tz = ZoneInfo(config.timezone)
     booking = own_booking(session, resident, params.get("number", ""))
-    if booking is None or booking.status != "booked":
+    if booking is None or booking.status != lw.BookingStatus.BOOKED:
         return reply(content.text("large_waste.unknown_booking", lang))
     if not lw.rules_of(content).changeable(booking.date, now, tz):
         return reply(content.text("large_waste.booking_locked", lang, number=booking.number,
