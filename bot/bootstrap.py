@@ -82,6 +82,7 @@ def content_schema(router: Router) -> ContentSchema:
     schema.checks.append(check_rich_menu_images)
     schema.checks.append(check_notices)
     router.register_content(schema)
+    schema.prunes.append(router.unoffered_buttons)
     return schema
 
 

@@ -130,7 +130,10 @@ def content_check(ctx: click.Context, directory: Path | None) -> None:
             click.echo(f"{_shown(root, problem.file)}:{problem.line}: {problem.message}")
         click.echo(f"{len(exc.problems)} problem(s) in {root}", err=True)
         sys.exit(1)
-    click.echo(f"{root}: {len(loaded.documents)} files OK (version {loaded.version})")
+    for warning in loaded.warnings:  # loads, but leaves something out (a button of a service not installed)
+        click.echo(f"{_shown(root, warning.file)}:{warning.line}: warning: {warning.message}")
+    click.echo(f"{root}: {len(loaded.documents)} files OK (version {loaded.version})"
+               + (f", {len(loaded.warnings)} warning(s)" if loaded.warnings else ""))
 
 
 def _shown(root: Path, name: str) -> str:

@@ -426,6 +426,12 @@ class Router:
 
         return content_problems(self, content, sources)
 
+    def unoffered_buttons(self, documents: Mapping[str, Any], sources: Mapping[str, YamlDocument]) -> Any:
+        """Content without the buttons of services not installed here (bot/routes.py)."""
+        from .routes import unoffered_buttons
+
+        return unoffered_buttons(self, documents, sources)
+
     def table(self) -> list[tuple[str, str, str, str]]:
         """(order, key, intent, handler) rows in matching order: `citybot routes`."""
         from .routes import routing_table

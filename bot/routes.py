@@ -1,15 +1,27 @@
 """What the router shows and checks about itself: `citybot routes` and the content checks
-that keep keywords, buttons and examples answerable (run on every load and reload)."""
+that keep keywords, buttons and examples answerable (run on every load and reload).
+
+A button naming a service that is not here (its package removed, or never installed in
+this city) is not an error: the menu, the rich menu and every list of choices leave it
+out (`unoffered_buttons`, a warning with its file:line), so removing a service's folder
+and its content leaves a bot that starts. A button naming a step that an installed
+service does not have is a typo, and stays an error."""
 
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
+
+from pydantic import BaseModel
+from rapidfuzz import fuzz, process
 
 from .content.store import Content
 from .content.yamlfile import Problem, YamlDocument
 from .conversation import RESUME_ACTION, said_ended
 from .lookup import normalize
 from .router import Incoming, Router, _name, parse_postback
+
+#: an unknown service name this close to an installed intent's is a typo of it
+TYPO_SCORE = 80.0
 
 
 def content_problems(router: Router, content: Content, sources: Mapping[str, YamlDocument]) -> list[Problem]:
@@ -74,9 +86,67 @@ def _check_actions(router: Router, source: YamlDocument) -> list[Problem]:
     for loc, value in _walk(source.data):
         if loc and loc[-1] == "postback" and isinstance(value, str):
             action, _ = parse_postback(value)
-            if action not in router.postbacks and not any(c.owns_action(action) for c in router.conversations.values()):
+            if not answered(router, action) and not absent_service(router, action):
                 problems.append(source.problem(loc, f"postback action {action!r} is not answered by any handler"))
     return problems
+
+def answered(router: Router, action: str) -> bool:
+    """Some handler answers a button sending `action` (a conversation's step, or the way back into one)."""
+    return (action == RESUME_ACTION or action in router.postbacks
+            or any(c.owns_action(action) for c in router.conversations.values()))
+
+
+def absent_service(router: Router, action: str) -> bool:
+    """No handler answers `action` and no installed intent has its name (`large_waste` or
+    `large_waste.cancel` when that service is not here): a button to leave out. A name
+    that nearly is an installed intent's (`contactt`, `menuu`) is a typo, not a service
+    that is missing: that stays an error."""
+    service = action.partition(".")[0]
+    if answered(router, action) or service in router.intents:
+        return False
+    return process.extractOne(service, list(router.intents), scorer=fuzz.ratio, score_cutoff=TYPO_SCORE) is None
+
+
+def unoffered_buttons(router: Router, documents: Mapping[str, BaseModel],
+                      sources: Mapping[str, YamlDocument]) -> tuple[dict[str, BaseModel], list[Problem]]:
+    """The documents without the list entries (menu items, rich-menu areas, choices) whose
+    postback names a service that is not here, and a warning for each one left out."""
+    warnings: list[Problem] = []
+    kept = {}
+    for stem, model in documents.items():
+        left_out: list[tuple[tuple, str]] = []
+        kept[stem] = _without_absent(router, model, (), left_out)
+        warnings += [sources[stem].problem(loc, f"button for action {action!r} left out: no service here answers "
+                                                f"it (its service is not installed)") for loc, action in left_out]
+    return kept, warnings
+
+
+def _without_absent(router: Router, value: Any, loc: tuple, left_out: list[tuple[tuple, str]]) -> Any:
+    """`value` (a model, list or dict of them) rebuilt without the absent services' buttons;
+    the same object when nothing in it changed."""
+    if isinstance(value, BaseModel):
+        updates = {}
+        for name in type(value).model_fields:
+            field = getattr(value, name)
+            new = _without_absent(router, field, loc + (name,), left_out)
+            if new is not field:
+                updates[name] = new
+        return value.model_copy(update=updates) if updates else value
+    if isinstance(value, list):
+        items = []
+        for index, item in enumerate(value):
+            postback = getattr(item, "postback", None) if isinstance(item, BaseModel) else None
+            if isinstance(postback, str) and absent_service(router, action := parse_postback(postback)[0]):
+                left_out.append((loc + (index, "postback"), action))
+                continue
+            items.append(_without_absent(router, item, loc + (index,), left_out))
+        changed = len(items) != len(value) or any(a is not b for a, b in zip(items, value))
+        return items if changed else value
+    if isinstance(value, dict):
+        entries = {key: _without_absent(router, item, loc + (key,), left_out) for key, item in value.items()}
+        return entries if any(entries[key] is not value[key] for key in value) else value
+    return value
+
 
 def routing_table(router: Router) -> list[tuple[str, str, str, str]]:
     """(order, key, intent, handler) rows in matching order."""

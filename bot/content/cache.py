@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Bump when what an entry holds changes shape.
-FORMAT = 1
+FORMAT = 2  # 2: entries keep the warnings
 #: Entries kept in memory (the current version, one being edited, a test's other city...).
 IN_MEMORY = 4
 #: Pickles kept on disk; older ones only cost space.
@@ -55,6 +55,7 @@ class Entry:
     key: str
     version: str
     documents: Mapping[str, Any]
+    warnings: tuple[Any, ...] = ()  # bot.content.yamlfile.Problem
 
 
 class ContentCache:
@@ -182,6 +183,8 @@ def _schema_signature(schema: "ContentSchema") -> str:
     parts = [f"file {stem} {_name(model)} {sorted(schema.required_texts.get(stem, ()))}"
              for stem, model in sorted(schema.files.items())]
     parts += [f"folder {folder} {_name(model)}" for folder, model in sorted(schema.folders.items())]
+    for prune in schema.prunes:
+        parts.append(f"prune {_name(prune)}")
     for check in schema.checks:
         parts.append(f"check {_name(check)}")
         table = getattr(getattr(check, "__self__", None), "table", None)

@@ -28,6 +28,8 @@ from .yamlfile import Problem, YamlDocument, YamlError, load_yaml
 log = logging.getLogger(__name__)
 
 CrossCheck = Callable[["Content", Mapping[str, YamlDocument]], Iterable[Problem]]
+#: documents -> (documents without what cannot be offered here, a warning for each thing left out)
+Prune = Callable[[Mapping[str, BaseModel], Mapping[str, YamlDocument]], tuple[dict[str, BaseModel], list[Problem]]]
 
 
 class ContentError(Exception):
@@ -44,6 +46,9 @@ class ContentSchema:
     required_texts: dict[str, frozenset[str]] = field(default_factory=dict)
     checks: list[CrossCheck] = field(default_factory=list)
     folders: dict[str, type[BaseModel]] = field(default_factory=dict)  # "notices" -> every notices/*.yaml
+    # run on the checked documents before the cross-file checks: the router's leaves out the
+    # buttons of services that are not installed (bot/routes.py), warning rather than failing
+    prunes: list[Prune] = field(default_factory=list)
 
     def model_for(self, stem: str) -> type[BaseModel] | None:
         if stem in self.files:
@@ -65,6 +70,7 @@ class Content:
     root: Path
     version: str
     documents: Mapping[str, BaseModel]
+    warnings: tuple[Problem, ...] = ()  # what was left out; `citybot content check` prints them
 
     def __getitem__(self, stem: str) -> Any:
         return self.documents[stem]
@@ -145,10 +151,11 @@ def load_content(root: Path, schema: ContentSchema, cache: ContentCache | None =
     files = _read_files(root)
     key = cache.key(files, schema) if cache is not None else ""
     if cache is not None and (entry := cache.get(key)) is not None:
-        return Content(root=root, version=entry.version, documents=dict(entry.documents))
+        return Content(root=root, version=entry.version, documents=dict(entry.documents), warnings=entry.warnings)
     content = _load(root, schema, files)
     if cache is not None:
-        cache.put(Entry(key=key, version=content.version, documents=dict(content.documents)))
+        cache.put(Entry(key=key, version=content.version, documents=dict(content.documents),
+                        warnings=content.warnings))
     return content
 
 
@@ -188,7 +195,12 @@ def _load(root: Path, schema: ContentSchema, files: Mapping[str, bytes]) -> Cont
         problems.extend(_missing_texts(doc, documents[stem], schema.required_texts.get(stem, frozenset())))
     for stem in sorted(set(schema.files) - seen):
         problems.append(Problem(f"{stem}.yaml", 1, "file is missing"))
-    content = Content(root=root, version=digest.hexdigest()[:12], documents=documents)
+    warnings: list[Problem] = []
+    for prune in schema.prunes:
+        documents, left_out = prune(documents, sources)
+        warnings += left_out
+    content = Content(root=root, version=digest.hexdigest()[:12], documents=documents,
+                      warnings=tuple(sorted(warnings, key=lambda p: (p.file, p.line))))
     problems.extend(_bad_placeholders(sources, documents))
     problems.extend(_nested_in_easy_japanese(sources, documents))
     if not problems:
@@ -297,6 +309,8 @@ class ContentStore:
         return self._warmed(content)
 
     def _warmed(self, content: Content) -> Content:
+        for warning in content.warnings:
+            log.warning("content: %s", warning)
         if self._warm is not None:
             self._warm(content)
         return content

@@ -1,17 +1,25 @@
 """Alembic environment: the URL comes from citybot's Config, never from alembic.ini."""
 
+import importlib
+import pkgutil
+from pathlib import Path
+
 from alembic import context
 
 from bot.db import Base
 from bot import models  # noqa: F401 - registers the tables on Base.metadata
 from bot.admin import models as admin_models  # noqa: F401 - staff users, audit log, login attempts
-from handlers.disaster import tables as disaster_tables  # noqa: F401 - the desk's incidents and broadcasts
-from handlers.reports import tables as report_tables  # noqa: F401 - reports (通報), their photos and updates
-from handlers.faq import tables as faq_tables  # noqa: F401 - questions the FAQ could not answer, feedback
-from handlers.childcare import tables as childcare_tables  # noqa: F401 - nursery places seen, follows
-from handlers.garbage import tables as garbage_tables  # noqa: F401 - the resident's collection area
-from handlers.large_waste import tables as large_waste_tables  # noqa: F401 - the large-waste booking tables
 from bot import heartbeat  # noqa: F401 - worker and clock heartbeats
+import handlers
+
+# Every service package's tables.py (the desk's incidents and broadcasts, reports, the FAQ's
+# unanswered questions, nursery places, the resident's collection area, large-waste
+# bookings, ...), found rather than named: a service whose folder was removed leaves its
+# tables in the history (one Alembic history) but must not stop `db upgrade`.
+for _service in pkgutil.iter_modules(handlers.__path__):
+    if _service.ispkg and any(m.name == "tables" for m in pkgutil.iter_modules(
+            [str(Path(handlers.__path__[0]) / _service.name)])):
+        importlib.import_module(f"handlers.{_service.name}.tables")
 
 config = context.config
 target_metadata = Base.metadata

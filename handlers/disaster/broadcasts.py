@@ -38,10 +38,10 @@ from bot.models import Resident
 from .incidents import district_names, hazard_name, level_name
 from .reach import reach
 from .shelters import shelters_of
-from .tables import Broadcast, Incident
+from .tables import Broadcast, BroadcastStatus, Incident
 
 Target = Literal["all", "districts", "segment"]
-STATUSES = ("pending", "sent", "rejected", "cancelled")
+STATUSES = tuple(BroadcastStatus)
 
 
 # -- composing -------------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def submit(session: Session, content: Content, *, form_key: str, template: str, 
         form_key=form_key, incident_id=incident_id, template=template,
         texts={lang: texts[lang].strip() for lang in LANGUAGES}, target=audience.target,
         districts=list(audience.districts), segment=audience.segment, training=audience.training,
-        status="pending", audience=shown["count"], created_by=by, created_at=now,
+        status=BroadcastStatus.PENDING, audience=shown["count"], created_by=by, created_at=now,
     ).on_conflict_do_nothing(index_elements=["form_key"]).returning(Broadcast.id))
     if row_id is None:  # the same form, stored by a request that got there first
         return session.scalars(select(Broadcast).where(Broadcast.form_key == form_key)).one(), False
@@ -185,8 +185,9 @@ def approve(session: Session, content: Content, row: Broadcast, *, by: str, now:
         if not (alone_reason or "").strip():
             raise NotAllowed("単独で送信する理由を書いてください。")
     taken = session.execute(
-        update(Broadcast).where(Broadcast.id == row.id, Broadcast.status == "pending")
-        .values(status="sent", decided_by=by, decided_at=now,
+        update(Broadcast).where(Broadcast.id == row.id,
+                                Broadcast.status.in_(BroadcastStatus.sources(BroadcastStatus.SENT)))
+        .values(status=BroadcastStatus.SENT, decided_by=by, decided_at=now,
                 alone_reason=(alone_reason or "").strip() or None if row.created_by == by else None)
         .execution_options(synchronize_session=False))
     if not taken.rowcount:
@@ -208,10 +209,13 @@ def approve(session: Session, content: Content, row: Broadcast, *, by: str, now:
     return push_id
 
 
-def reject(session: Session, row: Broadcast, *, by: str, now: datetime, status: str = "rejected") -> bool:
+def reject(session: Session, row: Broadcast, *, by: str, now: datetime,
+           status: BroadcastStatus = BroadcastStatus.REJECTED) -> bool:
     """Reject (another desk user) or cancel (its author); False when already decided."""
+    if not BroadcastStatus.sources(status):
+        raise ValueError(f"a broadcast is not decided as {status!r}")
     taken = session.execute(
-        update(Broadcast).where(Broadcast.id == row.id, Broadcast.status == "pending")
+        update(Broadcast).where(Broadcast.id == row.id, Broadcast.status.in_(BroadcastStatus.sources(status)))
         .values(status=status, decided_by=by, decided_at=now).execution_options(synchronize_session=False))
     return bool(taken.rowcount)
 
@@ -222,4 +226,4 @@ def progress(session: Session, push_id: int | None) -> dict[str, Any]:
 
 
 def pending(session: Session) -> Sequence[Broadcast]:
-    return session.scalars(select(Broadcast).where(Broadcast.status == "pending").order_by(Broadcast.id)).all()
+    return session.scalars(select(Broadcast).where(Broadcast.status == BroadcastStatus.PENDING).order_by(Broadcast.id)).all()

@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 
 LANGUAGE_LABELS = {"ja": "日本語", "en": "English（英語）", "easy_ja": "やさしい日本語"}
 TARGET_LABELS = {"all": "友だち全員（LINEの一斉配信）", "districts": "区を選ぶ", "segment": "登録済みのグループ"}
-STATUS_LABELS = {"pending": "承認待ち", "sent": "送信済み", "rejected": "差し戻し", "cancelled": "取り消し"}
+STATUS_LABELS: dict[str, str] = {bc.BroadcastStatus.PENDING: "承認待ち", bc.BroadcastStatus.SENT: "送信済み",
+                                 bc.BroadcastStatus.REJECTED: "差し戻し", bc.BroadcastStatus.CANCELLED: "取り消し"}
 RECENT_ENDED = 20
 
 

@@ -211,20 +211,20 @@ def _broadcast(broadcast_id: int) -> bc.Broadcast:
 
 @bp.get("/broadcasts")
 def broadcasts():
-    recent = db().scalars(select(bc.Broadcast).where(bc.Broadcast.status != "pending")
+    recent = db().scalars(select(bc.Broadcast).where(bc.Broadcast.status != bc.BroadcastStatus.PENDING)
                           .order_by(bc.Broadcast.id.desc()).limit(RECENT_BROADCASTS)).all()
     return _render("admin/broadcasts.html", pending=bc.pending(db()), recent=recent)
 
 
 def _detail(row: bc.Broadcast, status: int = 200, alone_form: AloneForm | None = None):
     mine = row.created_by == current_user.name
-    pending = row.status == "pending"
+    pending = row.status == bc.BroadcastStatus.PENDING
     return _render("admin/broadcasts_detail.html", status, row=row, mine=mine,
                    reach=rc.reach(db(), content(), bc.audience_of(row), today()) if pending else None,
                    messages=bc.messages_for(content(), row.texts, row.training),
                    line_broadcast=bc.audience_of(row).via_line_broadcast(),
                    incident=db().get(inc.Incident, row.incident_id) if row.incident_id else None,
-                   progress=bc.progress(db(), row.push_id) if row.status == "sent" else None,
+                   progress=bc.progress(db(), row.push_id) if row.status == bc.BroadcastStatus.SENT else None,
                    confirm_form=ConfirmForm(), reject_form=RejectForm(formdata=None),
                    alone_form=alone_form or AloneForm(formdata=None),
                    can_alone=mine and bool(current_user.lead) and can("approve"))
@@ -316,7 +316,7 @@ def broadcast_cancel(broadcast_id: int):
     row = _broadcast(broadcast_id)
     if row.created_by != current_user.name:
         return _refused(row, "取り消せるのは作成した職員だけです。送らない場合は「差し戻す」を押してください。")
-    if not bc.reject(db(), row, by=current_user.name, now=now(), status="cancelled"):
+    if not bc.reject(db(), row, by=current_user.name, now=now(), status=bc.BroadcastStatus.CANCELLED):
         db().rollback()
         flash(ALREADY_DECIDED, "warning")
         return redirect(url_for("admin.broadcast", broadcast_id=row.id))

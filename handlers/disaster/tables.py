@@ -13,6 +13,7 @@ from sqlalchemy import Text as SqlText
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, UTCDateTime
+from bot.statuses import Status, StatusType, check_in, transitions
 
 
 class Incident(Base):
@@ -23,6 +24,8 @@ class Incident(Base):
     level: Mapped[int] = mapped_column(Integer)                # 3, 4 or 5
     districts: Mapped[list[str]] = mapped_column(JSON)         # district ids of settings.yaml; [] = the whole city
     shelters: Mapped[list[str]] = mapped_column(JSON)          # ids of the open sites
+    #: not a state: the desk's words on the situation, per language. Whether an incident is
+    #: on is its times (is_active), so it has no status type.
     status: Mapped[dict[str, str]] = mapped_column(JSON)       # {"ja": ..., "en": ..., "easy_ja": ...}
     training: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -39,6 +42,25 @@ class Incident(Base):
         return self.status.get(lang) or self.status.get("ja", "")
 
 
+class BroadcastStatus(Status):
+    """A broadcast waits for a second desk user, then is sent, sent back (rejected by
+    another desk user) or cancelled by its author; each decision is final (a rejected text
+    is composed again, as a new broadcast)."""
+
+    PENDING = "pending"        # 承認待ち
+    SENT = "sent"              # 送信済み
+    REJECTED = "rejected"      # 差し戻し
+    CANCELLED = "cancelled"    # 取り消し
+
+
+transitions(BroadcastStatus, {
+    BroadcastStatus.PENDING: {BroadcastStatus.SENT, BroadcastStatus.REJECTED, BroadcastStatus.CANCELLED},
+    BroadcastStatus.SENT: set(),
+    BroadcastStatus.REJECTED: set(),
+    BroadcastStatus.CANCELLED: set(),
+})
+
+
 class Broadcast(Base):
     __tablename__ = "broadcasts"
 
@@ -51,7 +73,7 @@ class Broadcast(Base):
     districts: Mapped[list[str]] = mapped_column(JSON, default=list)
     segment: Mapped[str | None] = mapped_column(String(64))
     training: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[BroadcastStatus] = mapped_column(StatusType(BroadcastStatus), default=BroadcastStatus.PENDING)
     audience: Mapped[int] = mapped_column(Integer, default=0)       # the count shown at preview
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -59,3 +81,5 @@ class Broadcast(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     alone_reason: Mapped[str | None] = mapped_column(SqlText)        # a lead who sent without a second person
     push_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (check_in(BroadcastStatus, "broadcasts"),)

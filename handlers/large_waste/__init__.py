@@ -10,4 +10,9 @@ caller; admin.py the /admin pages and commands.py `citybot bookings export`.
 from . import chat, entry, jobs  # noqa: F401 - the steps, the postbacks and the clock's jobs register on the intent
 from .words import intent
 
-__all__ = ["intent"]
+#: the service packages this one cannot work without: the items and fees are the garbage
+#: book's, and the dates are told as garbage tells them. Removing garbage removes this one
+#: too (tests/integration/test_service_removal.py keeps this list honest).
+DEPENDS_ON = ("garbage",)
+
+__all__ = ["DEPENDS_ON", "intent"]

@@ -47,7 +47,7 @@ KIND_LABELS["booking"] = "粗大ごみ予約のお知らせ"
 nav_item("粗大ごみ予約", "admin.bookings", "view",
          "収集日ごとの粗大ごみの予約を一覧し、電話での変更・取り消しを受け付け、収集担当用のCSVを出力します。")
 
-STATUS_LABELS = {"booked": "予約済み", "cancelled": "取消"}
+STATUS_LABELS: dict[str, str] = {lw.BookingStatus.BOOKED: "予約済み", lw.BookingStatus.CANCELLED: "取消"}
 SEARCH_DAYS = 120                        # how far the previous/next collection day links look
 DAY_RANGE = timedelta(days=3653)         # a day asked for: at most ten years before or after today
 
@@ -114,7 +114,7 @@ def bookings():
     contacts = lw.contacts_of(db(), found) if can("bookings") else {}
     rows = [{"booking": b, "area_name": names.get(b.area, b.area), "contact": contacts.get(b.id),
              "status_label": STATUS_LABELS.get(b.status, b.status)} for b in found]
-    booked = [b for b in found if b.status == "booked"]
+    booked = [b for b in found if b.status == lw.BookingStatus.BOOKED]
     return render_template(
         "admin/bookings.html", rows=rows, day=day, area=area, error=error, query=request.args.get("q", ""),
         area_choices=[(a, names.get(a, a)) for a in rules.days], shown_phone=lc.shown_phone,

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from bot.models import ConversationState
 
-from .domain import LargeWasteBooking, LargeWasteContact, RulesFile
+from .domain import BookingStatus, LargeWasteBooking, LargeWasteContact, RulesFile
 
 NAME_MAX, ADDRESS_MAX = 40, 120
 CONVERSATION_KEY = "contact"  # where a booking conversation holds what was typed so far
@@ -98,8 +98,8 @@ def kept_contact(session: Session, resident_id: int) -> Contact | None:
 def keep_until(rules: RulesFile, booking: LargeWasteBooking, tz: ZoneInfo) -> date:
     """The last day a booking's contact is kept: its collection day (or the day it was
     cancelled) plus contact.keep_days."""
-    last = booking.cancelled_at.astimezone(tz).date() if booking.status == "cancelled" and booking.cancelled_at \
-        else booking.date
+    cancelled = booking.cancelled_at if booking.status == BookingStatus.CANCELLED else None
+    last = cancelled.astimezone(tz).date() if cancelled else booking.date
     return last + timedelta(days=rules.contact.keep_days)
 
 
@@ -112,8 +112,8 @@ def erase_expired(session: Session, rules: RulesFile, now: datetime, tz: ZoneInf
     # cancelled on day c is kept through c + keep: gone from the first instant of c + keep + 1
     cancelled_before = datetime.combine(today - keep, datetime.min.time(), tzinfo=tz)
     expired = select(LargeWasteBooking.id).where(or_(
-        and_(LargeWasteBooking.status == "booked", LargeWasteBooking.date < today - keep),
-        and_(LargeWasteBooking.status == "cancelled", LargeWasteBooking.cancelled_at < cancelled_before)))
+        and_(LargeWasteBooking.status == BookingStatus.BOOKED, LargeWasteBooking.date < today - keep),
+        and_(LargeWasteBooking.status == BookingStatus.CANCELLED, LargeWasteBooking.cancelled_at < cancelled_before)))
     gone = session.execute(delete(LargeWasteContact).where(LargeWasteContact.booking_id.in_(expired))
                            .execution_options(synchronize_session=False)).rowcount or 0
     for state in session.scalars(select(ConversationState).where(ConversationState.conversation == "large_waste",

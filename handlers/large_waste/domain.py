@@ -43,7 +43,7 @@ from .rules import (  # noqa: F401 - re-exported: what the rest of citybot impor
     check_large_waste,
     rules_of,
 )
-from .tables import LargeWasteBooking, LargeWasteContact, LargeWasteSlot  # noqa: F401 - re-exported
+from .tables import BookingStatus, LargeWasteBooking, LargeWasteContact, LargeWasteSlot  # noqa: F401 - re-exported
 
 
 # -- booking -------------------------------------------------------------------------------------
@@ -104,7 +104,8 @@ def book(session: Session, rules: RulesFile, *, resident_id: int, area: str, day
         return Outcome("full")
     booking = LargeWasteBooking(
         number=f"tmp-{uuid.uuid4().hex[:28]}", resident_id=resident_id, area=area, date=day, place=place[:100],
-        items=[dict(item) for item in items], total_fee=total_fee(items), status="booked", created_at=now,
+        items=[dict(item) for item in items], total_fee=total_fee(items), status=BookingStatus.BOOKED,
+        created_at=now,
         request_key=request_key)
     session.add(booking)
     session.flush()
@@ -119,7 +120,7 @@ def book(session: Session, rules: RulesFile, *, resident_id: int, area: str, day
 def _open_to_change(rules: RulesFile, booking: LargeWasteBooking, now: datetime, tz: ZoneInfo, staff: bool) -> bool:
     """Residents change a booking until its cut-off; staff, for a resident who phones, until
     the collection day (the crews' list may be printed already: the page says so)."""
-    if booking.status != "booked":
+    if booking.status != BookingStatus.BOOKED:  # a cancelled booking is final
         return False
     if staff:
         return booking.date > now.astimezone(tz).date()
@@ -132,9 +133,11 @@ def cancel(session: Session, rules: RulesFile, booking: LargeWasteBooking, now: 
     is too late (or done)."""
     if not _open_to_change(rules, booking, now, tz, staff):
         return False
+    cancelling = BookingStatus.sources(BookingStatus.CANCELLED)  # conditional: a cancel meanwhile wins
     done = session.execute(update(LargeWasteBooking)
-                           .where(LargeWasteBooking.id == booking.id, LargeWasteBooking.status == "booked")
-                           .values(status="cancelled", cancelled_at=now).execution_options(synchronize_session=False))
+                           .where(LargeWasteBooking.id == booking.id, LargeWasteBooking.status.in_(cancelling))
+                           .values(status=BookingStatus.CANCELLED, cancelled_at=now)
+                           .execution_options(synchronize_session=False))
     if done.rowcount != 1:
         return False
     _free_place(session, booking.area, booking.date)
@@ -166,13 +169,13 @@ def total_fee(items: Iterable[Mapping[str, Any]]) -> int:
 
 def upcoming(session: Session, resident_id: int, today: date) -> list[LargeWasteBooking]:
     return list(session.scalars(select(LargeWasteBooking).where(
-        LargeWasteBooking.resident_id == resident_id, LargeWasteBooking.status == "booked",
+        LargeWasteBooking.resident_id == resident_id, LargeWasteBooking.status == BookingStatus.BOOKED,
         LargeWasteBooking.date >= today).order_by(LargeWasteBooking.date, LargeWasteBooking.id)))
 
 
 def due_on(session: Session, day: date) -> list[LargeWasteBooking]:
     return list(session.scalars(select(LargeWasteBooking).where(
-        and_(LargeWasteBooking.date == day, LargeWasteBooking.status == "booked")).order_by(LargeWasteBooking.id)))
+        and_(LargeWasteBooking.date == day, LargeWasteBooking.status == BookingStatus.BOOKED)).order_by(LargeWasteBooking.id)))
 
 
 # -- staff: `citybot bookings export` --------------------------------------------------------------

@@ -82,7 +82,7 @@ def show_bookings(turn, params):
 def cancel_booking(turn, params):
     content, lang, now, tz = turn.content, turn.lang, turn.now, ZoneInfo(turn.config.timezone)
     booking = own_booking(turn.session, turn.resident, params.get("number", ""))
-    if booking is None or booking.status != "booked":
+    if booking is None or booking.status != lw.BookingStatus.BOOKED:
         return turn.reply(turn.say("large_waste.unknown_booking"))
     when = format_date(content, lang, booking.date)
     rules = lw.rules_of(content)
@@ -101,7 +101,7 @@ def cancel_booking(turn, params):
 def change_date(turn, params):
     content, lang, tz = turn.content, turn.lang, ZoneInfo(turn.config.timezone)
     booking = own_booking(turn.session, turn.resident, params.get("number", ""))
-    if booking is None or booking.status != "booked":
+    if booking is None or booking.status != lw.BookingStatus.BOOKED:
         return turn.reply(turn.say("large_waste.unknown_booking"))
     if not lw.rules_of(content).changeable(booking.date, turn.now, tz):
         return turn.reply(turn.say("large_waste.booking_locked", number=booking.number,

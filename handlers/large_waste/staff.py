@@ -61,7 +61,7 @@ def typed_day(typed: str, today: date) -> date | None:
 
 
 def open_to_staff(booking: lw.LargeWasteBooking, now: datetime, tz: ZoneInfo) -> bool:
-    return booking.status == "booked" and booking.date > now.astimezone(tz).date()
+    return booking.status == lw.BookingStatus.BOOKED and booking.date > now.astimezone(tz).date()
 
 
 def past_resident_cutoff(rules: lw.RulesFile, booking: lw.LargeWasteBooking, now: datetime, tz: ZoneInfo) -> bool:

@@ -10,6 +10,22 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, UTCDateTime
+from bot.statuses import Status, StatusType, check_in, transitions
+
+
+class BookingStatus(Status):
+    """Where a pickup stands: booked until the day (moving it to another day keeps it
+    booked), or cancelled by the resident or by staff for them; a cancelled booking is
+    only kept to be read (the crews' list, the staff page) until the clock erases it."""
+
+    BOOKED = "booked"        # 予約済み
+    CANCELLED = "cancelled"  # 取消
+
+
+transitions(BookingStatus, {
+    BookingStatus.BOOKED: {BookingStatus.CANCELLED},
+    BookingStatus.CANCELLED: set(),
+})
 
 
 class LargeWasteSlot(Base):
@@ -42,13 +58,14 @@ class LargeWasteBooking(Base):
     place: Mapped[str] = mapped_column(String(100))
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{name, category, fee, quantity}]
     total_fee: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="booked")  # booked | cancelled
+    status: Mapped[BookingStatus] = mapped_column(StatusType(BookingStatus), default=BookingStatus.BOOKED)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     request_key: Mapped[str] = mapped_column(String(100), unique=True)  # the confirming step
 
     __table_args__ = (Index("ix_large_waste_bookings_date_area", "date", "area"),
-                      Index("ix_large_waste_bookings_resident", "resident_id"))
+                      Index("ix_large_waste_bookings_resident", "resident_id"),
+                      check_in(BookingStatus, "large_waste_bookings"))
 
 
 class LargeWasteContact(Base):
