@@ -132,13 +132,16 @@ class Conversation:
     def owns_action(self, action: str) -> bool:
         return bool(self.action_prefix) and action.startswith(self.action_prefix)
 
-    def answer(self, event: Any, params: dict[str, str], text: str) -> Answer:
-        """The step's input, read the same way by every conversation."""
-        from linebot.v3.webhooks import PostbackEvent
-
+    def answer(self, incoming: Any, params: dict[str, str], text: str) -> Answer:
+        """The step's input, read the same way by every conversation, from the turn's
+        `incoming` (a step that still names `event` passes the SDK's event: read alike)."""
         from .router import parse_postback
 
-        action = parse_postback(event.postback.data)[0] if isinstance(event, PostbackEvent) else ""
+        if hasattr(incoming, "kind"):
+            action = incoming.action if incoming.kind == "postback" else ""
+        else:
+            postback = getattr(incoming, "postback", None)
+            action = parse_postback(postback.data)[0] if postback is not None else ""
         return Answer(action.removeprefix(self.action_prefix), params, text)
 
 

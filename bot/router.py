@@ -33,6 +33,7 @@ INJECTABLE = frozenset({
     "event", "resident", "session", "content", "lang", "now", "reply", "push",
     "text", "params", "location", "match", "conversation", "config",
     "media",  # an image event's photo, fetched from LINE's data endpoint when called
+    "incoming",  # the routable part (kind, text, action, params), what a conversation's step reads
 })
 
 #: What a recurring job (`@intent.every`) may ask for: it runs in the clock process.

@@ -312,11 +312,11 @@ ANSWERS: dict[str, Callable[[Flow, Answer], str]] = {
 }
 
 
-def answer(reply, content, lang, resident, conversation, now, event, params, text):
+def answer(reply, content, lang, resident, conversation, now, incoming, params, text):
     """Every question of the registration: the answers all steps share, then the step's own."""
     flow = Flow(reply, content, lang, resident, conversation, now)
     state = conversation.state
-    got = conv.answer(event, params, text)
+    got = conv.answer(incoming, params, text)
     if got.verb == "quit" or flow.means("quit", got):
         return flow.quit()
     if got.verb == "edit" and params.get("field") in steps(content):  # a button of an earlier summary

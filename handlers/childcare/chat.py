@@ -326,10 +326,10 @@ def ward_results(reply, content, lang, resident, conversation, session, params):
 
 
 # -- the conversation -----------------------------------------------------------------------------
-def answer(reply, content, lang, resident, conversation, session, event, params, text, location):
+def answer(reply, content, lang, resident, conversation, session, incoming, params, text, location):
     search = Search(reply, content, lang, resident, conversation, session)
     state = conversation.state
-    got = conv.answer(event, params, text) if location is None else Answer("location", location, "")
+    got = conv.answer(incoming, params, text) if location is None else Answer("location", location, "")
     if got.verb == "quit" or search.means("quit", got):
         conversation.end()
         return reply(search.say("quit"), quick=[menu_chip(content, lang)])

@@ -139,9 +139,9 @@ def show_entry(reply, content, lang, params, conversation):
 
 
 @feedback.state("asked", kinds=("postback",))
-def answered_feedback(reply, content, lang, params, conversation, session, now, event, text):
+def answered_feedback(reply, content, lang, params, conversation, session, now, incoming, text):
     """はい／いいえ while the question is remembered: いいえ puts it on the staff's list."""
-    data, verb = conversation.data, feedback.answer(event, params, text).verb
+    data, verb = conversation.data, feedback.answer(incoming, params, text).verb
     conversation.end()
     helpful = verb == "yes"
     entry_id = params.get("id") or data.get("id", "")

@@ -387,11 +387,11 @@ ANSWERS: dict[str, Callable[[Flow, Answer], str]] = {
 }
 
 
-def answer(reply, content, lang, resident, conversation, now, session, config, event, params, text):
+def answer(reply, content, lang, resident, conversation, now, session, config, incoming, params, text):
     """Every question of a booking: what all steps share, then the step's own answer."""
     flow = Flow(reply, content, lang, resident, conversation, now, session, ZoneInfo(config.timezone))
     state = conversation.state
-    got = conv.answer(event, params, text)
+    got = conv.answer(incoming, params, text)
     if not got.verb and text:  # a button's label typed instead of tapped
         got = typed_button(flow, state, got)
         params = got.params

@@ -246,7 +246,7 @@ def fetch_photo(flow: Flow, media: Any) -> int | None:
     return domain.keep_draft_photo(flow.session, flow.resident.id, photo, flow.now)
 
 
-def answer(reply, content, lang, resident, conversation, now, session, config, event, params, text, location,
+def answer(reply, content, lang, resident, conversation, now, session, config, incoming, params, text, location,
            media):
     """Every question of a report: what all steps share, then the step's own answer."""
     flow = Flow(reply, content, lang, resident, conversation, now, session)
@@ -254,7 +254,7 @@ def answer(reply, content, lang, resident, conversation, now, session, config, e
     if media is not None:
         outcome = take_image(flow, state, media)
         return flow.go(outcome) if outcome not in (AGAIN,) else flow.ask(state)
-    got = conv.answer(event, params, text)
+    got = conv.answer(incoming, params, text)
     if not got.verb and text:  # a button's label typed instead of tapped
         got = typed_button(flow, state, got)
     if got.verb == "quit" or flow.means("quit", got):
