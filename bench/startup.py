@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"citybot ask {args.text!r}: {args.n} runs each, {os.cpu_count()} CPUs, load average {load:.1f}")
     for label, runs in figures:
         print(line(label, runs))
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print("  note: PYTHONDONTWRITEBYTECODE is set, so every start compiles citybot's own modules again "
+              "(a developer's warm start reuses __pycache__); run with it unset to compare")
     warm = statistics.median(w for w, _ in figures[-1][1])
     python_alone = statistics.median(w for w, _ in figures[0][1])
     print(f"warm ask: {warm:.3f} s ({warm - python_alone:.3f} s above the interpreter alone); "

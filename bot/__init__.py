@@ -9,18 +9,22 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, jsonify
 from sqlalchemy import text
 
 from .bootstrap import Services, bootstrap
 from .config import Config
 
+if TYPE_CHECKING:
+    from flask import Flask
+
 log = logging.getLogger(__name__)
 
 
 def create_app(config: Config | None = None, *, services: Services | None = None, **bootstrap_args: Any) -> Flask:
+    from flask import Flask, jsonify  # here: every `citybot` command imports this package, few run a web app
+
     from . import logs
 
     config = config or (services.config if services else Config.from_env())

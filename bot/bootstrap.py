@@ -87,11 +87,14 @@ def content_schema(router: Router) -> ContentSchema:
 
 
 def bootstrap(config: Config | None = None, *, now: Callable[[], datetime] = utcnow,
-              intents: list[Intent] | None = None) -> Services:
+              intents: list[Intent] | None = None, warm: bool = True) -> Services:
+    """`warm`: build what the intents derive from the content (indexes) as it loads, as a
+    process that answers residents must; a one-shot `citybot ask` passes False and builds
+    only what its question needs, when it needs it (the same objects, a second sooner)."""
     config = config or Config.from_env()
     router = build_router(config, intents)
     store = ContentStore(Path(config.content_dir), content_schema(router), config.content_reload_seconds,
-                         shelf=Path(config.instance_dir) / "content-good", warm=router.warm,
+                         shelf=Path(config.instance_dir) / "content-good", warm=router.warm if warm else None,
                          cache=Path(config.instance_dir) / "content-cache")
     engine = make_engine(config.sqlalchemy_url, config.db_pool_size)
     messenger = Messenger(config.line_api_base, config.data_api_base, config.access_token, config.line_timeout)

@@ -21,7 +21,39 @@ def _config(ctx: click.Context) -> Config:
     return ctx.obj["config"]
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """A command group defined in a module too heavy to import for every `citybot` command
+    (the staff web UI's: Flask and every service's pages): `citybot --help` lists it by its
+    help alone, and the module is imported only when one of its commands is asked for.
+    `register(main)` is that module's usual function adding a group named `name`."""
+
+    def __init__(self, name: str, help: str, register: str):
+        super().__init__(name, help=help)
+        self.register = register  # "module:function"
+        self._real: click.Group | None = None
+
+    def real(self) -> click.Group:
+        if self._real is None:
+            import importlib
+
+            module, function = self.register.split(":")
+            holder = click.Group()
+            getattr(importlib.import_module(module), function)(holder)
+            self._real = holder.commands[str(self.name)]  # type: ignore[assignment]
+        assert self._real is not None
+        return self._real
+
+
+class Commands(click.Group):
+    """`citybot` itself: a lazy group becomes the real one when a command of it runs (or
+    asks for its help); listing the commands never loads it."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[no-untyped-def]
+        name, command, rest = super().resolve_command(ctx, args)
+        return name, command.real() if isinstance(command, LazyGroup) else command, rest
+
+
+@click.group(cls=Commands)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """citybot: a city's services on LINE."""
@@ -88,13 +120,13 @@ def db_restore(ctx: click.Context, file: Path, yes: bool) -> None:
     click.echo("restored; run `citybot db upgrade` if the backup is older than this version")
 
 
-def _bootstrap(config: Config):
+def _bootstrap(config: Config, warm: bool = True):
     """The services, or the content's problems as file:line and exit 1 (not a traceback)."""
     from .bootstrap import bootstrap
     from .content.store import ContentError
 
     try:
-        return bootstrap(config)
+        return bootstrap(config, warm=warm)
     except ContentError as exc:
         lines = "\n".join(f"  {config.content_dir}/{p.file}:{p.line}: {p.message}" for p in exc.problems)
         raise click.ClickException(f"the content folder does not load ({len(exc.problems)} problem(s); "
@@ -188,7 +220,7 @@ def ask(ctx: click.Context, user_id: str | None, lang: str | None, content_dir: 
     specified = [x for x in (location, postback, text) if x is not None]
     if len(specified) != 1:
         raise click.UsageError("give exactly one of TEXT, --location or --postback")
-    svc = _bootstrap(config)
+    svc = _bootstrap(config, warm=False)  # one question: build only the indexes it needs
 
     def run(raw: dict[str, Any]) -> list[dict[str, Any]]:
         with svc.sessions() as session:
@@ -412,9 +444,8 @@ from .importers import register_import_commands  # noqa: E402 - the importers ad
 
 register_import_commands(main)
 
-from .admin.cli import register_user_commands  # noqa: E402 - `citybot users ...` (staff web UI accounts)
-
-register_user_commands(main)
+# `citybot users ...` (staff web UI accounts): bot.admin is the whole web UI, loaded when it runs
+main.add_command(LazyGroup("users", "Staff accounts of the web UI at /admin.", "bot.admin.cli:register_user_commands"))
 
 
 def _service_commands(main_group: click.Group) -> None:

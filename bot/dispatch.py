@@ -6,9 +6,10 @@
                           (Intent(middleware=...), in the order the intents are included: by
                           handler module name) -> conversation
       Router.match        conversation -> postback -> keyword -> fuzzy -> fallback
-      handler(...)        gets what it names: event, resident, session, content, lang,
+      handler(...)        gets what it names: incoming, resident, session, content, lang,
                           now, reply, push, text, params, location, match, conversation,
-                          media (an image event's photo, fetched when called)
+                          media (an image event's photo, fetched when called), event
+                          (the SDK's object, built only for a handler that names it)
       commit              the handler's changes, its pushes (push batches) and its answer
     Dispatcher.deliver    reply with the token, or push once it has expired; retried with
                           the same retry key until LINE accepts or refuses for good
@@ -33,17 +34,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping, Sequence
 
-from linebot.v3.webhooks import (
-    Event,
-    FollowEvent,
-    ImageMessageContent,
-    LocationMessageContent,
-    MessageEvent,
-    PostbackEvent,
-    TextMessageContent,
-    UnfollowEvent,
-    UserSource,
-)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -73,30 +63,46 @@ def mask_user(user_id: str | None) -> str:
     return "u:" + hashlib.sha256(user_id.encode()).hexdigest()[:10]
 
 
-def incoming_of(event: Event) -> Incoming | None:
-    """The routable part of an SDK event; None for kinds the city bot does not answer."""
-    if isinstance(event, MessageEvent):
-        message = event.message
-        if isinstance(message, TextMessageContent):
-            return Incoming("text", text=(message.text or "").replace("\x00", ""))  # no database stores NUL
-        if isinstance(message, LocationMessageContent):
-            return Incoming("location", params={"latitude": str(message.latitude), "longitude": str(message.longitude),
-                                                "title": message.title or "", "address": message.address or ""})
-        if isinstance(message, ImageMessageContent) and message.content_provider.type == "line":
-            image_set = message.image_set
-            return Incoming("image", params={"message_id": str(message.id),
-                                             **({"set": image_set.id, "total": str(image_set.total or "")}
-                                                if image_set else {})})
-        return Incoming("unsupported", params={"type": str(message.type)})
-    if isinstance(event, PostbackEvent):
-        action, params = parse_postback(event.postback.data)
-        params.update({k: str(v) for k, v in (event.postback.params or {}).items()})
+def incoming_of(raw: Mapping[str, Any]) -> Incoming | None:
+    """The routable part of a stored event; None for kinds the city bot does not answer.
+
+    Read from the JSON itself: the webhook's SDK parser has validated it before it was
+    stored, and the SDK's webhook models take most of a second to import, which every
+    `citybot ask` and worker start would pay (a handler that names `event` still gets the
+    SDK's object, built when it is called). Raises KeyError, TypeError or AttributeError
+    for a shape no webhook stores (the caller skips it as malformed)."""
+    kind = raw.get("type")
+    if kind == "message":
+        message = raw["message"]
+        if message["type"] == "text":
+            return Incoming("text", text=(message["text"] or "").replace("\x00", ""))  # no database stores NUL
+        if message["type"] == "location":
+            return Incoming("location", params={"latitude": str(message["latitude"]),
+                                                "longitude": str(message["longitude"]),
+                                                "title": message.get("title") or "",
+                                                "address": message.get("address") or ""})
+        if message["type"] == "image" and message["contentProvider"]["type"] == "line":
+            image_set = message.get("imageSet")
+            return Incoming("image", params={"message_id": str(message["id"]),
+                                             **({"set": image_set["id"], "total": str(image_set.get("total") or "")}
+                                                if image_set is not None else {})})
+        return Incoming("unsupported", params={"type": str(message["type"])})
+    if kind == "postback":
+        postback = raw["postback"]
+        action, params = parse_postback(postback["data"])
+        params.update({k: str(v) for k, v in (postback.get("params") or {}).items()})
         return Incoming("postback", action=action, params=params)
-    if isinstance(event, FollowEvent):
+    if kind == "follow":
         return Incoming("follow")
-    if isinstance(event, UnfollowEvent):
+    if kind == "unfollow":
         return Incoming("unfollow")
     return None
+
+
+def user_of(raw: Mapping[str, Any]) -> str | None:
+    """The resident an event came from: only a one-to-one chat has one (not a group's member)."""
+    source = raw.get("source")
+    return source.get("userId") if isinstance(source, dict) and source.get("type") == "user" else None
 
 
 # -- middleware, outermost first -------------------------------------------------------------
@@ -177,14 +183,11 @@ class Dispatcher:
     # the same path without inbox and LINE (citybot ask, tests)
     def handle(self, session: Session, raw: dict[str, Any], lang: str | None = None,
                first_language: Callable[[str], str] | None = None) -> Handled:
-        event = Event.from_dict(raw)
-        incoming = incoming_of(event)
+        incoming = incoming_of(raw)
         if incoming is None:
             return Handled([], None)
-        source = event.source
-        user_id = source.user_id if isinstance(source, UserSource) else None
-        ctx = Context(raw=raw, event=event, incoming=incoming, session=session,
-                      content=self.services.content.current(), now=self.services.now(), user_id=user_id,
+        ctx = Context(raw=raw, incoming=incoming, session=session,
+                      content=self.services.content.current(), now=self.services.now(), user_id=user_of(raw),
                       config=self.services.config, first_language=first_language)
         if incoming.kind == "image":
             ctx.media = Media(self.services.messenger, incoming.params["message_id"],
@@ -220,10 +223,9 @@ class Dispatcher:
         return Handled(messages[:MAX_MESSAGES], ctx.match, ctx.error, ctx.lang)
 
     def _call(self, ctx: Context, match: Match) -> Any:
-        dependencies = ctx.dependencies()
         outcome = None
         for handler in (match.handler, *match.then):
-            outcome = handler(**{name: dependencies[name] for name in self.router.parameters(handler)})
+            outcome = handler(**ctx.dependencies(self.router.parameters(handler)))
         return outcome
 
     def _offer_resume(self, ctx: Context, name: str) -> None:
@@ -296,7 +298,7 @@ class Dispatcher:
     def _answer(self, session: Session, row: InboxEvent) -> None:
         raw = row.payload or {}
         try:
-            event = Event.from_dict(raw)
+            incoming = incoming_of(raw)
         except Exception as exc:  # noqa: BLE001 - malformed events are skipped, not fatal
             log.warning("skipping malformed %s event %s: %s", row.event_type, row.webhook_event_id,
                         str(exc).splitlines()[0][:200])
@@ -304,7 +306,7 @@ class Dispatcher:
             session.commit()
             return
         standby = raw.get("mode") == "standby"
-        if incoming_of(event) is None or (standby and not isinstance(event, UnfollowEvent)):
+        if incoming is None or (standby and incoming.kind != "unfollow"):
             log.info("ignoring %s event %s%s", row.event_type, row.webhook_event_id,
                      " (standby: another channel answers this chat)" if standby else "")
             inbox.finish(row, InboxStatus.IGNORED, self.services.now())
@@ -312,10 +314,9 @@ class Dispatcher:
             return
         handled = self.handle(session, raw, first_language=self.profile_language)
         row = session.get(InboxEvent, row.id)  # the guard may have rolled back the session
-        source = getattr(event, "source", None)
         messages = [] if standby else handled.messages
-        row.answer = {"messages": messages, "reply_token": getattr(event, "reply_token", None),
-                      "user_id": source.user_id if isinstance(source, UserSource) else None, "lang": handled.lang}
+        row.answer = {"messages": messages, "reply_token": raw.get("replyToken") if incoming.kind != "unfollow" else None,
+                      "user_id": user_of(raw), "lang": handled.lang}
         row.error = handled.error
         if messages:
             move(row, InboxStatus.DELIVERING)

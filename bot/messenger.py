@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from linebot.v3.messaging import Message, MessagingApi, MessagingApiBlob
     from linebot.v3.messaging.exceptions import ApiException
 
-from . import metrics
 
 MAX_MESSAGES = 5
 MAX_RECIPIENTS = 500
@@ -118,6 +117,8 @@ class Messenger:
                 raise LineError(0, f"no answer from LINE: {exc.__class__.__name__}") from None
             raise
         finally:
+            from . import metrics  # here: prometheus_client is for processes that call LINE
+
             metrics.observe_line_call(metrics.endpoint_name(fn), status, time.perf_counter() - started, recipients)
 
     # -- messages -----------------------------------------------------------------------

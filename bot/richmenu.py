@@ -12,14 +12,15 @@ from __future__ import annotations
 import io
 import logging
 from pathlib import Path
-from typing import Any, Iterable, Mapping
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .content.models import RichMenu, RichMenuContent
 from .content.store import Content
 from .content.yamlfile import Problem, YamlDocument
 from .messenger import LineError, Messenger
+
+if TYPE_CHECKING:  # Pillow is imported where an image is read or drawn: every start checks content, few draw
+    from PIL import ImageDraw, ImageFont
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ def check_rich_menu_images(content: Content, sources: Mapping[str, YamlDocument]
             yield sources["richmenu"].problem(loc, f"image {menu.image} not found (run `citybot richmenu render`)")
             continue
         data = path.read_bytes()
+        from PIL import Image
+
         if len(data) > MAX_IMAGE_BYTES:
             yield sources["richmenu"].problem(loc, f"image {menu.image} is {len(data)} bytes; LINE takes 1 MB")
         try:
@@ -80,6 +83,8 @@ def find_font(explicit: str | None = None) -> str:
 
 def render(menu: RichMenu, font_path: str) -> bytes:
     """Draw each area as a tile with its Japanese label and, smaller, the English one."""
+    from PIL import Image, ImageDraw
+
     img = Image.new("RGB", (menu.width, menu.height), "#FFFFFF")
     draw = ImageDraw.Draw(img)
     for area in menu.areas:
@@ -98,6 +103,8 @@ def render(menu: RichMenu, font_path: str) -> bytes:
 
 def _fitting(draw: ImageDraw.ImageDraw, text: str, font_path: str, size: int, width: float) -> ImageFont.FreeTypeFont:
     """The largest font up to `size` in which `text` fits `width` pixels."""
+    from PIL import ImageFont
+
     font = ImageFont.truetype(font_path, size=size)
     while size > 12 and draw.textlength(text, font=font) > width:
         size = int(size * 0.92)

@@ -18,8 +18,6 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
-from apscheduler.schedulers.background import BackgroundScheduler
-
 from . import delivery, segments
 from .notices import Notice, cron_trigger, notices, resolve_segment
 
@@ -66,7 +64,11 @@ class Clock:
         self.config = services.config
         self.zone = ZoneInfo(self.config.timezone)
         self.grace = timedelta(seconds=self.config.scheduler_grace_seconds)
-        self.scheduler = scheduler or BackgroundScheduler(timezone=self.zone)
+        if scheduler is None:  # imported here: every intent with a job imports this module, few processes run a clock
+            from apscheduler.schedulers.background import BackgroundScheduler
+
+            scheduler = BackgroundScheduler(timezone=self.zone)
+        self.scheduler = scheduler
         self._content_version: str | None = None
         self._lock = threading.Lock()
 

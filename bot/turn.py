@@ -13,9 +13,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
-from linebot.v3.webhooks import Event
 from sqlalchemy.orm import Session
 
 from . import delivery
@@ -26,6 +25,9 @@ from .messages import text as text_message
 from .messenger import MAX_MESSAGES
 from .models import Resident
 from .router import Incoming, Match
+
+if TYPE_CHECKING:
+    from linebot.v3.webhooks import Event
 
 
 class Reply:
@@ -113,7 +115,6 @@ class Context:
     """Everything about one event while it is being handled."""
 
     raw: dict[str, Any]
-    event: Event
     incoming: Incoming
     session: Session
     content: Content
@@ -131,18 +132,33 @@ class Context:
     config: Any = None
     first_language: Callable[[str], str] | None = None  # a new resident's language (LINE's profile)
     media: Media | None = None
+    _event: Event | None = field(default=None, init=False, repr=False)
 
-    def dependencies(self) -> dict[str, Any]:
+    @property
+    def event(self) -> Event:
+        """The SDK's model of the event, built the first time a handler names `event`: the
+        engine reads the stored JSON (`incoming`), and the SDK's webhook models take most
+        of a second to import, which a process that never needs them should not pay."""
+        if self._event is None:
+            from linebot.v3.webhooks import Event
+
+            self._event = Event.from_dict(self.raw)
+        return self._event
+
+    def dependencies(self, names: Iterable[str]) -> dict[str, Any]:
+        """What a handler named, by name (each one is in router.INJECTABLE)."""
         location = None
         if self.incoming.kind == "location":
             location = dict(self.incoming.params)
-        return {
-            "event": self.event, "resident": self.resident, "session": self.session,
+        available = {
+            "resident": self.resident, "session": self.session,
             "content": self.content, "lang": self.lang, "now": self.now, "reply": self.reply,
             "push": self.push, "text": self.incoming.text, "params": dict(self.incoming.params),
             "location": location, "match": self.match, "conversation": self.conversation,
-            "config": self.config, "media": self.media, "turn": self.turn(),
+            "config": self.config, "media": self.media,
         }
+        lazy = {"event": lambda: self.event, "turn": self.turn}  # built only for a handler that names them
+        return {name: lazy[name]() if name in lazy else available[name] for name in names}
 
     def turn(self) -> Turn | None:
         if self.resident is None or self.conversation is None:

@@ -15,8 +15,6 @@ import io
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-
 MAX_SIDE = 1600              # pixels: plenty to see a pothole, ~200-400 KB as JPEG
 MAX_PIXELS = 60_000_000      # a real phone photo has at most ~50 MP; more is a decompression bomb
 QUALITY = 85
@@ -36,6 +34,8 @@ class CleanPhoto:
 
 def clean(data: bytes) -> CleanPhoto:
     """The picture in `data` as a metadata-free JPEG of at most MAX_SIDE pixels a side."""
+    from PIL import Image, ImageOps, UnidentifiedImageError  # here: every start imports the reports service
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
