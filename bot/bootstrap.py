@@ -22,6 +22,7 @@ from .content.models import MessagesContent, RichMenuContent
 from .content.store import ContentSchema, ContentStore
 from .db import make_engine, make_session_factory
 from .dispatch import Dispatcher
+from .lookup.dictionary import remember_readings
 from .messenger import Messenger
 from .router import Intent, Router
 
@@ -92,6 +93,7 @@ def bootstrap(config: Config | None = None, *, now: Callable[[], datetime] = utc
     process that answers residents must; a one-shot `citybot ask` passes False and builds
     only what its question needs, when it needs it (the same objects, a second sooner)."""
     config = config or Config.from_env()
+    remember_readings(Path(config.instance_dir) / "content-cache" / "readings.json")
     router = build_router(config, intents)
     store = ContentStore(Path(config.content_dir), content_schema(router), config.content_reload_seconds,
                          shelf=Path(config.instance_dir) / "content-good", warm=router.warm if warm else None,

@@ -21,6 +21,7 @@ import itertools
 import re
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Generic, Iterable, Sequence, TypeVar
 
 import jaconv
@@ -50,10 +51,58 @@ def reading(text: str) -> str:
     「(」 as きごう), and so does a word the dictionary does not know."""
     if not _JAPANESE.search(text):
         return jaconv.kata2hira(text)
+    known = _remembered.get(text)
+    if known is not None:
+        return known
     with _tokenizer_lock:
         morphemes = _tokenizer().tokenize(text)
-        return jaconv.kata2hira("".join(m.surface() if _LATIN.search(m.surface()) or m.part_of_speech()[0] in _SYMBOLS
+        said = jaconv.kata2hira("".join(m.surface() if _LATIN.search(m.surface()) or m.part_of_speech()[0] in _SYMBOLS
                                         else (m.reading_form() or m.surface()) for m in morphemes))
+    _learned[text] = said
+    return said
+
+
+# Readings kept between runs (`remember_readings`): a one-shot command (`citybot ask`)
+# would otherwise load the Sudachi dictionary and read every name of the content again.
+_remembered: dict[str, str] = {}
+_learned: dict[str, str] = {}
+_files: set[Path] = set()
+
+
+def remember_readings(path: Path) -> None:
+    """Read the readings kept in `path` (for this dictionary version), and write those
+    learned meanwhile back when the process ends. A file that cannot be read or written
+    costs only speed."""
+    import atexit
+    import json
+    from importlib.metadata import PackageNotFoundError, version
+
+    if path in _files:
+        return
+    _files.add(path)
+    try:
+        key = f"sudachipy {version('sudachipy')} core {version('sudachidict_core')}"
+    except PackageNotFoundError:
+        return
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        if kept.get("key") == key and isinstance(kept.get("readings"), dict):
+            _remembered.update(kept["readings"])
+    except (OSError, ValueError):
+        pass
+
+    def write() -> None:
+        if not _learned:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(".tmp")
+            temporary.write_text(json.dumps({"key": key, "readings": {**_remembered, **_learned}},
+                                            ensure_ascii=False), encoding="utf-8")
+            temporary.replace(path)
+        except OSError:
+            pass
+    atexit.register(write)
 
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
