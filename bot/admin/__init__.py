@@ -11,7 +11,10 @@ whichever blueprint it belongs to, and
    time is kept in the signed session cookie) or logged in more than
    ADMIN_SESSION_MAX_HOURS ago (absolute: the login time is in the cookie too, and no
    request renews it), and sends them to the login page;
-3. checks the CSRF token of every POST/PUT/PATCH/DELETE (400 without a valid one).
+3. sends an account logged in with a temporary password (made by an admin: added, or
+   reset) to 「パスワード変更」 and nowhere else until it has chosen its own (403 for a
+   form posted elsewhere);
+4. checks the CSRF token of every POST/PUT/PATCH/DELETE (400 without a valid one).
 
 Before all that it refuses (400) a query or form holding control characters
 (inputs.py: PostgreSQL refuses NUL in strings). Row ids in URLs use the `id` converter
@@ -74,6 +77,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 
 DEV_SECRET_KEY = "citybot-dev-admin-secret-key-not-for-production"
 PUBLIC_ENDPOINTS = frozenset({"admin.login", "admin.static"})
+#: What an account logged in with a temporary password may open: setting its own, leaving.
+OPEN_WITH_TEMPORARY_PASSWORD = frozenset({"admin.own_password", "admin.logout"})
+MUST_CHANGE_MESSAGE = "仮のパスワードでログインしています。まず、ご自分のパスワードを決めてください。"
 SEEN_KEY = "admin_seen"  # session: when this browser last made a request (POSIX seconds, bot clock)
 LOGIN_KEY = "admin_login_at"  # session: when this session's login was (POSIX seconds, bot clock)
 IDLE_MESSAGE = "一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。"
@@ -228,9 +234,20 @@ def _guard():
         expired = _slide_idle_timeout()
         if expired is not None:
             return expired
+        if current_user.must_change_password and request.endpoint not in OPEN_WITH_TEMPORARY_PASSWORD:
+            return _to_own_password()
     if current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()
     return None
+
+
+def _to_own_password():
+    """A temporary password was handed over by someone else: nothing is seen or done with
+    it but choosing one's own (a form posted elsewhere is refused, not half done)."""
+    if request.method in ("GET", "HEAD"):
+        flash(MUST_CHANGE_MESSAGE, "warning")
+        return redirect(url_for("admin.own_password"))
+    return render_template("admin/error.html", title="パスワードの変更が必要です", message=MUST_CHANGE_MESSAGE), 403
 
 
 def _within(key: str, at: float, limit: float) -> bool:

@@ -4,8 +4,9 @@ An admin adds an account (name, role, lead or not), changes a role, makes a desk
 account a lead or not, disables and enables it, and resets its password. Nobody types a
 password for someone else: adding an account and a reset make a random temporary one,
 shown once on the page that answers the form (never in a redirect's flash, which would
-carry it in the cookie), for the admin to hand over; its owner then sets their own at
-「パスワード変更」, which every account has.
+carry it in the cookie), for the admin to hand over; it opens only 「パスワード変更」 (the
+guard in __init__.py sends every other page there) until its owner sets their own, which
+every account can do at any time.
 
 Every change raises the account's session_version where its terms change (role, lead,
 password, disable: StaffUser.end_sessions), so its open sessions end on every browser,
@@ -100,7 +101,7 @@ def add_user():
         return _users_page(form, 400)
     password = temporary_password()
     user = StaffUser(name=form.name.data, password_hash=hash_password(password), role=form.role.data,
-                     disabled=False, lead=bool(form.lead.data), created_at=now())
+                     disabled=False, lead=bool(form.lead.data), created_at=now(), must_change_password=True)
     db().add(user)
     audit("user.add", f"staff:{user.name}", {"role": user.role, **({"lead": True} if user.lead else {})})
     db().commit()
@@ -185,6 +186,7 @@ def reset_password(user_id: int):
     user = _other_user(user_id)
     password = temporary_password()
     user.password_hash = hash_password(password)
+    user.must_change_password = True
     user.end_sessions()
     audit("user.password", f"staff:{user.name}")
     db().commit()
@@ -204,6 +206,7 @@ def own_password():
         form.current.errors = ["いまのパスワードが違います。"]
         return render_template("admin/own_password.html", form=form), 400
     user.password_hash = hash_password(form.new.data)
+    user.must_change_password = False
     user.end_sessions()
     audit("user.password", f"staff:{user.name}")
     db().commit()

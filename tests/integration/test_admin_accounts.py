@@ -40,7 +40,8 @@ def test_an_admin_adds_a_desk_lead_who_logs_in_with_the_temporary_password(app, 
 
     kato = app.test_client()
     assert login(kato, "kato.h", password).status_code == 302
-    assert text_of(kato.get("/admin/").get_data(as_text=True), "user-name") == "kato.h"
+    assert kato.get("/admin/").location == "/admin/account/password"  # first: a password of their own
+    assert text_of(kato.get("/admin/account/password").get_data(as_text=True), "user-name") == "kato.h"
     [entry] = [e for e in audit_rows(services) if e.action == "user.add"]
     assert (entry.actor, entry.target, entry.detail) == ("sato", "staff:kato.h", {"role": "desk", "lead": True})
     assert password not in json.dumps([e.detail for e in audit_rows(services)])
@@ -128,3 +129,37 @@ def test_only_admins_manage_accounts(app, staff, services):
     stored = account(services, "mori")
     assert (stored.role, stored.lead, stored.disabled, stored.session_version) == ("viewer", False, False, 0)
     assert not [e for e in audit_rows(services) if e.action.startswith("user.")]
+
+
+def test_a_temporary_password_opens_only_the_page_that_replaces_it(app, client, staff, services):
+    staff("sato", "admin")
+    login(client, "sato")
+    added = client.post("/admin/users", data={"csrf_token": csrf(client, "/admin/users"), "name": "ueda",
+                                              "role": "admin"})  # an admin: a refusal below is the guard's
+    password = temporary(added.get_data(as_text=True))
+    assert account(services, "ueda").must_change_password
+
+    ueda = app.test_client()
+    assert login(ueda, "ueda", password).status_code == 302
+    for page in ("/admin/", "/admin/incidents", "/admin/users", "/admin/audit"):
+        sent = ueda.get(page)
+        assert sent.status_code == 302 and sent.location == "/admin/account/password", page
+    told = ueda.get("/admin/account/password")
+    assert told.status_code == 200 and "仮のパスワードでログインしています" in told.get_data(as_text=True)
+    token = csrf(ueda, "/admin/account/password")
+    refused = ueda.post("/admin/users", data={"csrf_token": token, "name": "ito", "role": "admin"})
+    assert refused.status_code == 403 and account(services, "ito") is None
+
+    changed = ueda.post("/admin/account/password", data={"csrf_token": token, "current": password,
+                                                          "new": NEW_PASSWORD, "again": NEW_PASSWORD})
+    assert changed.status_code == 302 and not account(services, "ueda").must_change_password
+    again = app.test_client()
+    assert login(again, "ueda", NEW_PASSWORD).status_code == 302
+    assert again.get("/admin/").status_code == 200
+
+    # an admin's reset makes it temporary again
+    reset = client.post(f"/admin/users/{account(services, 'ueda').id}/password",
+                        data={"csrf_token": csrf(client, "/admin/users")})
+    after_reset = app.test_client()
+    assert login(after_reset, "ueda", temporary(reset.get_data(as_text=True))).status_code == 302
+    assert after_reset.get("/admin/").location == "/admin/account/password"
