@@ -187,7 +187,8 @@ def routing_table(router: Router) -> list[tuple[str, str, str, str]]:
                      route.handler_name))
     for kind, route in sorted(router.kinds.items()):
         order = "5 fallback" if kind == "fallback" else "- event"
-        rows.append((order, kind, route.intent, route.handler_name))
+        said = (route.handler.__doc__ or "").strip().split("\n")[0] if kind == "fallback" else ""
+        rows.append((order, f"{kind}: {said}" if said else kind, route.intent, route.handler_name))
     for name, job in sorted(router.jobs.items()):
         rows.append(("- schedule", f"{name} ({job.cron})", job.intent, _name(job.job)))
     return rows

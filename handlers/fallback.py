@@ -17,6 +17,10 @@ intent = Intent("fallback")
 
 @intent.on("fallback")
 def did_you_mean(reply, content, lang, match, text, location, session=None, conversation=None, now=None):
+    """the FAQ's prepared answer if one fits, else did-you-mean services, FAQ choices, City Hall's contact.
+
+    Nothing else took the message: a city-hall question (「住民票を取りたい」) is answered
+    from the prepared answers; unanswered ones are counted for staff (handlers/faq)."""
     if location is not None:
         return reply(content.text("messages.location_unused", lang), quick=[menu_chip(content, lang)])
     found = faq.search(content, text) if "faq" in content.documents else faq.Found()
