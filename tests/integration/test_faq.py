@@ -45,6 +45,25 @@ def test_held_out_questions_reach_their_prepared_answers():
     assert missed <= set(listed)  # what was not answered is on the staff's list
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 15: questions real cities published (tests/data/faq_real.txt, 57) are answered "
+    "at once 42.1 % (reached with one tap 91.2 %, wrong 2, none 1) when first measured; the "
+    "bar stays at 80 %",
+)
+def test_questions_real_cities_published_are_answered_at_once():
+    from bench.faq import measure
+
+    outcomes, listed = measure(ROOT / "tests" / "data" / "faq_real.txt")
+    total = len(outcomes)
+    answered = sum(1 for o in outcomes if o.kind == "answered")
+    print(f"real cities: {total} questions, answered at once {answered / total:.1%}")
+    missed = {o.question for o in outcomes if o.kind == "none"}
+    assert missed <= set(listed)  # what was not answered is on the staff's list
+    assert total >= 50
+    assert answered / total >= 0.80
+
+
 def test_questions_nobody_prepared_get_no_pretended_answer_and_go_on_the_list():
     from bench.faq import measure
 
