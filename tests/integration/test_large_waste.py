@@ -251,7 +251,7 @@ def test_double_tapped_confirm_and_a_redelivered_webhook_book_once(chat, service
     taro = living_in(chat, services, "kita-1", "太郎")
     summary = up_to_confirm(taro)
     confirm = data_starting(summary, "action=large_waste.confirm")
-    booked, _ = taro.taps(confirm)
+    booked, *_ = taro.taps(confirm)
     [again] = taro.taps(confirm)
     assert again["text"] == "この申し込みは受付済みです（受付番号 LW-2026-000001）。"
     assert len(bookings(services)) == 1
