@@ -110,6 +110,9 @@ class Resident(Base):
     district: Mapped[str | None] = mapped_column(String(64))
     reminder_time: Mapped[str | None] = mapped_column(String(5))  # "HH:MM", Japan time
     tester: Mapped[bool] = mapped_column(default=False)  # staff phones: receive training (訓練) messages
+    # where a pickup comes to, kept only after the resident tapped 「この住所を登録する」 and offered back
+    # when they book again; changed or deleted in 設定 (handlers/settings.py)
+    collection_address: Mapped[str | None] = mapped_column(String(120))
 
     children: Mapped[list["ResidentChild"]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
                                                            order_by="ResidentChild.birth_month")

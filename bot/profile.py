@@ -2,7 +2,9 @@
 
 A resident tells the city where they live (district, garbage collection area), the birth
 year and month of their children, the topics they follow and when reminders suit them
-(handlers/settings.py asks, after consent). The choices come from content/settings.yaml,
+(handlers/settings.py asks, after consent). A resident who books a pickup may also keep the
+address it comes to (`collection_address`, only after tapping to keep it: never asked
+otherwise). The choices come from content/settings.yaml,
 checked here so that a typo in an id is a `file:line` problem for staff, never a
 resident registered to an area that does not exist.
 
@@ -41,11 +43,12 @@ AREA_DOCUMENTS: list[str] = []
 REQUIRED_LABELS = frozenset({
     "consent_yes", "consent_no", "skip", "quit", "more", "done", "pick_month", "add_child",
     "no_children", "no_reminder", "settings", "change_district", "change_area", "change_children",
-    "change_topics", "change_reminder", "change_language", "delete",
+    "change_topics", "change_reminder", "change_language", "delete", "change_address", "delete_address",
 })
 #: Words residents type instead of tapping (content/settings.yaml `commands:`).
 REQUIRED_COMMANDS = frozenset({"quit", "skip", "done", "none"})
 
+ADDRESS_MAX = 120  # residents.collection_address
 CHILD_MAX_AGE = 30  # the oldest "child" a resident can register, in years (as segments allow)
 MAX_CHILDREN = 8  # each registered child gets a "remove" chip; 13 quick replies in all
 
@@ -287,11 +290,24 @@ def parse_time(typed: str) -> str | None:
     return f"{hour:02d}:{minute:02d}" if hour < 24 and minute < 60 else None
 
 
+# -- addresses --------------------------------------------------------------------------------
+def clean_address(typed: str) -> str | None:
+    """An address as typed, on one line (NFKC, spaces tidied), or None: fewer than 4
+    characters says too little to find a house, more than ADDRESS_MAX is not an address."""
+    address = " ".join(unicodedata.normalize("NFKC", typed or "").split())
+    return address if 4 <= len(address) <= ADDRESS_MAX else None
+
+
+def short(text: str, room: int) -> str:
+    """`text` in at most `room` characters, cut with … (a button label that names an address)."""
+    return text if len(text) <= room else text[:max(room - 1, 0)] + "…"
+
+
 # -- the profile as a whole ------------------------------------------------------------------
 def is_empty(resident: Resident) -> bool:
     """Nothing registered yet (consent alone does not count)."""
     return not (resident.district or resident.children or resident.topics or resident.reminder_time
-                or any(getattr(resident, name, None) for name in FIELDS))
+                or resident.collection_address or any(getattr(resident, name, None) for name in FIELDS))
 
 
 def delete_resident(session: Session, resident: Resident) -> None:

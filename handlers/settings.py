@@ -14,6 +14,9 @@ is) and やめる (stop; what was answered stays). Every answer is saved with it
 something is registered, 「設定」 shows it all in one bubble, with a button per attribute
 that asks just that question again ("edit" mode) and one for 「データ削除」.
 
+The collection address is no question of the registration: the summary shows it, with a
+button to change it and one to delete it (handlers/settings_address.py).
+
 Buttons send `action=settings.<verb>&step=<question>&...`; while the conversation runs it
 owns every `settings.` action, so a button of an earlier question is recognised by its
 `step` and answered with the current question again.
@@ -46,15 +49,17 @@ intent = Intent("settings", content=SettingsContent, texts=[
     "child_bad_month", "children_full", "ask_topics", "ask_topics_again", "topic_on", "topic_off",
     "ask_reminder", "not_understood", "old_question", "quit", "done", "saved", "expired",
     "summary_title", "summary", "summary_without_district", "not_set", "none", "language_ja", "language_en",
-    "language_easy_ja",
+    "language_easy_ja", "ask_address", "ask_address_new", "bad_address", "address_deleted",
 ])
 
 conv = intent.conversation(Conversation(
     "settings", "settings", timeout=timedelta(hours=1), expired_text="settings.expired", resume_label="resume",
-    quits=True, quit_chips=lambda content, lang: [settings_chip(content, lang), menu_chip(content, lang)]))
+    free_text=("address",), quits=True, quit_chips=lambda content, lang: [settings_chip(content, lang), menu_chip(content, lang)]))
 
 #: The questions of a full registration, in order; each can also be asked on its own.
 ORDER = ("district", "area", "children", "topics", "reminder")
+#: Asked only when the resident taps its button in the summary, never in a registration.
+ON_REQUEST = ("address",)
 
 
 def steps(content: Content) -> tuple[str, ...]:
@@ -62,6 +67,11 @@ def steps(content: Content) -> tuple[str, ...]:
     if content["settings"].has_divisions:
         return ORDER
     return tuple(step for step in ORDER if step != "district")
+
+
+def editable(content: Content) -> tuple[str, ...]:
+    """What a summary's button may ask again: the registration's questions and the address."""
+    return (*steps(content), *ON_REQUEST)
 
 
 @dataclass(frozen=True)
@@ -197,7 +207,7 @@ def ask_reminder(flow: Flow) -> tuple[str, list[Tap], list[Tap]]:
 
 QUESTIONS: dict[str, Callable[[Flow], tuple[str, list[Tap], list[Tap]]]] = {
     "district": ask_district, "area": ask_area, "children": ask_children, "topics": ask_topics,
-    "reminder": ask_reminder,
+    "reminder": ask_reminder,  # and the address: settings_address.py
 }
 
 
@@ -304,6 +314,8 @@ ANSWERS: dict[str, Callable[[Flow, Answer], str]] = {
     "district": take_district, "area": take_area, "children": take_children, "topics": take_topics,
     "reminder": take_reminder,
 }
+#: Buttons of a summary answered outside any question (住所を消す: settings_address.py).
+ASIDE: dict[str, Callable[[Turn], Any]] = {}
 
 
 def answer(turn):
@@ -311,9 +323,12 @@ def answer(turn):
     flow, conversation, content, params = Flow(turn), turn.conversation, turn.content, turn.params
     state = conversation.state
     got = conv.answer(turn)
-    if got.verb == "edit" and params.get("field") in steps(content):  # a button of an earlier summary
+    if got.verb == "edit" and params.get("field") in editable(content):  # a button of an earlier summary
         conversation.goto(params["field"], mode="edit", page=0)
         return flow.ask(params["field"])
+    if got.verb in ASIDE:  # the same
+        conversation.end()
+        return ASIDE[got.verb](turn)
     if got.verb and params.get("step") != state:  # a button of the registration's that asks nothing
         flow.note("old_question")
         return flow.ask(state)
@@ -336,7 +351,7 @@ def answer(turn):
     return NOT_UNDERSTOOD  # another service named instead is answered by it (bot/conversation.py)
 
 
-for _state in ORDER:
+for _state in (*ORDER, *ON_REQUEST):
     conv.state(_state)(answer)
 
 
@@ -361,7 +376,7 @@ def open_settings(turn):
     """Consent first; then the registration if nothing is registered yet, else the summary."""
     content, lang, resident, conversation = turn.content, turn.lang, turn.resident, turn.conversation
     kept = [k for k in KEPT if k.has(turn.session, resident)]
-    if resident.consented_at is None:  # nursery alerts need no registration: still reachable here
+    if resident.consented_at is None and not resident.collection_address:  # nursery alerts need no registration
         extra = [kept_chip(content, lang, k) for k in kept]
         return turn.reply(consent_text(content, lang), quick=[*consent_chips(content, lang), *extra])
     if profile.is_empty(resident) and not kept:
@@ -384,9 +399,12 @@ def answer_consent(turn):
 
 @intent.postback("settings.edit")
 def change_one(turn):
-    if turn.resident.consented_at is None or turn.params.get("field") not in steps(turn.content):
+    field = turn.params.get("field")
+    if field in ON_REQUEST and turn.resident.collection_address:  # kept by a tap after booking, consent or not
+        return Flow(turn).start("edit", field)
+    if turn.resident.consented_at is None or field not in editable(turn.content):
         return open_settings(turn)
-    Flow(turn).start("edit", turn.params["field"])
+    Flow(turn).start("edit", field)
 
 
 @intent.postback("settings.language")
@@ -443,8 +461,14 @@ def summary_message(content: Content, lang: str, resident: Resident) -> dict[str
         children=listing((child_text(content, lang, c.birth_month) for c in children), lang) or say("none"),
         topics=listing((t.name.get(lang) for t in settings.topics if t.id in chosen), lang) or say("none"),
         reminder=resident.reminder_time or say("not_set"),
+        address=resident.collection_address or say("not_set"),
     )
-    buttons = [chip(f"change_{name}", f"action=settings.edit&field={name}") for name in steps(content)]
+    buttons = [chip(f"change_{name}", f"action=settings.edit&field={name}") for name in editable(content)]
+    if resident.collection_address:
+        buttons.append(chip("delete_address", "action=settings.forget_address"))
     buttons += [chip("change_language", "action=language"), *(kept_chip(content, lang, k) for k in KEPT),
                 chip("delete", "action=delete_data")]
     return flex(f"{title}\n{body}", bubble(title, body, buttons), quick=[menu_chip(content, lang)])
+
+
+from . import settings_address  # noqa: E402,F401 - the address question and 住所を消す register on the above

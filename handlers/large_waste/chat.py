@@ -56,6 +56,8 @@ ORDER = ("area", "item", "quantity", "more", "date", "place", *contact_steps.STE
 NEXT, AGAIN, UNKNOWN, DONE = "next", "again", "unknown", "done"
 #: Buttons of the bookings list; tapped during a booking, they end it and are answered.
 OUTSIDE = ("bookings", "cancel", "change")
+#: Buttons of an earlier booked message; tapped during a booking, they are answered and it goes on.
+ASIDE = ("keep_address",)
 OUTSIDE_HANDLERS: dict[str, Callable[..., Any]] = {}  # their handlers (entry.py)
 
 
@@ -373,8 +375,9 @@ def take_confirm(flow: Flow, answer: Answer) -> str:
     if outcome.booking is None:
         flow.note("day_full" if outcome.status == "full" else "day_closed")
         return "date"
+    offer = contact_steps.address_to_offer(flow)
     flow.conversation.end()
-    booked_reply(flow.reply, flow.content, flow.lang, outcome.booking, flow.notes)
+    booked_reply(flow.reply, flow.content, flow.lang, outcome.booking, flow.notes, offer_address=offer)
     return DONE
 
 
@@ -395,6 +398,9 @@ def answer(turn):
     if got.verb in OUTSIDE:
         conversation.end()
         return OUTSIDE_HANDLERS[got.verb](turn, got.params)
+    if got.verb in ASIDE:  # answered, and the booking goes on
+        OUTSIDE_HANDLERS[got.verb](turn, got.params)
+        return flow.ask(state)
     if got.verb and got.params.get("step") != state:  # a button of this booking's that asks nothing
         flow.note("old_question")
         return flow.ask(state)

@@ -27,11 +27,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
+from bot import profile
 from bot.models import ConversationState
 
 from .domain import BookingStatus, LargeWasteBooking, LargeWasteContact, RulesFile
 
-NAME_MAX, ADDRESS_MAX = 40, 120
+NAME_MAX, ADDRESS_MAX = 40, profile.ADDRESS_MAX
 CONVERSATION_KEY = "contact"  # where a booking conversation holds what was typed so far
 DASHES = "-‐‑‒–—―−ー－"  # ways a hyphen is typed in a phone number (ー on a kana keyboard)
 
@@ -60,9 +61,9 @@ def clean_name(text: str) -> str | None:
 
 
 def clean_address(text: str) -> str | None:
-    """An address as typed, or None: fewer than 4 characters says too little to find a house."""
-    address = _one_line(text)
-    return address if 4 <= len(address) <= ADDRESS_MAX else None
+    """An address as typed, or None: fewer than 4 characters says too little to find a house
+    (the same reading as an address kept on the profile: bot/profile.py)."""
+    return profile.clean_address(text)
 
 
 def clean_phone(text: str) -> str | None:

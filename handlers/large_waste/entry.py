@@ -12,6 +12,7 @@ from bot.lookup import normalize
 from bot.messages import bubble, flex
 from handlers.garbage import format_date
 from handlers.menu import menu_chip
+from handlers.settings import settings_chip
 
 from . import answers
 from . import domain as lw
@@ -111,4 +112,22 @@ def change_date(turn, params):
     Flow(turn).ask("date")
 
 
-OUTSIDE_HANDLERS.update(bookings=show_bookings, cancel=cancel_booking, change=change_date)
+@intent.postback("large_waste.keep_address")
+def keep_address(turn, params):
+    """「この住所を登録する」 under a booked message: the booking's address goes on the profile
+    (to be offered next time; 設定 changes or deletes it). The address is read from the
+    booking's contact, never carried in the button; tapping twice keeps it once. 「登録しない」
+    keeps nothing."""
+    content, lang = turn.content, turn.lang
+    quick = [settings_chip(content, lang), menu_chip(content, lang)]
+    if params.get("answer") != "yes":
+        return turn.reply(turn.say("large_waste.address_not_kept"), quick=quick)
+    booking = own_booking(turn.session, turn.resident, params.get("number", ""))
+    contact = lw.contacts_of(turn.session, [booking]).get(booking.id) if booking is not None else None
+    if contact is None:  # erased by the clock (or the booking is not theirs)
+        return turn.reply(turn.say("large_waste.address_gone"), quick=quick)
+    turn.resident.collection_address = contact.address
+    turn.reply(turn.say("large_waste.address_kept", address=contact.address), quick=quick)
+
+
+OUTSIDE_HANDLERS.update(bookings=show_bookings, cancel=cancel_booking, change=change_date, keep_address=keep_address)

@@ -60,12 +60,21 @@ def booking_text(content: Content, lang: str, booking: lw.LargeWasteBooking) -> 
                         items=lines_of(content, lang, booking.items), total=f"{booking.total_fee:,}")
 
 
-def booked_reply(reply, content: Content, lang: str, booking: lw.LargeWasteBooking, notes: list) -> None:
+def booked_reply(reply, content: Content, lang: str, booking: lw.LargeWasteBooking, notes: list,
+                 offer_address: str | None = None) -> None:
+    """The booking number and what to do next; with `offer_address` (typed, and not the one
+    registered), a question whether to keep it on the profile, answered by one tap."""
     said = content.text("large_waste.booked", lang, number=booking.number,
                         date=format_date(content, lang, booking.date), place=booking.place,
                         total=f"{booking.total_fee:,}")
-    reply(*notes, said, lw.rules_of(content).instructions.get(lang),
-          quick=[label_chip(content, lang, "bookings", "action=large_waste.bookings"), menu_chip(content, lang)])
+    quick = [label_chip(content, lang, "bookings", "action=large_waste.bookings"), menu_chip(content, lang)]
+    offer: list[str] = []
+    if offer_address:
+        offer = [content.text("large_waste.offer_address", lang, address=offer_address)]
+        keep = f"action=large_waste.keep_address&number={booking.number}&answer="
+        quick = [label_chip(content, lang, "keep_address", keep + "yes"),
+                 label_chip(content, lang, "keep_address_no", keep + "no"), *quick]
+    reply(*notes, said, lw.rules_of(content).instructions.get(lang), *offer, quick=quick)
 
 
 def label_chip(content: Content, lang: str, key: str, data: str) -> Tap:

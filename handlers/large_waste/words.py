@@ -15,7 +15,7 @@ from . import items as picker
 
 REQUIRED_LABELS = frozenset({"back", "quit", "more", "previous", "add", "done", "confirm", "cancel", "cancel_yes",
                              "cancel_no", "change", "bookings", "book", "other_kind", "same_all", "same_address",
-                             "same_phone"})
+                             "same_phone", "registered", "keep_address", "keep_address_no"})
 REQUIRED_COMMANDS = frozenset({"quit", "back", "done", "add", "confirm"})
 
 
@@ -36,7 +36,8 @@ intent = Intent("large_waste", content=LargeWasteContent, files={lw.RULES: lw.Ru
                     "ask_area", "ask_item", "ask_item_area", "ask_kind_items", "choose", "not_found", "not_large",
                     "ask_quantity", "too_many", "ask_more", "line", "ask_date", "no_dates", "day_full",
                     "day_closed", "ask_place", "ask_place_other", "ask_name", "kept_contact", "ask_address",
-                    "ask_phone", "bad_name", "bad_address", "bad_phone", "summary", "booked", "already_booked", "quit",
+                    "ask_phone", "registered_address", "offer_address", "address_kept", "address_not_kept", "address_gone",
+                    "bad_name", "bad_address", "bad_phone", "summary", "booked", "already_booked", "quit",
                     "expired", "not_understood", "old_question", "bookings", "booking", "booking_locked",
                     "no_bookings", "ask_cancel", "cancelled", "ask_new_date", "moved", "unknown_booking",
                     "reminder", "staff_moved", "staff_cancelled", "fees", "fee_item", "next_days", "how_to_book"])

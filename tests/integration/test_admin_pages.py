@@ -222,7 +222,7 @@ def test_a_reply_push_shows_no_text_and_no_user_id(chat, services, client, staff
 def test_a_booking_made_in_the_chat_is_on_its_day_and_in_the_csv(chat, services, app, client, staff, clock):
     at(clock, 2026, 12, 3, 18, 0)  # a Thursday; kita-1 is collected on Tuesdays
     taro = living_in(chat, services, "kita-1", "太郎")
-    booked, _ = tap_label(taro, up_to_confirm(taro), "確定")
+    booked, *_ = tap_label(taro, up_to_confirm(taro), "確定")
     assert "LW-2026-000001" in booked["text"]
     with services.sessions() as s:
         [booking] = lw.bookings_on(s, date(2026, 12, 8))

@@ -29,7 +29,7 @@ def book_with_typed_place(taro, place: str):
     [ask] = taro.says(place)
     ask = give_contact(taro, ask, EVIL_NAME, EVIL_ADDRESS)
     assert f"場所：{place}" in ask["text"]
-    booked, _ = tap_label(taro, ask, "確定")
+    booked, *_ = tap_label(taro, ask, "確定")
     assert "LW-2026-000001" in booked["text"]
 
 

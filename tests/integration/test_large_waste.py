@@ -102,7 +102,8 @@ def test_two_typed_items_booked_with_the_right_fee_then_cancelled(chat, services
     ask = give_contact(taro, ask, "港 太郎", "北区梅ヶ丘4丁目13-10 みなとハイツ101", "０９０－１２３４－５６７８")
     assert "合計 1,200円" in ask["text"] and "収集日：12月15日(火)" in ask["text"] and "場所：駐車場の入口" in ask["text"]
     assert ask["text"].endswith("お名前：港 太郎\n住所：北区梅ヶ丘4丁目13-10 みなとハイツ101\n電話：090-1234-5678")
-    booked, instructions = tap_label(taro, ask, "確定")
+    booked, instructions, offer = tap_label(taro, ask, "確定")  # the typed address: kept only if tapped
+    assert quick_labels(offer)[:2] == ["この住所を登録する", "登録しない"]
     assert booked["text"].startswith("申し込みました。受付番号は LW-2026-000001 です。")
     assert "粗大ごみ処理券" in instructions["text"] and "8時30分" in instructions["text"]
     [booking] = bookings(services)
@@ -156,7 +157,7 @@ def test_a_booking_by_taps_alone(chat, services, clock):
     assert "収集日（取り消したときは取り消した日）から14日たつと消去します" in ask["text"]
     ask = give_contact(hanako, ask, "日の出 花子", "東区日の出町1丁目2-3", "03-1234-5678")
     assert "電話：03-1234-5678" in ask["text"]
-    booked, _ = tap_label(hanako, ask, "確定")
+    booked, *_ = tap_label(hanako, ask, "確定")
     assert "受付番号は LW-2026-" in booked["text"] and "場所：集合住宅のごみ置き場" in booked["text"]
     [booking] = bookings(services)
     assert booking.area == "higashi-2" and booking.items[0]["quantity"] == 3
@@ -250,7 +251,7 @@ def test_double_tapped_confirm_and_a_redelivered_webhook_book_once(chat, service
     taro = living_in(chat, services, "kita-1", "太郎")
     summary = up_to_confirm(taro)
     confirm = data_starting(summary, "action=large_waste.confirm")
-    booked, _ = taro.taps(confirm)
+    booked, *_ = taro.taps(confirm)
     [again] = taro.taps(confirm)
     assert again["text"] == "この申し込みは受付済みです（受付番号 LW-2026-000001）。"
     assert len(bookings(services)) == 1

@@ -251,7 +251,7 @@ def test_settings_shows_everything_and_changes_one_thing(chat, services):
 
     [bubble] = taro.says("設定")
     assert buttons(bubble) == [f"action=settings.edit&field={f}" for f in ("district", "area", "children", "topics",
-                                                                          "reminder")] \
+                                                                          "reminder", "address")] \
         + ["action=language", "action=childcare.following", "action=delete_data"]
     assert texts(taro.taps(buttons(bubble)[0])) == ["お住まいの区を選んでください。"]
     reset, areas = taro.taps(pick("district", "minami"))
