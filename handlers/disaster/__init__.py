@@ -115,11 +115,15 @@ def disaster_information(turn):
         mine = active
     messages += [incident_text(content, lang, incident, tz) for incident in mine[:3]]
     messages.append(content.text("disaster.shelter_hint", lang))
+    what = content.documents.get("advice")  # いま何をすれば (advice.py), where the city keeps it
+    if what is not None and what.label is not None:
+        chips.insert(1, Tap(what.label.get(lang), "action=advice", what.label.get(lang)))
     reply(*messages[:5], quick=chips)
 
 
 intent.every("* * * * *", name="disaster.menu", catch_up=False)(mode.follow_incidents)
 
+from .advice import intent as advice_intent  # noqa: E402 - いま何をすれば
 from .nearest import intent as shelters_intent  # noqa: E402 - 避難所, the package's second intent
 
-intents = [shelters_intent]  # found by bot.bootstrap.handler_intents next to `intent`
+intents = [shelters_intent, advice_intent]  # found by bot.bootstrap.handler_intents next to `intent`
