@@ -1,7 +1,8 @@
 """A resident in the middle of one conversation asks about something else: the other
 service answers, and a button takes them back to the question they were at.
 
-One test per conversation (large-waste booking, nursery search, registration, report),
+One test per conversation (large-waste booking, nursery search, registration, report,
+what to do now in a disaster),
 plus what the driver owns for all of them: a step that takes any words keeps them, a
 button of a conversation that is over says so, and the way back after the timeout.
 """
@@ -85,6 +86,21 @@ def test_mid_report_a_question_is_answered_and_the_report_waits(chat, services):
     assert state_of(services) == ("report", "photo", False)
     with services.sessions() as session:  # the search gave way: one live conversation
         assert len(session.scalars(select(ConversationState)).all()) == 1
+
+
+def test_mid_disaster_advice_a_garbage_question_is_answered_and_the_advice_waits(chat, services):
+    from tests.integration.test_disaster import declare, resident_in
+
+    declare(services, ["kita"], hazard="flood", level=4)
+    hana = resident_in(chat, services, "kita")
+    ask = hana.says("いま何をすれば")[-1]
+    assert state_of(services) == ("advice", "where", False)
+    answer = hana.says("ペットボトル")
+    assert "ペットボトル" in " ".join(texts(answer))
+    assert "「いま何をすれば」に戻る" in quick_labels(answer[-1])
+    again = hana.taps(resume_button(answer[-1]))[-1]  # (the incident's banner line comes first)
+    assert again["text"] == ask["text"]
+    assert state_of(services) == ("advice", "where", False)
 
 
 def test_a_step_that_takes_any_words_keeps_them_and_leaves_only_for_a_keyword(chat, services):
