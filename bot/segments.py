@@ -24,7 +24,7 @@ from .profile import month_index
 
 
 class AgeRange(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     min: int = Field(default=0, ge=0, le=30)
     max: int = Field(default=30, ge=0, le=30)

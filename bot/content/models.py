@@ -38,7 +38,7 @@ def keys_required(field: str, required: Iterable[str]) -> Any:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def _utf16_len(text: str) -> int:

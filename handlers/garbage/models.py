@@ -154,7 +154,7 @@ class AreasFile(Strict):
 class Break(Strict):
     """Days without collection (year-end, disasters); for some areas or all."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     start: date = Field(alias="from")
     end: date = Field(alias="to")
