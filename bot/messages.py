@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
+from urllib.parse import quote
 
 from .content.models import Choice
 
 MAX_QUICK_REPLIES = 13
+MAX_URI = 1000  # a URI action's `uri`, in characters (LINE's limit; not in the OpenAPI spec)
+SHARE_URI = "https://line.me/R/share?text="
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,27 @@ class Link(Tap):
 
     def action(self) -> dict[str, Any]:
         return {"type": "uri", "label": self.label[:20], "uri": self.data}
+
+
+@dataclass(frozen=True)
+class Share(Tap):
+    """A chip or button that opens LINE's "share with friends" picker holding `data` as the
+    message: the resident picks who gets it (family, a group) and sends it as themselves."""
+
+    def action(self) -> dict[str, Any]:
+        return {"type": "uri", "label": self.label[:20], "uri": share_uri(self.data)}
+
+
+def share_uri(message: str) -> str:
+    """The share link for `message`, cut short (at a character) until the link fits in
+    MAX_URI: a Japanese character takes nine characters of the link once encoded, so a
+    long address would otherwise make LINE refuse the whole reply."""
+    body = message
+    while True:
+        uri = SHARE_URI + quote(body, safe="")
+        if len(uri) <= MAX_URI:
+            return uri
+        body = body[:len(body) - max(1, (len(uri) - MAX_URI) // 9)]
 
 
 @dataclass(frozen=True)

@@ -3,18 +3,20 @@
     __init__.py   災害情報: what the desk has declared, for the resident's district (below)
     nearest.py    避難所: the nearest open evacuation sites, from a shared location
     shelters.py   the designated sites (content/disaster/shelters.yaml), nearest for a hazard
-    tables.py     incidents and broadcasts in the database
-    incidents.py  declaring, changing, ending; the banner middleware
+    tables.py     incidents, broadcasts and the room at open sites in the database
+    incidents.py  declaring, changing, ending (the rules both the desk and the CLI keep); the banner
+    room.py       空きあり・混雑・満員・閉鎖 at the open sites: shown to residents, full ones never offered
     broadcasts.py, reach.py   composing, approving and sending a broadcast; who it misses
     mode.py       the disaster rich menu while an incident is active (the clock's job too)
-    desk.py, desk_broadcasts.py, admin.py, words.py   the desk's pages in /admin
+    desk.py, desk_broadcasts.py, desk_rooms.py, admin.py, words.py   the desk's pages in /admin
     importer.py, commands.py  `citybot import shelters`
+    incidents_cli.py          `citybot incidents declare|update|end|list` (drills, scripts)
 
 The engine knows none of it: the intents bring their middleware (the banner) and their
 job (the menu), admin.py its pages, a panel on the /admin home and its audit sentences,
 commands.py its command.
 
-Incidents are declared in /admin (incidents.py). 「災害情報」 answers those
+Incidents are declared in /admin or with `citybot incidents` (incidents.py). 「災害情報」 answers those
 for the resident's registered district; with none there it says so and still names what
 is active elsewhere in the city; with no district registered it shows all of them and
 suggests registering one. Training incidents are shown to testers only, marked 【訓練】.

@@ -1,7 +1,8 @@
 """The disaster desk's place in /admin (found by bot.admin): its pages, its menu entries,
 its panel on the home page and its words in the audit log and the push pages.
 
-The pages are desk.py (incidents) and desk_broadcasts.py (broadcasts), on the admin
+The pages are desk.py (incidents), desk_rooms.py (the room at open sites) and
+desk_broadcasts.py (broadcasts), on the admin
 blueprint like every page; their templates and scripts stay in this package (page_files).
 """
 
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 from bot.admin import home_panel, nav_item, page_files
 
-from . import desk, desk_broadcasts, words  # noqa: F401 - the routes, the sentences and titles
+from . import desk, desk_broadcasts, desk_rooms, words  # noqa: F401 - the routes, the sentences and titles
 
 files = page_files(__name__)
 nav_item("災害・避難情報", "admin.incidents", "view",
          "発令中の災害・避難情報を確認し、発令・変更・解除を行います。")
+nav_item("避難所の混雑状況", "admin.shelter_rooms", "view",
+         "開設中の避難所の状態（空きあり・混雑・満員・閉鎖）を確認し、更新します。")
 nav_item("緊急配信", "admin.broadcasts", "view",
          "災害時のお知らせを作成し、別の職員の承認を得て住民に送ります。")
 home_panel("admin/desk_home.html", desk.home)

@@ -1,4 +1,6 @@
-"""`citybot import shelters FILE.csv`: a city's 指定緊急避難場所一覧 into content/disaster/shelters.yaml."""
+"""`citybot import shelters FILE.csv`: a city's 指定緊急避難場所一覧 into content/disaster/shelters.yaml.
+`citybot incidents declare|update|end|list`: incidents from the command line, for drills and
+for scripts that read official alerts (incidents_cli.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,10 @@ import click
 
 def register(main: click.Group) -> None:
     from bot.importers import FORCE_HELP
+
+    from .incidents_cli import register_incident_commands
+
+    register_incident_commands(main)
 
     group = main.commands.get("import")
     if not isinstance(group, click.Group):  # the importers' group is made by bot.importers

@@ -248,9 +248,7 @@ def incident_new():
             db().rollback()
             flash(f"発令できませんでした: {exc}", "error")
         else:
-            audit("incident.declare", f"incident:{incident.id}",
-                  {"hazard": incident.hazard, "level": incident.level, "districts": incident.districts,
-                   "shelters": len(incident.shelters), "training": incident.training})
+            audit("incident.declare", f"incident:{incident.id}", inc.declared(incident))
             db().commit()
             flash(f"{'【訓練】' if incident.training else ''}{Words(content_).level(incident.level)}（"
                   f"{Words(content_).hazard(incident.hazard)}）を発令しました。", "info")
@@ -303,12 +301,7 @@ def incident_change(incident_id: int):
     if not changed:
         flash("変更はありませんでした。", "info")
         return redirect(url_for("admin.incident", incident_id=row.id))
-    detail: dict[str, Any] = {name: {"from": getattr(row, name), "to": value} for name, value in changed.items()
-                              if name != "status"}
-    if "shelters" in detail:  # counts, not 100 ids
-        detail["shelters"] = {"from": len(row.shelters), "to": len(changed["shelters"])}
-    if "status" in changed:
-        detail["status"] = "changed"
+    detail = inc.changes(row, changed)
     try:
         inc.change(row, now(), **changed)
     except ValueError as exc:
@@ -339,8 +332,7 @@ def incident_end(incident_id: int):
         flash("この災害・避難情報はすでに解除されています。", "info")
         return redirect(url_for("admin.incident", incident_id=row.id))
     inc.end(row, now())
-    audit("incident.end", f"incident:{row.id}", {"hazard": row.hazard, "level": row.level, "districts": row.districts,
-                                                 "training": row.training})
+    audit("incident.end", f"incident:{row.id}", inc.ended(row))
     db().commit()
     flash("解除しました。住民へのお知らせは「解除のお知らせ」のテンプレートで配信できます。", "info")
     _switch_menu()

@@ -19,13 +19,16 @@ from typing import Any, Callable, Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from bot.content.models import LANGUAGES
 from bot.content.store import Content
 from bot.messages import listing
 from bot.models import Resident
 
+from .shelters import HAZARDS, shelters_of
 from .tables import Incident
 
 LEVELS = (3, 4, 5)
+STATUS_MAX = 1000  # characters of the status text, per language (the desk's form says the same)
 
 
 def active(session: Session, now: datetime, *, include_training: bool = False) -> list[Incident]:
@@ -97,7 +100,70 @@ def banner_middleware(ctx: Any, call_next: Callable[[], None]) -> None:
         ctx.banner = banner(ctx.content, ctx.resident.language if changed else ctx.lang, incidents)
 
 
-# -- what the desk does (/admin/incidents; each call is audited by the caller) ----------------------
+# -- what the desk does (/admin/incidents, `citybot incidents`; each call is audited by the caller) --
+def problems(content: Content, *, hazard: str, level: int, districts: Sequence[str], shelters: Sequence[str],
+             status: dict[str, str]) -> list[str]:
+    """What is wrong with an incident as declared or changed, in the desk's rules: a known
+    hazard and level; districts of settings.yaml, at least one (none, the whole city, only
+    in a city without divisions); opened sites that exist and are designated for the
+    hazard; a status in every language. The command line checks with this; the desk's
+    form says the same per field."""
+    found = []
+    if hazard not in HAZARDS:
+        found.append(f"unknown hazard {hazard!r} (one of {', '.join(HAZARDS)})")
+    if level not in LEVELS:
+        found.append(f"alert level must be one of {', '.join(map(str, LEVELS))}, not {level!r}")
+    settings = content["settings"]
+    known = [d.id for d in settings.districts]
+    if settings.has_divisions:
+        if not districts:
+            found.append(f"name at least one district ({', '.join(known)})")
+        unknown = [d for d in districts if d not in known]
+        if unknown:
+            found.append(f"unknown district(s) {', '.join(unknown)} (the districts: {', '.join(known)})")
+    elif districts:
+        found.append("this city has no divisions: an incident is for the whole city (name no district)")
+    sites = shelters_of(content)
+    unknown = [i for i in shelters if sites.get(i) is None]
+    if unknown:
+        found.append(f"unknown site(s) {', '.join(unknown)} (ids of disaster/shelters.yaml)")
+    if hazard in HAZARDS:
+        wrong = [f"{site.id} {site.name}" for i in shelters if (site := sites.get(i)) and not site.designated_for(hazard)]
+        if wrong:
+            found.append(f"not designated for {hazard}: {', '.join(wrong)} (only such sites can be opened)")
+    for lang in LANGUAGES:
+        text = (status.get(lang) or "").strip()
+        if not text:
+            found.append(f"the status text in {lang} is missing")
+        elif len(text) > STATUS_MAX:
+            found.append(f"the status text in {lang} is longer than {STATUS_MAX} characters")
+    return found
+
+
+def declared(incident: Incident) -> dict[str, Any]:
+    """The audit detail of `incident.declare`."""
+    return {"hazard": incident.hazard, "level": incident.level, "districts": incident.districts,
+            "shelters": len(incident.shelters), "training": incident.training}
+
+
+def changes(incident: Incident, changed: dict[str, Any]) -> dict[str, Any]:
+    """The audit detail of `incident.change`: from and to, sites as counts, the status as "changed"."""
+    detail: dict[str, Any] = {name: {"from": getattr(incident, name), "to": value} for name, value in changed.items()
+                              if name != "status"}
+    if "shelters" in detail:  # counts, not 100 ids
+        detail["shelters"] = {"from": len(incident.shelters), "to": len(changed["shelters"])}
+    if "status" in changed:
+        detail["status"] = "changed"
+    return detail
+
+
+def ended(incident: Incident) -> dict[str, Any]:
+    """The audit detail of `incident.end`."""
+    return {"hazard": incident.hazard, "level": incident.level, "districts": incident.districts,
+            "training": incident.training}
+
+
+
 def declare(session: Session, *, hazard: str, level: int, districts: Sequence[str], shelters: Sequence[str],
             status: dict[str, str], by: str, now: datetime, training: bool = False) -> Incident:
     """A new active incident; the caller validates ids against content and commits.

@@ -1,7 +1,9 @@
-"""The disaster desk's tables: incidents (what is declared) and broadcasts (what is sent).
+"""The disaster desk's tables: incidents (what is declared), broadcasts (what is sent) and
+the room left at each open site (shelter_rooms).
 
 They live in the database, not in content: the desk changes them in minutes from /admin,
-and every change is audited there. The table names are those of migrations 0006 and 0007.
+and every change is audited there. The table names are those of migrations 0006, 0007
+and 0017.
 """
 
 from __future__ import annotations
@@ -83,3 +85,32 @@ class Broadcast(Base):
     push_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (check_in(BroadcastStatus, "broadcasts"),)
+
+
+class Room(Status):
+    """How much room an open site has, as its staff report it to the desk. Any state may
+    follow any other (a full gym empties as people go home, a closed one reopens); residents
+    are never sent to a full or closed site (room.py)."""
+
+    OPEN = "open"          # 空きあり
+    CROWDED = "crowded"    # 混雑
+    FULL = "full"          # 満員
+    CLOSED = "closed"      # 閉鎖
+
+
+transitions(Room, {state: set(Room) - {state} for state in Room})
+
+
+class ShelterRoom(Base):
+    """The last state the desk set for a site (a site id of content/disaster/shelters.yaml);
+    one row per site, overwritten, each change in the audit log. A state set before the
+    incidents now active began is stale and ignored (room.py)."""
+
+    __tablename__ = "shelter_rooms"
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[Room] = mapped_column(StatusType(Room))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (check_in(Room, "shelter_rooms", "state"),)

@@ -19,6 +19,7 @@ from bot.admin.titles import title
 from bot.content.store import Content
 
 from .incidents import hazard_name, level_name
+from .room import LABELS as ROOM_WORDS  # Room members are their strings: LABELS.get('full') works
 from .tables import Broadcast
 
 
@@ -75,6 +76,15 @@ def _change(e, w):
 def _end(e, w):
     d = _d(e)
     return f"{_drill(e)}{e.actor} が{w.districts(d.get('districts'))}の{_hazard(w, d.get('hazard'))}{_level(w, d.get('level'))}を解除"
+
+
+# -- the room at open sites ------------------------------------------------------------------------------
+@sentence("shelter.room")
+def _room(e, w):
+    d = _d(e)
+    before = f"（{ROOM_WORDS.get(d['from'], d['from'])}から）" if d.get("from") else ""
+    return (f"{e.actor} が避難所「{d.get('site') or _number(e.target)}」を"
+            f"「{ROOM_WORDS.get(d.get('to'), d.get('to'))}」に{before}")
 
 
 # -- broadcasts -----------------------------------------------------------------------------------------
