@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import quick_data, quick_labels
 from tests.integration.test_disaster import declare, resident_in
+from tests.integration.test_shelter_room import citybot  # noqa: F401 - the fixture
 
 
 # while an incident is on, every answer starts with its banner line: the answer is the last message
@@ -91,3 +92,23 @@ def test_a_resident_elsewhere_is_not_told_of_another_districts_order(chat, servi
     hana = resident_in(chat, services, "kita")
     *_, answer = hana.says("いま何をすれば")
     assert answer["text"].startswith("いま、あなたの地域に災害の警戒レベルは出ていません")
+
+
+def test_a_drill_declared_from_the_command_line_advises_a_tester_who_only_taps(chat, services, citybot):
+    """The issue's drill: `citybot incidents declare --training`, then 自宅 and 屋外 by taps."""
+    citybot("incidents", "declare", "--hazard", "flood", "--level", "4", "--district", "kita", "--open-designated",
+            "--status-ja", "訓練です。", "--status-en", "Drill.", "--status-easy-ja", "くんれん です。", "--training")
+    tester = resident_in(chat, services, "kita", tester=True)
+    *_, information = tester.taps("action=disaster")
+    assert "action=advice" in quick_data(information)
+    tester.taps("action=advice")
+    tester.taps("action=advice.where&step=where&at=home")
+    tester.taps("action=advice.area&step=area&answer=yes")
+    *_, at_home = tester.taps("action=advice.floor&step=floor&answer=no")
+    assert at_home["text"].startswith("【洪水・警戒レベル4】自宅にいる方へ")
+    tester.taps("action=advice")
+    *_, outdoors = tester.taps("action=advice.where&step=where&at=outdoors")
+    assert outdoors["text"].startswith("【洪水・警戒レベル4】屋外にいる方へ") and quick_types(outdoors)[0] == "location"
+    # a resident who is not a tester is not told of the drill
+    *_, other = resident_in(chat, services, "kita").says("いま何をすれば")
+    assert other["text"].startswith("いま、あなたの地域に災害の警戒レベルは出ていません")
