@@ -149,6 +149,9 @@ class IncidentChangeForm(FlaskForm):
         self.level.choices = [SelectChoice(level, f"レベル{level} {inc.level_name(content_, 'ja', level)}")
                               for level in inc.LEVELS]
         self.districts.choices = [SelectChoice(d.id, d.name.get("ja")) for d in content_["settings"].districts]
+        self.whole_city = not content_["settings"].has_divisions  # no divisions: every incident is city-wide
+        if self.whole_city:
+            self.districts.validators = [Optional()]
         self.sites = shelters_of(content_)
         self.shelters.choices = [SelectChoice(s.id, s.name) for s in self.sites.shelters]
         self.hazard_names = {h: inc.hazard_name(content_, "ja", h) for h in HAZARDS}
@@ -170,23 +173,25 @@ class IncidentChangeForm(FlaskForm):
         return {lang: _lines(getattr(self, f"status_{lang}").data).strip() for lang in LANGUAGES}
 
     def shelter_groups(self, content_: Content) -> list[dict[str, Any]]:
-        """Sites grouped by district (settings order), each with whether it suits the chosen hazard."""
+        """Sites grouped by district (settings order; one group in a city without divisions),
+        each with whether it suits the chosen hazard."""
         hazard = self.chosen_hazard()
         chosen = set(self.shelters.data or [])
         districts = set(self.districts.data or [])
+
+        def row(site: Any) -> dict[str, Any]:
+            return {"id": site.id, "name": site.name, "hazards": " ".join(site.hazards),
+                    "hazard_names": "・".join(self.hazard_names[h] for h in site.hazards),
+                    "checked": site.id in chosen, "suitable": hazard is None or site.designated_for(hazard)}
+
+        if self.whole_city:
+            return [{"id": "all", "name": "市内全域", "open": True, "sites": [row(s) for s in self.sites.shelters]}]
         groups = []
         for district in content_["settings"].districts:
             sites = [s for s in self.sites.shelters if s.district == district.id]
-            if not sites:
-                continue
-            groups.append({
-                "id": district.id, "name": district.name.get("ja"),
-                "open": district.id in districts or any(s.id in chosen for s in sites),
-                "sites": [{"id": s.id, "name": s.name, "hazards": " ".join(s.hazards),
-                           "hazard_names": "・".join(self.hazard_names[h] for h in s.hazards),
-                           "checked": s.id in chosen,
-                           "suitable": hazard is None or s.designated_for(hazard)} for s in sites],
-            })
+            if sites:
+                groups.append({"id": district.id, "name": district.name.get("ja"), "sites": [row(s) for s in sites],
+                               "open": district.id in districts or any(s.id in chosen for s in sites)})
         return groups
 
 

@@ -287,3 +287,32 @@ def test_a_registered_district_gives_its_nurseries_and_the_chip_says_district(by
     [ask_where] = tap(mother, apply, "ほかの地区")
     assert ask_where["text"].startswith("1歳児クラスの空きを、どの地区で探しますか？")
     assert quick_labels(ask_where)[1:5] == ["北部地区", "中部地区", "東部地区", "行徳地区"]
+
+
+def test_the_desk_declares_a_city_wide_incident_where_there_are_no_divisions(ichikawa):
+    """No 区 to tick: the form says the whole city is concerned, lists every site, and the
+    incident it declares reaches every resident."""
+    from bot.admin.models import StaffUser
+    from tests.integration.test_admin_auth import csrf, login
+    from tests.integration.test_admin_desk import HASH, STATUS, post_form
+
+    services = ichikawa.services
+    with services.sessions() as s:
+        s.add(StaffUser(name="desk-a", role="desk", password_hash=HASH, disabled=False, created_at=services.now()))
+        s.commit()
+    client = ichikawa.chat.client.application.test_client()
+    assert login(client, "desk-a").status_code == 302
+    form = client.get("/admin/incidents/new").get_data(as_text=True)
+    assert 'data-testid="whole-city"' in form and 'name="districts"' not in form
+    sites = yaml.safe_load((ichikawa.content / "disaster" / "shelters.yaml").read_text(encoding="utf-8"))["shelters"]
+    flood = [site["id"] for site in sites if "flood" in site["hazards"]][:2]
+    assert flood and all(f'value="{i}"' in form for i in flood)
+    sent = post_form(client, "/admin/incidents/new", {
+        "hazard": ["flood"], "level": ["4"], "shelters": flood, "status_ja": [STATUS["ja"]],
+        "status_en": [STATUS["en"]], "status_easy_ja": [STATUS["easy_ja"]]}, csrf_token=csrf(client, "/admin/incidents/new"))
+    assert sent.status_code == 302, sent.get_data(as_text=True)
+    with services.sessions() as s:
+        [incident] = inc.active(s, services.now() + timedelta(minutes=1))
+        assert (incident.districts, incident.shelters) == ([], flood)
+    hana = ichikawa.resident("花子")
+    assert any("警戒レベル4" in m.get("text", "") for m in hana.says("災害情報"))
