@@ -1,5 +1,5 @@
-"""Adding CHECK constraints to tables that already hold rows: what migrations 0013 and
-0014 (and any later one that lists a new status) do, written once.
+"""Changing tables that already hold rows: CHECK constraints (migrations 0013, 0014 and any
+later one that lists a new status) and SQLite's table copies, written once.
 
 A migration states its values itself (what the schema was at its revision) and calls
 `alter_checks` with them; this module holds only the mechanics:
@@ -17,7 +17,8 @@ A migration states its values itself (what the schema was at its revision) and c
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from contextlib import contextmanager
+from typing import Iterator, Mapping, Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -33,23 +34,35 @@ def condition(column: str, values: Sequence[str]) -> str:
 def alter_checks(revision: str, checks: Checks, add: bool) -> None:
     """Add (upgrade) or drop (downgrade) the constraints of `checks`."""
     bind = op.get_bind()
-    sqlite = bind.dialect.name == "sqlite"
     if add:
         _refuse_unknown(revision, bind, checks)
-    was_on = _foreign_keys(revision, bind, False) if sqlite else False
-    for table, columns in checks.items():
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            for column, values in columns:
-                if add:
-                    batch_op.create_check_constraint(f"ck_{table}_{column}", condition(column, values))
-                else:
-                    batch_op.drop_constraint(f"ck_{table}_{column}", type_="check")
-    if sqlite:
-        dangling = bind.exec_driver_sql("PRAGMA foreign_key_check").all()
-        if dangling:
-            raise RuntimeError(f"{revision}: rows refer to rows that are gone: {dangling[:10]}")
-        if was_on:
-            _foreign_keys(revision, bind, True)
+    with tables_copied_safely(revision):
+        for table, columns in checks.items():
+            with op.batch_alter_table(table, schema=None) as batch_op:
+                for column, values in columns:
+                    if add:
+                        batch_op.create_check_constraint(f"ck_{table}_{column}", condition(column, values))
+                    else:
+                        batch_op.drop_constraint(f"ck_{table}_{column}", type_="check")
+
+
+@contextmanager
+def tables_copied_safely(revision: str) -> Iterator[None]:
+    """Around `op.batch_alter_table` that copies a table on SQLite (a dropped column, a new
+    constraint): dropping the old copy with foreign keys enforced would cascade-delete every
+    row that refers to it (residents -> bookings -> contacts), so enforcement is off while
+    the copy runs, and every reference is checked afterwards. Other databases alter in place."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    was_on = _foreign_keys(revision, bind, False)
+    yield
+    dangling = bind.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if dangling:
+        raise RuntimeError(f"{revision}: rows refer to rows that are gone: {dangling[:10]}")
+    if was_on:
+        _foreign_keys(revision, bind, True)
 
 
 def _refuse_unknown(revision: str, bind: sa.engine.Connection, checks: Checks) -> None:

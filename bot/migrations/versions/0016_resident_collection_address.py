@@ -7,6 +7,8 @@ Create Date: 2026-12-02 10:00:00
 import sqlalchemy as sa
 from alembic import op
 
+from bot.schema_checks import tables_copied_safely
+
 revision = '0016'
 down_revision = '0015'
 branch_labels = None
@@ -19,5 +21,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('residents') as batch:
+    with tables_copied_safely('0016'), op.batch_alter_table('residents') as batch:  # SQLite copies the table
         batch.drop_column('collection_address')
