@@ -43,14 +43,18 @@ CLEAR = (0.38, 0.14)  # or from this lower score, when it leads by this much (a 
 COVERED = 0.25       # and only when it holds this much of the question's topic words
 CHOICES_FROM = 0.30  # questions scoring this much are offered as choices (up to three)
 MAX_CHOICES = 3
+WHOLE = 0.4          # how much the share of topic words a whole prepared answer holds scales its score
 
 CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名詞", "接頭辞", "接尾辞"}
-# words too common in questions to a city hall to tell one question from another
+# words too common in questions to a city hall to tell one question from another; よる
+# (「郵送による」) only joins clauses in a city's formal wording, and 写し is how it names any
+# certificate (住民票の写し, 戸籍の附票の写し)
 STOP = {"する", "為る", "ある", "有る", "居る", "いる", "成る", "なる", "出来る", "できる", "良い", "いい", "こと", "事", "もの",
         "物", "方", "ため", "為", "何", "なに", "私", "僕", "自分", "これ", "それ", "あれ", "ここ", "そこ", "下さる", "くださる",
         "思う", "教える", "知る", "分かる", "わかる", "聞く", "たい", "欲しい", "ほしい", "お", "ご", "御", "様", "さん", "的",
         "市", "市役所", "役所", "場合", "今", "時", "とき", "よう", "様", "くれる", "貰う", "もらう", "言う",
-        "他", "ほか", "の", "ん", "もう", "すぐ", "ちょっと", "どう", "どうやる", "やる", "みる", "見る", "おく"}
+        "他", "ほか", "の", "ん", "もう", "すぐ", "ちょっと", "どう", "どうやる", "やる", "みる", "見る", "おく",
+        "よる", "因る", "写し"}
 # interrogatives keep their meaning (いつ / どこ / いくら tell questions apart), and so do 来る and
 # 行く (引っ越してきた is moving in, 引っ越す moving out)
 # words that ask *how*, *when*, *where* or *how much* but name no topic: a question
@@ -233,6 +237,7 @@ class _Side:
     analysed: list[Analysed] = field(default_factory=list)
     words: BM25 | None = None
     grams: BM25 | None = None
+    known: dict[int, frozenset[str]] = field(default_factory=dict)  # entry -> words of all its texts
 
 
 class Index:
@@ -247,6 +252,10 @@ class Index:
                 side.texts.append(text)
                 side.analysed.append(analyser.english(text) if group == "en" else analyser.japanese(text))
         for side in self.sides.values():
+            known: dict[int, set[str]] = defaultdict(set)
+            for number, analysed in zip(side.entries, side.analysed):
+                known[number].update(analysed.words)
+            side.known = {number: frozenset(words) for number, words in known.items()}
             side.words = BM25([a.words for a in side.analysed])
             side.grams = BM25([a.grams for a in side.analysed])
 
@@ -266,6 +275,7 @@ class Index:
             entry = side.entries[doc]
             if score > by_entry.get(entry, (0.0, -1, 0.0))[0]:
                 by_entry[entry] = (score, doc, covered)
+        by_entry = self._whole_entries(side, query, by_entry)
         ranked = sorted(by_entry.items(), key=lambda item: -item[1][0])
         hits = tuple(Hit(self.entries[e], round(s, 3), side.texts[d], c) for e, (s, d, c) in ranked
                      if s >= CHOICES_FROM)[:MAX_CHOICES]
@@ -276,6 +286,28 @@ class Index:
         confident = hits[0].covered >= COVERED and (
             (hits[0].score >= CONFIDENT and lead >= MARGIN) or (hits[0].score >= CLEAR[0] and lead >= CLEAR[1]))
         return Found(hits if not confident else hits[:1], confident)
+
+    def _whole_entries(self, side: _Side, query: Analysed,
+                       by_entry: dict[int, tuple[float, int, float]]) -> dict[int, tuple[float, int, float]]:
+        """A city's question asks about one detail of a topic in several clauses (「郵送による住民票の
+        写しの請求は」): its words are spread over a prepared question and its phrasings, so the
+        best single phrasing of the wrong answer (「住民票の写しを取るには」) can outscore the right
+        one. What a prepared answer knows is the union of its texts. Each candidate's score is
+        scaled by the share of the question's topic words (rare ones weigh more; words no prepared
+        question uses tell nothing) its union holds, relative to the candidate holding most: an
+        answer that never uses the detail asked (郵送) falls behind the one that does, and the
+        best-holding candidate keeps its score, so the thresholds keep their meaning."""
+        words_bm = side.words
+        assert words_bm is not None
+        topics = {t for t in query.words if t not in GENERIC and t in words_bm.idf}
+        kana = query.grams and not any(_kanji(ch) for ch in query.folded)
+        if not topics or kana or len(by_entry) < 2:
+            return by_entry
+        weight = {t: min(words_bm.weight(t), 3.0) for t in topics}
+        held = {entry: sum(w for t, w in weight.items() if t in side.known.get(entry, ())) for entry in by_entry}
+        most = max(held.values()) or 1.0
+        return {entry: (score * (1 - WHOLE + WHOLE * held[entry] / most), doc, covered)
+                for entry, (score, doc, covered) in by_entry.items()}
 
     def _scores(self, side: _Side, query: Analysed) -> dict[int, tuple[float, float]]:
         """Per document, 0..1: how much of the question's meaning it covers (BM25 against the

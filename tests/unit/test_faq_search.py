@@ -49,3 +49,13 @@ def test_a_word_naming_several_questions_offers_them(index):
     assert found.best is None and 2 <= len(found.choices) <= 3
     assert {hit.entry.id for hit in found.choices} <= {"mynumber-apply", "mynumber-lost", "mynumber-renew",
                                                       "mynumber-receive", "mynumber-pin", "mynumber-number"}
+
+
+@pytest.mark.parametrize("asked, expected", [
+    ("遠方に住む者による住民票の写しの郵送請求について", "juminhyo-mail"),  # not how to get a juminhyo at the counter
+    ("代理人による住民票の写しの請求について教えてください", "juminhyo-proxy"),
+])
+def test_a_citys_formal_question_about_one_detail_reaches_that_detail(index, asked, expected):
+    # the detail (郵送, 代理人) is in the right answer's phrasings, the rest in every 住民票 answer
+    found = index.search(asked)
+    assert found.hits and found.hits[0].entry.id == expected, found.hits
