@@ -100,16 +100,17 @@ class Counts:
 
 def counts(session: Session, incident_id: int) -> Counts:
     rows = session.execute(
-        select(func.coalesce(Resident.district, UNKNOWN_DIVISION), SafetyReport.status, func.count(),
-               func.coalesce(func.sum(SafetyReport.people), 0))
+        select(Resident.district, SafetyReport.status, func.count(), func.coalesce(func.sum(SafetyReport.people), 0))
         .join(Resident, Resident.id == SafetyReport.resident_id)
         .where(SafetyReport.incident_id == incident_id)
-        .group_by(func.coalesce(Resident.district, UNKNOWN_DIVISION), SafetyReport.status)).all()
+        .group_by(Resident.district, SafetyReport.status)).all()
     cells: dict[str, dict[str, dict[str, int]]] = {}
     totals = {s.value: {"reports": 0, "people": 0} for s in SafetyStatus}
     for division, status, reports, people in rows:
         key = SafetyStatus(status).value
-        cells.setdefault(division or UNKNOWN_DIVISION, {})[key] = {"reports": int(reports), "people": int(people)}
+        here = cells.setdefault(division or UNKNOWN_DIVISION, {}).setdefault(key, {"reports": 0, "people": 0})
+        here["reports"] += int(reports)  # a district of "" and of none are both 不明
+        here["people"] += int(people)
         totals[key]["reports"] += int(reports)
         totals[key]["people"] += int(people)
     return Counts(cells, totals, sum(t["reports"] for t in totals.values()), sum(t["people"] for t in totals.values()))
