@@ -263,7 +263,7 @@ class Router:
     def match(self, incoming: Incoming, content: Content, conversation: Any = None, paused: Any = None) -> Match:
         if incoming.kind == "postback" and incoming.action == RESUME_ACTION:
             return self._resume(incoming.params.get("name", ""), conversation, paused)
-        if conversation is not None and not self._interrupting(incoming, content):
+        if conversation is not None and not self._interrupting(incoming, content, conversation):
             found = self._match_conversation(incoming, conversation, content)
             if found:
                 return found
@@ -282,9 +282,15 @@ class Router:
             return Match(route.handler, route.intent, "event", detail=incoming.kind)
         return self._fallback(detail=f"no handler for {incoming.kind} events")
 
-    def _interrupting(self, incoming: Incoming, content: Content) -> bool:
-        """A typed message naming an intent that may interrupt conversations (its own keywords)."""
-        interrupting = [name for name, intent in self.intents.items() if intent.interrupts and name in self.entries]
+    def _interrupting(self, incoming: Incoming, content: Content, conversation: Any = None) -> bool:
+        """A typed message naming an intent that may interrupt conversations (its own keywords);
+        not the conversation of an intent narrower than it, whose answers use its words (a
+        report about where one sheltered names the shelters without asking for them)."""
+        conv = self.conversations.get(getattr(conversation, "conversation", None) or "")
+        own = self.intents.get(conv.intent) if conv is not None else None
+        narrower = own.narrower_than if own is not None else frozenset()
+        interrupting = [name for name, intent in self.intents.items()
+                        if intent.interrupts and name in self.entries and name not in narrower]
         if incoming.kind != "text" or not interrupting or content is None:
             return False
         norm = normalize(incoming.text)

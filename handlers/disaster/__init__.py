@@ -3,9 +3,10 @@
     __init__.py   災害情報: what the desk has declared, for the resident's district (below)
     nearest.py    避難所: the nearest open evacuation sites, from a shared location
     shelters.py   the designated sites (content/disaster/shelters.yaml), nearest for a hazard
-    tables.py     incidents, broadcasts and the room at open sites in the database
+    tables.py     incidents, broadcasts, the room at open sites and safety reports in the database
     incidents.py  declaring, changing, ending (the rules both the desk and the CLI keep); the banner
     room.py       空きあり・混雑・満員・閉鎖 at the open sites: shown to residents, full ones never offered
+    safety.py, safety_reports.py, safety_desk.py   避難報告・安否: the chat, the reports, the desk's page
     broadcasts.py, reach.py   composing, approving and sending a broadcast; who it misses
     mode.py       the disaster rich menu while an incident is active (the clock's job too)
     desk.py, desk_broadcasts.py, desk_rooms.py, admin.py, words.py   the desk's pages in /admin
@@ -47,6 +48,7 @@ class Template(Strict):
     id: NonEmpty
     name: NonEmpty
     text: Text
+    ask_safety: bool = False  # the messages carry 「安否を知らせる」 (safety.py) as well
 
 
 class DisasterContent(IntentContent):
@@ -127,5 +129,6 @@ intent.every("* * * * *", name="disaster.menu", catch_up=False)(mode.follow_inci
 
 from .advice import intent as advice_intent  # noqa: E402 - いま何をすれば
 from .nearest import intent as shelters_intent  # noqa: E402 - 避難所, the package's second intent
+from .safety import intent as safety_intent  # noqa: E402 - 避難報告・安否
 
-intents = [shelters_intent, advice_intent]  # found by bot.bootstrap.handler_intents next to `intent`
+intents = [shelters_intent, advice_intent, safety_intent]  # found by bot.bootstrap.handler_intents next to `intent`

@@ -106,10 +106,14 @@ class Audience:
 MAX_TEXT = 5000  # LINE counts UTF-16 code units
 
 
-def messages_for(content: Content, texts: dict[str, str], training: bool) -> dict[str, list[dict[str, Any]]]:
+def messages_for(content: Content, texts: dict[str, str], training: bool,
+                 template: str | None = None) -> dict[str, list[dict[str, Any]]]:
     """One text message per language; in training mode each starts with the language's
     drill mark (【訓練】, [DRILL], 【くんれん】: content/disaster.yaml). Each carries a "send my
-    location" button: one tap and the resident gets the nearest open shelters."""
+    location" button: one tap and the resident gets the nearest open shelters; a template
+    the city marked `ask_safety` also 「安否を知らせる」, which starts a safety report."""
+    chosen = content["disaster"].template(template) if template else None
+    ask_safety = bool(chosen and chosen.ask_safety and "safety" in content.intents())
     def mark(lang: str) -> str:
         if not training:
             return ""
@@ -117,7 +121,12 @@ def messages_for(content: Content, texts: dict[str, str], training: bool) -> dic
         return word + (" " if word[-1:].isascii() else "")  # "[DRILL] Evacuate", "【訓練】避難"
 
     def located(lang: str) -> list[Tap]:
-        return [ShareLocation(content["disaster"].labels["location"].get(lang))]
+        taps: list[Tap] = [ShareLocation(content["disaster"].labels["location"].get(lang))]
+        if ask_safety:
+            from .safety_reports import report_button
+
+            taps.append(report_button(content, lang))
+        return taps
     return {lang: [text_message(f"{mark(lang)}{texts[lang]}", quick=located(lang))] for lang in LANGUAGES}
 
 
@@ -126,7 +135,7 @@ def _utf16_len(text: str) -> int:
 
 
 def preview(session: Session, content: Content, texts: dict[str, str], audience: Audience, on: date,
-            incident_id: int | None = None) -> dict[str, Any]:
+            incident_id: int | None = None, template: str | None = None) -> dict[str, Any]:
     """What the desk sees before submitting: the messages per language, and the count.
     A drill's incident can only be sent as a drill (never to everyone as a real order)."""
     incident = session.get(Incident, incident_id) if incident_id is not None else None
@@ -136,7 +145,7 @@ def preview(session: Session, content: Content, texts: dict[str, str], audience:
     missing = [lang for lang in LANGUAGES if not (texts.get(lang) or "").strip()]
     if missing:
         raise ValueError(f"すべての言語で本文を書いてください（未入力: {'、'.join(missing)}）")
-    messages = messages_for(content, texts, audience.training)
+    messages = messages_for(content, texts, audience.training, template)
     long = [lang for lang, [message] in messages.items() if _utf16_len(message["text"]) > MAX_TEXT]
     if long:
         raise ValueError(f"本文が長すぎます（LINEは{MAX_TEXT}文字まで）: {'、'.join(long)}")
@@ -152,7 +161,7 @@ def submit(session: Session, content: Content, *, form_key: str, template: str, 
     existing = session.scalars(select(Broadcast).where(Broadcast.form_key == form_key)).first()
     if existing is not None:
         return existing, False
-    shown = preview(session, content, texts, audience, on, incident_id=incident_id)
+    shown = preview(session, content, texts, audience, on, incident_id=incident_id, template=template)
     row_id = session.scalar(insert_for(session, Broadcast).values(
         form_key=form_key, incident_id=incident_id, template=template,
         texts={lang: texts[lang].strip() for lang in LANGUAGES}, target=audience.target,
@@ -193,7 +202,7 @@ def approve(session: Session, content: Content, row: Broadcast, *, by: str, now:
     if not taken.rowcount:
         return None
     audience = audience_of(row)
-    messages = messages_for(content, row.texts, row.training)
+    messages = messages_for(content, row.texts, row.training, row.template)
     key = f"broadcast:{row.id}"
     if audience.via_line_broadcast():
         together = [m for lang in ("ja", "easy_ja", "en") for m in messages[lang]]

@@ -167,7 +167,8 @@ def broadcast_new():
         return _compose_page(form, 400)
     audience, texts = form.audience(), form.texts()
     try:
-        shown = bc.preview(db(), content_, texts, audience, today(), incident_id=form.incident_id())
+        shown = bc.preview(db(), content_, texts, audience, today(), incident_id=form.incident_id(),
+                           template=form.template.data)
     except ValueError as exc:
         flash(f"この内容では配信できません: {exc}", "error")
         return _compose_page(form, 400)
@@ -221,7 +222,7 @@ def _detail(row: bc.Broadcast, status: int = 200, alone_form: AloneForm | None =
     pending = row.status == bc.BroadcastStatus.PENDING
     return _render("admin/broadcasts_detail.html", status, row=row, mine=mine,
                    reach=rc.reach(db(), content(), bc.audience_of(row), today()) if pending else None,
-                   messages=bc.messages_for(content(), row.texts, row.training),
+                   messages=bc.messages_for(content(), row.texts, row.training, row.template),
                    line_broadcast=bc.audience_of(row).via_line_broadcast(),
                    incident=db().get(inc.Incident, row.incident_id) if row.incident_id else None,
                    progress=bc.progress(db(), row.push_id) if row.status == bc.BroadcastStatus.SENT else None,

@@ -1,16 +1,17 @@
 """The disaster desk's tables: incidents (what is declared), broadcasts (what is sent) and
-the room left at each open site (shelter_rooms).
+the room left at each open site (shelter_rooms), and residents' safety reports (who is
+safe where, who needs help: safety.py).
 
 They live in the database, not in content: the desk changes them in minutes from /admin,
-and every change is audited there. The table names are those of migrations 0006, 0007
-and 0017.
+and every change is audited there. The table names are those of migrations 0006, 0007,
+0017 and 0018.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy import Text as SqlText
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -114,3 +115,40 @@ class ShelterRoom(Base):
     updated_by: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (check_in(Room, "shelter_rooms", "state"),)
+
+
+class SafetyStatus(Status):
+    """Where a resident says they are during an incident (避難報告・安否). A report is the
+    resident's latest word, so any status may follow any other: it is replaced, not moved on."""
+
+    HOME = "home"            # 自宅で無事
+    CAR = "car"              # 車の中で無事
+    RELATIVES = "relatives"  # 親せき・知人宅で無事
+    SHELTER = "shelter"      # 避難所にいる
+    HELP = "help"            # 助けが必要
+
+
+transitions(SafetyStatus, {status: set(SafetyStatus) for status in SafetyStatus})
+
+
+class SafetyReport(Base):
+    """One resident's report for one incident, updated in place when they report again.
+    It goes with the resident (データ削除, a block) and after the incident's retention."""
+
+    __tablename__ = "safety_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), index=True)
+    status: Mapped[SafetyStatus] = mapped_column(StatusType(SafetyStatus))
+    people: Mapped[int] = mapped_column(Integer, default=1)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(String(200))
+    shelter_id: Mapped[str | None] = mapped_column(String(64))   # an open site of the incident
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("incident_id", "resident_id", name="uq_safety_reports_incident_resident"),
+                      Index("ix_safety_reports_incident_status", "incident_id", "status"),
+                      check_in(SafetyStatus, "safety_reports"))

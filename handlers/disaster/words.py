@@ -143,3 +143,25 @@ def _broadcast(parts: list[str], content: Content, session: Session, tz: ZoneInf
     else:
         whom = "友だち全員"
     return f"{'【訓練】' if row.training else ''}緊急配信 #{row.id} {_template(words, row.template)}（{whom}）"
+
+
+# -- 安否・避難報告 (safety_desk.py) -------------------------------------------------------------------
+@sentence("safety.view_help")
+def _view_help(e, w):
+    d = _d(e)
+    return f"{e.actor} が安否・避難報告（助けが必要な方 {d.get('rows', 0)} 件を含む）を閲覧"
+
+
+@sentence("safety.export_help")
+def _export_help(e, w):
+    return f"{e.actor} が災害 #{_number(e.target)} の助けが必要な方の一覧（{_d(e).get('rows', 0)} 件）をCSVで出力"
+
+
+@sentence("safety.remind")
+def _remind(e, w):
+    return f"{_drill(e)}{e.actor} が災害 #{_number(e.target)} の未報告の方に安否確認を送信（{w.districts(_d(e).get('districts'))}）"
+
+
+@title("safety-reminder")
+def _safety_reminder(parts: list[str], content: Content, session: Session, tz: ZoneInfo) -> str:
+    return f"安否確認 災害 #{parts[0]}（未報告の方へ）"

@@ -59,7 +59,9 @@ def test_two_districts_approved_by_a_second_desk_user_reach_exactly_them_once(ch
     [ja] = kita.received()
     assert ja["text"].startswith("【避難指示】北区・中央区に洪水の警戒レベル4「避難指示」を発令しました。川の水位が上がっています。")
     assert chuo.received() == [ja]
-    assert [i["action"] for i in ja["quickReply"]["items"]] == [{"type": "location", "label": "位置情報を送る"}]
+    assert [i["action"] for i in ja["quickReply"]["items"]] == [  # the evacuate template asks for safety too
+        {"type": "location", "label": "位置情報を送る"},
+        {"type": "postback", "label": "安否を知らせる", "data": "action=safety", "displayText": "安否を知らせる"}]
     [en] = english.received()
     assert en["text"].startswith("[Evacuation order] Alert level 4")
     assert en["quickReply"]["items"][0]["action"]["type"] == "location"
