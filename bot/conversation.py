@@ -30,7 +30,7 @@ each injected like any handler, so a conversation's hooks ask for what they need
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Mapping, Sequence
 
@@ -73,17 +73,18 @@ class Answer:
     text: str
 
 
+@dataclass
 class Phrasebook:
     """What a conversation's step flow says, in one place: `say`, `note`, `chip`, `means`.
 
-    The base of a handler's flow object, a dataclass holding the `turn` (bot/turn.py) and
-    the `notes` said before the next question; the texts, button labels and command words
-    live in content/<intent>.yaml.
+    The base of a handler's flow object (`Flow(turn)`): the `turn` (bot/turn.py) and the
+    `notes` said before the next question; a subclass names its `intent` and adds what its
+    questions need. The texts, button labels and command words live in content/<intent>.yaml.
     """
 
     intent: ClassVar[str]
     turn: "Turn"
-    notes: list[Any]
+    notes: list[Any] = field(default_factory=list)
 
     # the turn's parts a flow reads most, by their usual names
     reply = property(lambda self: self.turn.reply)

@@ -23,3 +23,8 @@ def menu_message(content: Content, lang: str) -> dict:
 def menu_chip(content: Content, lang: str) -> Tap:
     label = content.text("messages.menu_chip", lang)
     return Tap(label, "action=menu", label)
+
+
+def menu_chips(content: Content, lang: str) -> list[Tap]:
+    """The menu button alone: what a conversation offers after やめる (`quit_chips`)."""
+    return [menu_chip(content, lang)]

@@ -24,7 +24,7 @@ owns every `settings.` action, so a button of an earlier question is recognised 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Sequence
 
@@ -97,14 +97,10 @@ def kept_chip(content: Content, lang: str, kept: Kept) -> Tap:
 NEXT, AGAIN, UNKNOWN = "next", "again", "unknown"
 
 
-@dataclass
 class Flow(Phrasebook):
     """One event of the registration: the resident, the conversation, what to say next."""
 
     intent = "settings"
-
-    turn: Turn
-    notes: list[str] = field(default_factory=list)  # said before the next question
 
     @property
     def settings(self) -> SettingsContent:

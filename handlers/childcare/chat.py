@@ -43,7 +43,7 @@ from bot.models import Resident
 from bot.router import Intent
 from bot.turn import Turn
 
-from ..menu import menu_chip
+from ..menu import menu_chip, menu_chips
 from ..settings import named_intent
 from . import places as cc, tables
 from .cards import date_text, facility_bubble, places_text
@@ -80,17 +80,13 @@ intent = Intent("childcare", content=ChildcareContent, topics=["childcare"],
 conv = intent.conversation(Conversation("childcare", "childcare", timeout=timedelta(minutes=30),
                                         action_prefix="childcare.ask.", expired_text="childcare.expired",
                                         resume_label="resume", quits=True,
-                                        quit_chips=lambda content, lang: [menu_chip(content, lang)]))
+                                        quit_chips=menu_chips))
 
 
-@dataclass
 class Search(Phrasebook):
     """One event of a nursery search: who asks, in which language, and what to say."""
 
     intent = "childcare"
-
-    turn: Turn
-    notes: list[Any] = field(default_factory=list)
 
     @property
     def table(self) -> cc.VacanciesFile:

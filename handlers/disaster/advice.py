@@ -25,7 +25,7 @@ from bot.conversation import NOT_UNDERSTOOD, Conversation, Phrasebook
 from bot.messages import ShareLocation, Tap
 from bot.router import Intent
 from bot.turn import Turn
-from handlers.menu import menu_chip
+from handlers.menu import menu_chip, menu_chips
 
 from . import incidents as inc
 from .shelters import HAZARDS
@@ -94,15 +94,11 @@ intent = Intent("advice", content=AdviceContent, files={ADVICE: AdviceFile}, nar
 ])
 conv = intent.conversation(Conversation("advice", "advice", timeout=timedelta(minutes=20), expired_text="advice.expired",
                                         resume_label="resume", quits=True,
-                                        quit_chips=lambda content, lang: [menu_chip(content, lang)]))
+                                        quit_chips=menu_chips))
 
 
-@dataclass
 class Adviser(Phrasebook):
     intent = "advice"
-
-    turn: Turn
-    notes: list[Any] = field(default_factory=list)
 
     @property
     def table(self) -> LevelAdvice:

@@ -30,7 +30,7 @@ from bot.lookup import normalize
 from bot.messages import ShareLocation, Tap
 from bot.router import Intent
 from bot.turn import Turn
-from handlers.menu import menu_chip
+from handlers.menu import menu_chip, menu_chips
 
 from . import incidents as inc
 from . import safety_reports as sr
@@ -72,15 +72,11 @@ def where_back(conversation: Any, content: Any) -> str | None:
 
 conv = intent.conversation(Conversation("safety", "safety", timeout=timedelta(minutes=30), expired_text="safety.expired",
                                         resume_label="resume", free_text=("note",), back=where_back,
-                                        quit_chips=lambda content, lang: [menu_chip(content, lang)]))
+                                        quit_chips=menu_chips))
 
 
-@dataclass
 class Reporter(Phrasebook):
     intent = "safety"
-
-    turn: Turn
-    notes: list[Any] = field(default_factory=list)
 
     @property
     def data(self) -> dict[str, Any]:

@@ -61,14 +61,10 @@ ASIDE = ("keep_address",)
 OUTSIDE_HANDLERS: dict[str, Callable[..., Any]] = {}  # their handlers (entry.py)
 
 
-@dataclass
 class Flow(Phrasebook):
     """One event of a booking: the resident, the conversation, what to say next."""
 
     intent = "large_waste"
-
-    turn: Turn
-    notes: list[Any] = field(default_factory=list)
 
     @property
     def tz(self) -> ZoneInfo:

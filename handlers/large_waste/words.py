@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bot.content.models import ConversationContent, IntentContent, Keywords, Label, NonEmpty, keys_required
 from bot.conversation import Conversation
-from handlers.menu import menu_chip
+from handlers.menu import menu_chips
 from bot.router import Intent
 
 from . import domain as lw
@@ -44,4 +44,4 @@ intent = Intent("large_waste", content=LargeWasteContent, files={lw.RULES: lw.Ru
 conv = intent.conversation(Conversation("large_waste", "large_waste", timeout=timedelta(minutes=30),
                                         expired_text="large_waste.expired", resume_label="resume",
                                         free_text=("place", "name", "address"), quits=True,
-                                        quit_chips=lambda content, lang: [menu_chip(content, lang)]))
+                                        quit_chips=menu_chips))

@@ -37,7 +37,7 @@ from bot.models import Resident
 from bot.router import Intent, parse_postback
 from bot.turn import Turn
 
-from ..menu import menu_chip
+from ..menu import menu_chip, menu_chips
 from . import domain
 from .photos import NotAPhoto, clean
 from .tables import Report
@@ -51,18 +51,14 @@ BACK = {"photo": "kind", "place": "photo", "description": "place", "confirm": "d
 conv = intent.conversation(Conversation("report", "reports", timeout=timedelta(minutes=30),
                                         expired_text="reports.expired", resume_label="resume",
                                         free_text=("place", "description"), back=BACK,
-                                        quit_chips=lambda content, lang: [menu_chip(content, lang)]))
+                                        quit_chips=menu_chips))
 NEXT, AGAIN, UNKNOWN, DONE = "next", "again", "unknown", "done"
 
 
-@dataclass
 class Flow(Phrasebook):
     """One event of a report being written: the resident, the conversation, what to say."""
 
     intent = "reports"
-
-    turn: Turn
-    notes: list[Any] = field(default_factory=list)
 
     @property
     def words(self) -> ReportsContent:
