@@ -12,14 +12,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.admin.models import AuditEntry, StaffUser
+from bot.admin.models import AuditEntry
 from bot.cli import main
 from bot.messages import MAX_URI, Share
 from handlers.disaster import incidents as inc
 from handlers.disaster import room
 from tests.conftest import SECRET, TOKEN
 from tests.integration.test_admin_auth import PASSWORD, login  # noqa: F401
-from tests.integration.test_admin_desk import HASH
+from tests.integration.test_admin_desk import HASH, desk  # noqa: F401 - desk: the fixture
 from tests.integration.test_disaster import SHELTERS, declare, resident_in
 
 FLOOD_KITA = [s for s in SHELTERS if "flood" in s["hazards"] and s["district"] == "kita"]
@@ -38,20 +38,6 @@ def citybot(services, fake_line):
         return result.output
 
     return run
-
-
-@pytest.fixture
-def desk(app, services):
-    def make(name: str, role: str = "desk"):
-        with services.sessions() as s:
-            s.add(StaffUser(name=name, role=role, lead=False, password_hash=HASH, disabled=False,
-                            created_at=services.now()))
-            s.commit()
-        client = app.test_client()
-        assert login(client, name).status_code == 302
-        return client
-
-    return make
 
 
 def set_room(client, site_id: str, state: str):
