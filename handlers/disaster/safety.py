@@ -27,7 +27,7 @@ from pydantic import Field
 from bot.content.models import ConversationContent
 from bot.conversation import NOT_UNDERSTOOD, Conversation, Phrasebook
 from bot.lookup import normalize
-from bot.messages import ShareLocation, Tap
+from bot.messages import Share, ShareLocation, Tap
 from bot.router import Intent
 from bot.turn import Turn
 from handlers.menu import menu_chip, menu_chips
@@ -58,7 +58,7 @@ def forget_on_block(ctx: Any, call_next: Any) -> None:
 
 intent = Intent("safety", content=SafetyContent, narrower_than=["disaster", "shelters"], middleware=[forget_on_block],
                 texts=["ask_status", "before", "ask_shelter", "ask_people", "ask_location", "ask_note", "summary",
-                       "saved", "saved_help", "added", "nothing", "reminder", "not_understood", "old_question",
+                       "saved", "saved_help", "share", "added", "nothing", "reminder", "not_understood", "old_question",
                        "quit", "expired"])
 
 
@@ -135,9 +135,11 @@ class Reporter(Phrasebook):
         return self.say("summary", status=status, people=self.people_label(row.people))
 
     def done(self, key: str, row: Any, *chips: Tap) -> None:
+        """Said and kept: with 「家族に知らせる」, LINE's share picker holding what was reported."""
         self.conversation.end()
-        self.reply(*self.notes, self.say(key, summary=self.summary(row)),
-                   quick=[*chips, menu_chip(self.content, self.lang)])
+        summary = self.summary(row)
+        family = Share(self.content.text("shelters.share_label", self.lang), self.say("share", summary=summary))
+        self.reply(*self.notes, self.say(key, summary=summary), quick=[*chips, family, menu_chip(self.content, self.lang)])
 
 
 # -- entry -----------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import unquote
 
 from sqlalchemy import func, select
 
@@ -52,6 +53,9 @@ def test_safe_at_home_three_people_counted_under_their_district(chat, services, 
     *_, saved = hana.taps("action=safety.people&step=people&n=3")
     assert saved["text"].startswith("市に報告しました: 自宅で無事・3人")
     assert any(d.startswith("action=safety.add") for d in quick_data(saved))
+    [family] = [i["action"] for i in saved["quickReply"]["items"] if i["action"]["label"] == "家族に知らせる"]
+    assert family["type"] == "uri" and family["uri"].startswith("https://line.me/R/share?text=")
+    assert unquote(family["uri"].split("text=", 1)[1]) == "市のLINEで安否を報告しました: 自宅で無事・3人"
     [row] = reports(services)
     assert (row.incident_id, row.status, row.people) == (incident, "home", 3)
 
