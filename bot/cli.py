@@ -467,3 +467,7 @@ _service_commands(main)
 
 def run(argv: Sequence[str] | None = None) -> None:
     main(args=argv)
+
+
+if __name__ == "__main__":  # `python -m bot.cli ...`, as the `citybot` script
+    run()
