@@ -22,13 +22,14 @@ from pydantic import model_validator
 
 from bot.content.models import ConversationContent, Strict, Text
 from bot.conversation import NOT_UNDERSTOOD, Conversation, Phrasebook
-from bot.messages import ShareLocation, Tap
+from bot.messages import ShareLocation, Tap, listing
 from bot.router import Intent
 from bot.turn import Turn
 from handlers.menu import menu_chip, menu_chips
 
 from . import incidents as inc
-from .shelters import HAZARDS
+from . import room
+from .shelters import HAZARDS, shelters_of
 
 ADVICE = "disaster/advice"
 PLACES = ("home", "work", "outdoors", "car")
@@ -127,11 +128,26 @@ class Adviser(Phrasebook):
         chips: list[Tap] = [menu_chip(self.content, self.lang)]
         lines = [said, advice.text.get(self.lang)]
         if advice.leave:
-            lines.append(self.say("leave"))
+            lines += [*self.open_sites(int(data["incident"])), self.say("leave")]
             chips.insert(0, ShareLocation(self.content["disaster"].labels["location"].get(self.lang)))
         elif situation == "home_high_floor":
             lines.append(self.say("vertical"))
         self.reply(*self.notes, "\n\n".join(lines), quick=chips)
+
+
+    def open_sites(self, incident_id: int) -> list[str]:
+        """The incident's open sites in the resident's district (all of them when it has none
+        there, or the resident registered none) that still take people, named for them."""
+        incident = self.session.get(inc.Incident, incident_id)
+        if incident is None:
+            return []
+        sites = [site for i in incident.shelters if (site := shelters_of(self.content).get(i))]
+        here = [site for site in sites if site.district and site.district == self.resident.district]
+        taking = room.states(self.session, [incident])
+        names = [site.name_in(self.lang) for site in (here or sites) if room.offered(taking.get(site.id))]
+        if not names:
+            return []
+        return [self.content.text("disaster.open_shelters", self.lang, shelters=listing(names[:5], self.lang))]
 
 
 def home_situation(table: LevelAdvice) -> str | None:

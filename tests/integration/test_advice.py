@@ -112,3 +112,21 @@ def test_a_drill_declared_from_the_command_line_advises_a_tester_who_only_taps(c
     # a resident who is not a tester is not told of the drill
     *_, other = resident_in(chat, services, "kita").says("いま何をすれば")
     assert other["text"].startswith("いま、あなたの地域に災害の警戒レベルは出ていません")
+
+
+def test_leaving_names_the_open_sites_of_their_district_that_still_take_people(chat, services):
+    from handlers.disaster import room
+    from handlers.disaster.tables import Room
+    from tests.integration.test_disaster import SHELTERS
+
+    opened = [s for s in SHELTERS if s["district"] == "kita" and "flood" in s["hazards"]][:3]
+    declare(services, ["kita"], hazard="flood", level=4, shelters=[s["id"] for s in opened])
+    with services.sessions() as s:
+        room.set_state(s, opened[0]["id"], Room.FULL, by="desk-a", now=services.now())
+        s.commit()
+    hana = resident_in(chat, services, "kita")
+    hana.says("いま何をすれば")
+    *_, advice = hana.taps("action=advice.where&step=where&at=outdoors")
+    [line] = [line for line in advice["text"].split("\n") if line.startswith("開いている避難所: ")]
+    assert opened[0]["name"] not in line  # full: never offered
+    assert all(site["name"] in line for site in opened[1:])
