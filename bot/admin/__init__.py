@@ -116,7 +116,7 @@ class NavItem:
 
 
 NAV: list[NavItem] = []
-PAGE_FILES: list[Blueprint] = []  # templates and static files of services' pages (page_files)
+PAGE_FILES: list[Blueprint] = []  # templates and static files of services' pages (page_files), public pages
 
 
 def page_files(import_name: str) -> Blueprint:
@@ -129,6 +129,17 @@ def page_files(import_name: str) -> Blueprint:
     files.context_processor(lambda: _template_globals())  # its pages see what every admin page sees
     PAGE_FILES.append(files)
     return files
+
+
+def public_page(page: Blueprint) -> Blueprint:
+    """For a service's page outside /admin, opened by someone with no account (a link the
+    staff handed over, carrying a signed token the page checks itself): registered by
+    init_app like page_files. Nothing of `_guard` applies to it (no login, no automatic
+    CSRF check: its forms are FlaskForms, which check their token on validate); its
+    responses get the admin pages' headers, and no Referer, which would carry the token."""
+    page.after_request(_public_headers)
+    PAGE_FILES.append(page)
+    return page
 
 
 @dataclass(frozen=True)
@@ -290,6 +301,15 @@ def _security_headers(response):
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if request.endpoint != "admin.static":
             response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _public_headers(response):
+    for name, value in (("Content-Security-Policy", CSP), ("X-Frame-Options", "DENY"),
+                        ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer")):
+        response.headers.setdefault(name, value)
+    if not (request.endpoint or "").endswith(".static"):
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -3,13 +3,14 @@
     __init__.py   災害情報: what the desk has declared, for the resident's district (below)
     nearest.py    避難所: the nearest open evacuation sites, from a shared location
     shelters.py   the designated sites (content/disaster/shelters.yaml), nearest for a hazard
-    tables.py     incidents, broadcasts, the room at open sites and safety reports in the database
+    tables.py     incidents, broadcasts, the room at open sites, their links and safety reports
     incidents.py  declaring, changing, ending (the rules both the desk and the CLI keep); the banner
     room.py       空きあり・混雑・満員・閉鎖 at the open sites: shown to residents, full ones never offered
     safety.py, safety_reports.py, safety_desk.py   避難報告・安否: the chat, the reports, the desk's page
     broadcasts.py, reach.py   composing, approving and sending a broadcast; who it misses
     mode.py       the disaster rich menu while an incident is active (the clock's job too)
     desk.py, desk_broadcasts.py, desk_rooms.py, admin.py, words.py   the desk's pages in /admin
+    site_link.py  a site's staff link: its room set from a phone, no account (a signed token)
     importer.py, commands.py  `citybot import shelters`
     incidents_cli.py          `citybot incidents declare|update|end|list` (drills, scripts)
 

@@ -3,14 +3,15 @@ its panel on the home page and its words in the audit log and the push pages.
 
 The pages are desk.py (incidents), desk_rooms.py (the room at open sites),
 desk_broadcasts.py (broadcasts) and safety_desk.py (安否・避難報告), on the admin blueprint
-like every page; their templates and scripts stay in this package (page_files).
+like every page; their templates and scripts stay in this package (page_files). The one
+page outside /admin, a site's staff link (site_link.py), is a public_page.
 """
 
 from __future__ import annotations
 
 from bot.admin import home_panel, nav_item, page_files
 
-from . import desk, desk_broadcasts, desk_rooms, safety_desk, words  # noqa: F401 - the routes, the sentences and titles
+from . import desk, desk_broadcasts, desk_rooms, safety_desk, site_link, words  # noqa: F401 - the routes, the sentences and titles
 
 files = page_files(__name__)
 nav_item("災害・避難情報", "admin.incidents", "view",

@@ -5,6 +5,10 @@ marked) with their state, who set it and when; `shelter_room` (desk and admin) s
 Only a site some active incident has opened can be set: the state belongs to this
 emergency (room.py ignores states older than the incidents now active). Each change is
 audited (`shelter.room`, words.py). The nearest-shelter answer reads the state at once.
+
+Staff at a site without an account get the site's link instead (site_link.py): the desk
+shows it here (audited `shelter.link`, since whoever holds it can set the site) and can
+revoke every link of a site at once (`shelter.link_revoke`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from bot.admin.audit import audit
 from bot.admin.roles import add_permission, requires
 
 from . import incidents as inc
-from . import room
+from . import room, site_link
 from .desk import _render, content
 from .shelters import shelters_of
 from .tables import Room, ShelterRoom
@@ -90,4 +94,43 @@ def shelter_room_set(site_id: str):
     db().commit()
     flash(f"{site.name} を「{room.LABELS[state]}」にしました。"
           + ("住民には案内されなくなります。" if not room.offered(state) else ""), "info")
+    return redirect(url_for("admin.shelter_rooms"))
+
+
+def _open_site(site_id: str):
+    """(the site, the active incidents) for a site some active incident opened; a 404 for a
+    site content does not know, a message and None for one that is not open."""
+    site = shelters_of(content()).get(site_id)
+    if site is None:
+        abort(404)
+    active = inc.active(db(), now(), include_training=True)
+    if site_id not in inc.open_shelter_ids(active):
+        flash(f"{site.name} は発令中の災害・避難情報で開設されていません。リンクは開設中の避難所にだけ作れます。", "error")
+        return site, None
+    return site, active
+
+
+@bp.get("/shelter-rooms/<site_id>/link")
+@requires("shelter_room")
+def shelter_link(site_id: str):
+    site, active = _open_site(site_id)
+    if active is None:
+        return redirect(url_for("admin.shelter_rooms"))
+    link = site_link.link_values(site_id, active)
+    audit("shelter.link", f"shelter:{site_id}",
+          {"site": site.name, "incidents": link["incidents"], "version": link["version"]})
+    db().commit()
+    return _render("admin/shelter_link.html", site=site, link=link)
+
+
+@bp.post("/shelter-rooms/<site_id>/link/revoke")
+@requires("shelter_room")
+def shelter_link_revoke(site_id: str):
+    site = shelters_of(content()).get(site_id)
+    if site is None:
+        abort(404)
+    version = site_link.revoke(db(), site_id, by=current_user.name, at=now())
+    audit("shelter.link_revoke", f"shelter:{site_id}", {"site": site.name, "version": version})
+    db().commit()
+    flash(f"{site.name} のスタッフ用リンクをすべて無効にしました。必要なら新しいリンクを表示して渡し直してください。", "info")
     return redirect(url_for("admin.shelter_rooms"))

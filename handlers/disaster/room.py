@@ -1,10 +1,10 @@
-"""Room at the open sites: 空きあり / 混雑 / 満員 / 閉鎖, set by the desk during an incident.
+"""Room at the open sites: 空きあり / 混雑 / 満員 / 閉鎖, set during an incident.
 
-The desk page (desk_rooms.py) sets a site's state; the nearest-shelter answer (nearest.py)
-shows it and never sends a resident to a full or closed site. A state belongs to the
-incidents it was set during: one set before the earliest active incident began is left
-over from an earlier emergency (a gym full last summer is not full today), so it is
-ignored rather than trusted.
+The desk page (desk_rooms.py) or the site's staff link (site_link.py) sets a site's state;
+the nearest-shelter answer (nearest.py) shows it and never sends a resident to a full or
+closed site. A state belongs to the incidents it was set during: one set before the
+earliest active incident began is left over from an earlier emergency (a gym full last
+summer is not full today), so it is ignored rather than trusted.
 """
 
 from __future__ import annotations

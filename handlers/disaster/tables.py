@@ -1,10 +1,10 @@
-"""The disaster desk's tables: incidents (what is declared), broadcasts (what is sent) and
-the room left at each open site (shelter_rooms), and residents' safety reports (who is
-safe where, who needs help: safety.py).
+"""The disaster desk's tables: incidents (what is declared), broadcasts (what is sent),
+the room left at each open site (shelter_rooms) and the version of its staff link
+(shelter_links), and residents' safety reports (who is safe where, who needs help: safety.py).
 
 They live in the database, not in content: the desk changes them in minutes from /admin,
 and every change is audited there. The table names are those of migrations 0006, 0007,
-0017 and 0018.
+0017, 0018 and 0019.
 """
 
 from __future__ import annotations
@@ -115,6 +115,18 @@ class ShelterRoom(Base):
     updated_by: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (check_in(Room, "shelter_rooms", "state"),)
+
+
+class ShelterLink(Base):
+    """How many times the desk revoked a site's staff links (site_link.py): a link carries
+    the version it was made with and works only while it is the current one. No row: 0."""
+
+    __tablename__ = "shelter_links"
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
 
 
 class SafetyStatus(Status):

@@ -83,8 +83,21 @@ def _end(e, w):
 def _room(e, w):
     d = _d(e)
     before = f"（{ROOM_WORDS.get(d['from'], d['from'])}から）" if d.get("from") else ""
-    return (f"{e.actor} が避難所「{d.get('site') or _number(e.target)}」を"
+    who = "避難所のスタッフ（リンク）が" if e.actor.startswith("link:") else f"{e.actor} が"
+    return (f"{who}避難所「{d.get('site') or _number(e.target)}」を"
             f"「{ROOM_WORDS.get(d.get('to'), d.get('to'))}」に{before}")
+
+
+@sentence("shelter.link")
+def _link(e, w):
+    d = _d(e)
+    return f"{e.actor} が避難所「{d.get('site') or _number(e.target)}」のスタッフ用リンクを表示"
+
+
+@sentence("shelter.link_revoke")
+def _link_revoke(e, w):
+    d = _d(e)
+    return f"{e.actor} が避難所「{d.get('site') or _number(e.target)}」のスタッフ用リンクをすべて無効に"
 
 
 # -- broadcasts -----------------------------------------------------------------------------------------

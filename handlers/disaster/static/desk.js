@@ -2,6 +2,8 @@
  *
  * - Incident form: only evacuation sites designated for the chosen hazard can be ticked
  *   (the server checks it too); ticking a district opens its list of sites.
+ * - A site's staff link: the copy button copies it (or selects it where the clipboard is
+ *   not allowed, so a long press copies it).
  * (The broadcast page's progress bar is progress.js, shared with the pushes pages.)
  */
 (function () {
@@ -35,6 +37,20 @@
     });
     updateShelters(form);
   }
+
+  document.querySelectorAll(".js-copy").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var field = document.getElementById(button.getAttribute("data-copy"));
+      var done = button.parentNode.querySelector(".js-copied");
+      field.select();
+      var shown = function () { if (done) { done.hidden = false; } };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(shown, function () {});
+      } else if (document.execCommand && document.execCommand("copy")) {
+        shown();
+      }
+    });
+  });
 
   document.querySelectorAll('[data-testid="incident-form"], [data-testid="incident-change-form"]').forEach(setUpIncidentForm);
 })();
