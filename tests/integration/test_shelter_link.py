@@ -73,7 +73,7 @@ def test_the_staff_set_their_site_full_from_the_link_and_residents_go_elsewhere(
 
     # the desk sees who set it; the log says the desk showed the link and the staff set the state
     rows = desk_a.get("/admin/shelter-rooms").get_data(as_text=True)
-    assert f'data-site="{SITE["id"]}" data-state="full"' in rows and f"link:{SITE['id']}" in rows
+    assert f'data-site="{SITE["id"]}" data-state="full"' in rows and "避難所のスタッフ（リンク）" in rows
     [shown] = audits(services, "shelter.link")
     assert (shown.actor, shown.target, shown.detail["version"]) == ("desk-a", f"shelter:{SITE['id']}", 0)
     [set_] = audits(services, "shelter.room")
