@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import quick_data, quick_labels
+from tests.integration.test_admin_desk import desk  # noqa: F401 - the fixture
 from tests.integration.test_disaster import declare, resident_in
 from tests.integration.test_shelter_room import citybot  # noqa: F401 - the fixture
 
@@ -94,10 +97,13 @@ def test_a_resident_elsewhere_is_not_told_of_another_districts_order(chat, servi
     assert answer["text"].startswith("いま、あなたの地域に災害の警戒レベルは出ていません")
 
 
-def test_a_drill_declared_from_the_command_line_advises_a_tester_who_only_taps(chat, services, citybot):
-    """The issue's drill: `citybot incidents declare --training`, then 自宅 and 屋外 by taps."""
-    citybot("incidents", "declare", "--hazard", "flood", "--level", "4", "--district", "kita", "--open-designated",
-            "--status-ja", "訓練です。", "--status-en", "Drill.", "--status-easy-ja", "くんれん です。", "--training")
+def test_a_drill_declared_from_the_command_line_advises_a_tester_who_only_taps(chat, services, citybot, desk):
+    """The issue's drill: `citybot incidents declare --training`, then 自宅 and 屋外 by taps,
+    then 「安否」: safe at home, 3 people, counted on the desk under their district."""
+    out = citybot("incidents", "declare", "--hazard", "flood", "--level", "4", "--district", "kita",
+                  "--open-designated", "--status-ja", "訓練です。", "--status-en", "Drill.",
+                  "--status-easy-ja", "くんれん です。", "--training")
+    incident = int(re.search(r"declared #(\d+)", out).group(1))
     tester = resident_in(chat, services, "kita", tester=True)
     *_, information = tester.taps("action=disaster")
     assert "action=advice" in quick_data(information)
@@ -109,6 +115,13 @@ def test_a_drill_declared_from_the_command_line_advises_a_tester_who_only_taps(c
     tester.taps("action=advice")
     *_, outdoors = tester.taps("action=advice.where&step=where&at=outdoors")
     assert outdoors["text"].startswith("【洪水・警戒レベル4】屋外にいる方へ") and quick_types(outdoors)[0] == "location"
+    tester.says("安否")
+    tester.taps("action=safety.status&step=status&is=home")
+    *_, saved = tester.taps("action=safety.people&step=people&n=3")
+    assert saved["text"].startswith("市に報告しました: 自宅で無事・3人")
+    counts = desk("desk-a").get("/admin/safety/counts.json").get_json()
+    [drill] = [i for i in counts["incidents"] if i["id"] == incident]
+    assert drill["cells"]["kita"]["home"] == {"reports": 1, "people": 3}
     # a resident who is not a tester is not told of the drill
     *_, other = resident_in(chat, services, "kita").says("いま何をすれば")
     assert other["text"].startswith("いま、あなたの地域に災害の警戒レベルは出ていません")
