@@ -148,8 +148,6 @@ class Conversation:
         self.asker = handler
         return handler
 
-    on_resume = asks  # the same handler picks a paused conversation up
-
     def on_quit(self, handler: Handler) -> Handler:
         """Register what is cleaned up when the resident stops (draft photos, say)."""
         if self.quitter is not None:
