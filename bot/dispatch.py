@@ -6,10 +6,11 @@
                           (Intent(middleware=...), in the order the intents are included: by
                           handler module name) -> conversation
       Router.match        conversation -> postback -> keyword -> fuzzy -> fallback
-      handler(...)        gets what it names: incoming, resident, session, content, lang,
-                          now, reply, push, text, params, location, match, conversation,
-                          media (an image event's photo, fetched when called), event
-                          (the SDK's object, built only for a handler that names it)
+      handler(...)        gets what it names: resident, session, content, lang, now, reply,
+                          push, text, params, location, match, conversation, media (an image
+                          event's photo, fetched when called), turn (most of these as one
+                          typed object, bot/turn.py), event (the SDK's object, built only
+                          for a handler that names it)
       commit              the handler's changes, its pushes (push batches) and its answer
     Dispatcher.deliver    reply with the token, or push once it has expired; retried with
                           the same retry key until LINE accepts or refuses for good
