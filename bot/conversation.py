@@ -62,6 +62,9 @@ class _NotUnderstood:
 #: service the resident named instead.
 NOT_UNDERSTOOD = _NotUnderstood()
 
+#: What taking an answer leads to, besides the name of the next question (Phrasebook.settle).
+AGAIN, UNKNOWN, DONE = "again", "unknown", "done"
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -111,6 +114,26 @@ class Phrasebook:
     def means(self, command: str, answer: Answer) -> bool:
         """Typed text (not a tap) that is one of the command's words (やめる, スキップ...)."""
         return not answer.verb and self.content[self.intent].means(command, answer.text)
+
+    def ask(self, state: str) -> None:
+        raise NotImplementedError  # the flow's question for `state`, with its buttons
+
+    def go(self, state: str, **data: Any) -> None:
+        raise NotImplementedError  # move the conversation to `state` and ask it
+
+    def settle(self, state: str, outcome: str) -> Any:
+        """Where a step's answer leads: DONE (it has answered), AGAIN (the same question),
+        UNKNOWN (not an answer: said so, asked again, and another service the resident
+        named may answer instead) or the next question's name."""
+        if outcome == DONE:
+            return None
+        if outcome == AGAIN:
+            return self.ask(state)
+        if outcome == UNKNOWN:
+            self.note("not_understood")
+            self.ask(state)
+            return NOT_UNDERSTOOD
+        return self.go(outcome)
 
 
 class Conversation:

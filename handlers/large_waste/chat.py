@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from bot import profile
 from bot.content.store import Content
-from bot.conversation import NOT_UNDERSTOOD, Answer, ConversationControl, Phrasebook
+from bot.conversation import AGAIN, DONE, NOT_UNDERSTOOD, UNKNOWN, Answer, ConversationControl, Phrasebook
 from bot.lookup import normalize
 from bot.messages import Tap
 from bot.models import Resident
@@ -53,7 +53,6 @@ from .said import bookable_areas, booked_reply, display, item_chip, item_lines, 
 from .words import LargeWasteContent, conv, intent  # noqa: F401 - LargeWasteContent: what it was imported as
 
 ORDER = ("area", "item", "quantity", "more", "date", "place", *contact_steps.STEPS, "confirm")
-NEXT, AGAIN, UNKNOWN, DONE = "next", "again", "unknown", "done"
 #: Buttons of the bookings list; tapped during a booking, they end it and are answered.
 OUTSIDE = ("bookings", "cancel", "change")
 #: Buttons of an earlier booked message; tapped during a booking, they are answered and it goes on.
@@ -404,15 +403,7 @@ def answer(turn):
         conversation.goto(state, page=int(got.params["page"]) if got.params.get("page", "").isdigit() else 0)
         return flow.ask(state)
     outcome = ANSWERS[state](flow, got)
-    if outcome == DONE:
-        return None
-    if outcome == AGAIN:
-        return flow.ask(state)
-    if outcome == UNKNOWN:
-        flow.note("not_understood")
-        flow.ask(state)
-        return NOT_UNDERSTOOD
-    flow.go(outcome)
+    return flow.settle(state, outcome)
 
 
 for _state in ORDER:

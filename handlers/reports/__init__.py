@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.content.store import Content
-from bot.conversation import NOT_UNDERSTOOD, Answer, Conversation, Phrasebook
+from bot.conversation import AGAIN, DONE, NOT_UNDERSTOOD, UNKNOWN, Answer, Conversation, Phrasebook
 from bot.lookup import normalize
 from bot.messages import Camera, CameraRoll, ShareLocation, Tap
 from bot.messenger import LineError
@@ -52,7 +52,6 @@ conv = intent.conversation(Conversation("report", "reports", timeout=timedelta(m
                                         expired_text="reports.expired", resume_label="resume",
                                         free_text=("place", "description"), back=BACK,
                                         quit_chips=menu_chips))
-NEXT, AGAIN, UNKNOWN, DONE = "next", "again", "unknown", "done"
 
 
 class Flow(Phrasebook):
@@ -251,15 +250,7 @@ def answer(turn):
         outcome = take_description(flow, got)
     else:
         outcome = take_confirm(flow, got, ZoneInfo(turn.config.timezone))
-    if outcome == DONE:
-        return None
-    if outcome == AGAIN:
-        return flow.ask(state)
-    if outcome == UNKNOWN:
-        flow.note("not_understood")
-        flow.ask(state)
-        return NOT_UNDERSTOOD
-    flow.go(outcome)
+    return flow.settle(state, outcome)
 
 
 for _state in ORDER:
