@@ -29,7 +29,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -286,34 +286,37 @@ def ask_other_age(turn):
     Search(turn).ask_age()
 
 
+def cohort_of(params: Mapping[str, str]) -> int | None:
+    """The birth cohort (a year) a results chip carries; None for anything else."""
+    cohort = params.get("cohort", "")
+    return int(cohort) if re.fullmatch(r"\d{4}", cohort) else None
+
+
 @intent.postback("childcare.where")
 def where_again(turn, content, params):
     """「ほかの区」 under results: the same class, somewhere else."""
-    search = Search(turn)
-    cohort = params.get("cohort", "")
-    if not re.fullmatch(r"\d{4}", cohort):
+    search, cohort = Search(turn), cohort_of(params)
+    if cohort is None:
         return search.ask_age()
-    search.ask_where(int(cohort))
+    search.ask_where(cohort)
 
 
 @intent.postback("childcare.all")
 def whole_city(turn, content, params):
     """「市内全体」 in a city without divisions: the same class, over the whole city."""
-    search = Search(turn)
-    cohort = params.get("cohort", "")
-    if not re.fullmatch(r"\d{4}", cohort):
+    search, cohort = Search(turn), cohort_of(params)
+    if cohort is None:
         return search.ask_age()
-    search.show_all(int(cohort))
+    search.show_all(cohort)
 
 
 @intent.postback("childcare.ward")
 def ward_results(turn, content, params):
     """A neighbouring ward's chip: the same class, in that ward."""
-    search = Search(turn)
-    cohort = params.get("cohort", "")
-    if not re.fullmatch(r"\d{4}", cohort) or not content["settings"].district(params.get("ward")):
+    search, cohort = Search(turn), cohort_of(params)
+    if cohort is None or not content["settings"].district(params.get("ward")):
         return search.ask_age()
-    search.show_ward(int(cohort), params["ward"])
+    search.show_ward(cohort, params["ward"])
 
 
 # -- the conversation -----------------------------------------------------------------------------
@@ -335,8 +338,8 @@ def answer(turn):
     if got.verb == "all" and cohort is not None:   # 「市内全体」 (a city without divisions)
         return search.show_all(cohort)
     if state == "child":
-        if got.verb == "child" and re.fullmatch(r"\d{4}", got.params.get("cohort", "")):
-            return search.where_next(int(got.params["cohort"]))
+        if got.verb == "child" and (chosen := cohort_of(got.params)) is not None:
+            return search.where_next(chosen)
         if not got.verb and take_age(search, got):  # a birth month or a class typed instead
             return None
         return unclear(search, state)

@@ -14,7 +14,7 @@ from ..menu import menu_chip
 from ..settings import KEPT, Kept
 from . import places as cc, tables
 from .cards import ward_or_city
-from .chat import ChildcareContent, intent
+from .chat import ChildcareContent, cohort_of, intent
 
 
 # 「設定」 links to the list; a resident following a facility is not new there
@@ -29,8 +29,8 @@ def follow(turn):
     reply, content, lang = turn.reply, turn.content, turn.lang
     resident, session, now, params = turn.resident, turn.session, turn.now, turn.params
     facility = cc.facilities_of(content).get(params.get("f", ""))
-    cohort = params.get("cohort", "")
-    if facility is None or not re.fullmatch(r"\d{4}", cohort):
+    cohort = cohort_of(params)
+    if facility is None or cohort is None:
         return reply(content.text("childcare.unknown_facility", lang), quick=[menu_chip(content, lang)])
     words: ChildcareContent = content["childcare"]
     if resident.consented_at is None and not tables.follows_of(session, resident):  # nothing kept before they agree
@@ -40,8 +40,8 @@ def follow(turn):
                          quick=[Tap(yes, f"action=childcare.follow&f={facility.id}&cohort={cohort}&agree=yes", yes),
                                 Tap(no, "action=menu", no)])
     table = cc.vacancies_of(content)
-    age = cc.class_of(int(cohort), table.as_of)
-    new = tables.follow(session, resident, facility.id, int(cohort), now)
+    age = cc.class_of(cohort, table.as_of)
+    new = tables.follow(session, resident, facility.id, cohort, now)
     key = "childcare.followed" if new else "childcare.already_following"
     unfollow_label = words.labels["unfollow"].get(lang)
     reply(content.text(key, lang, name=facility.name_in(lang),
