@@ -1,7 +1,7 @@
 """gunicorn settings for the web process; each can be overridden on the command line.
 
-Threads, not extra processes, serve the webhook: it only verifies, stores and answers,
-and the event processing runs in each worker's own thread pool afterwards.
+Threads, not extra processes, serve the webhook: it only verifies, stores and answers
+200; the `citybot worker` processes answer the residents (bot/webhook.py, bot/worker.py).
 
 Metrics: the worker processes take turns answering /metrics, so prometheus_client runs in
 multiprocess mode: each process writes its counters to files in PROMETHEUS_MULTIPROC_DIR
@@ -21,7 +21,7 @@ bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
-preload_app = False  # the app starts threads; they must be born in the worker, not the master
+preload_app = False  # each worker opens its own database connections
 timeout = 30
 graceful_timeout = 20
 keepalive = 5

@@ -1,13 +1,26 @@
 """Webhook acknowledgement under gunicorn, against a bare Flask "ok" run the same way.
 
-Starts the fake LINE platform, then for each app (citybot's wsgi:app and bench/bare_app)
-a gunicorn with the project's gunicorn.conf.py on a free port, posts the same signed
-webhook bodies at it from N client threads, and prints throughput and p50/p99 latency of
-the 200s, side by side, with citybot's figures as a ratio of the bare endpoint's. It also
-reports how long citybot took to answer every event on the fake platform (the work done
-after the acknowledgement).
+Starts the fake LINE platform and a bare Flask app (bench/bare_app.py) under the
+project's gunicorn.conf.py, then for each database (SQLite and PostgreSQL in the same run
+by default) citybot's wsgi:app with the same gunicorn settings plus `citybot worker`
+processes, the way a deployment runs them, and:
 
-    python bench/webhook.py [--requests 3000] [--concurrency 16] [--database-url URL]
+  burst    the same signed webhook bodies posted as fast as N client threads can, at the
+           bare app and then at citybot: throughput and p50/p99 of the acknowledgement,
+           citybot's as a ratio of the bare endpoint's. Twice: with the workers stopped
+           (SIGSTOP) while it lasts, which is the web process's own capacity (workers run
+           on other cores or machines in a deployment), and with them answering on the
+           same cores meanwhile (this machine's two cores are then shared by the client,
+           two web processes, the workers and the database)
+  paced    events at a steady rate (200/s by default) for some seconds: ack p50/p99
+  answers  for every event, how many answers LINE accepted (a reply with its token, or a
+           push with its retry key), read from the fake platform's request log: each
+           event must get exactly one; and how long after the last 200 the last came
+
+The issue's bar (17): burst throughput >= 0.60x bare, paced ack p99 < 50 ms, on both.
+
+    python bench/webhook.py [--requests 3000] [--concurrency 16] [--rate 200] [--seconds 10]
+                            [--databases sqlite,postgresql] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -16,6 +29,7 @@ import argparse
 import http.client
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -23,6 +37,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -31,9 +47,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.fakeline import webhook_events as ev  # noqa: E402
+from bot.messenger import retry_key_for  # noqa: E402
 
 SECRET = "bench-channel-secret"
 TOKEN = "bench-access-token"
+CITYBOT = str(Path(sys.executable).parent / "citybot")
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/citybot_bench"
 
 
 def free_port() -> int:
@@ -42,7 +61,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_http(url: str, timeout: float = 30.0) -> None:
+def wait_http(url: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -53,32 +72,112 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def start_gunicorn(app: str, port: int, env: dict[str, str], workers: int, threads: int) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
-           "--workers", str(workers), "--threads", str(threads), "--access-logfile", "/dev/null",
-           "--log-level", "warning", app]
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+def spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
 
 
-def post_all(port: int, bodies: list[bytes], concurrency: int) -> tuple[float, list[float], int]:
-    """Post every body once; (wall seconds, latencies in ms, non-200 count)."""
+def gunicorn(app: str, port: int, env: dict[str, str], workers: int, threads: int) -> subprocess.Popen:
+    return spawn([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--bind",
+                  f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
+                  "--access-logfile", "/dev/null", "--log-level", "warning", app], env)
+
+
+def signal_all(procs: list[subprocess.Popen], sig: int) -> None:
+    for proc in procs:
+        os.killpg(proc.pid, sig)
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        try:
+            os.killpg(proc.pid, signal.SIGCONT)
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+
+
+@dataclass
+class Event:
+    event_id: str
+    token: str
+    body: bytes
+
+
+class Platform:
+    """The fake LINE platform, seen from the bench: users, events, and what was accepted."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.users = [requests.post(url + "/__fake__/users", json={"displayName": f"r{i}"}, timeout=5).json()["userId"]
+                      for i in range(50)]
+        self.seen = 0
+
+    def events(self, count: int) -> list[Event]:
+        out = []
+        with requests.Session() as http:
+            for i in range(count):
+                user = self.users[i % len(self.users)]
+                minted = http.post(self.url + "/__fake__/reply-tokens", json={"userId": user}, timeout=5)
+                token = minted.json()["replyToken"]
+                event = ev.text_event(user, "ヘルプ" if i % 2 else "メニュー", reply_token=token)
+                out.append(Event(event["webhookEventId"], token, ev.callback_body([event])))
+        return out
+
+    def answers(self, events: list[Event]) -> Counter:
+        """Accepted answers per event id, from every request the platform logged so far."""
+        by_token = {e.token: e.event_id for e in events}
+        by_key = {retry_key_for("answer", e.event_id): e.event_id for e in events}
+        found: Counter = Counter({e.event_id: 0 for e in events})
+        log = requests.get(self.url + "/__fake__/requests", timeout=60).json()["requests"]
+        for entry in log:
+            if entry.get("status") != 200:
+                continue
+            if entry.get("endpoint") == "reply" and entry.get("replyToken") in by_token:
+                found[by_token[entry["replyToken"]]] += 1
+            elif entry.get("endpoint") == "push" and entry.get("retryKey") in by_key:
+                found[by_key[entry["retryKey"]]] += 1
+        return found
+
+    def wait_answered(self, events: list[Event], timeout: float) -> tuple[Counter, float]:
+        started = time.perf_counter()
+        if timeout <= 0:
+            return Counter({e.event_id: 0 for e in events}), 0.0
+        while True:
+            found = self.answers(events)
+            if all(found.values()) or time.perf_counter() - started > timeout:
+                return found, time.perf_counter() - started
+            time.sleep(0.5)
+
+
+def post(port: int, events: list[Event], concurrency: int, rate: float | None = None) -> tuple[float, list[float], int]:
+    """Post every body once, as fast as possible or at `rate` per second (each on its own
+    schedule, so a slow answer does not slow the offered load); (wall s, ms each, non-200s)."""
     latencies: list[float] = []
     failures = 0
     lock = threading.Lock()
-    queue = iter(range(len(bodies)))
+    queue = iter(range(len(events)))
+    began = time.perf_counter()
 
-    def worker() -> None:
+    def client() -> None:
         nonlocal failures
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine: list[float] = []
-        bad = 0
+        mine, bad = [], 0
         while True:
             with lock:
                 index = next(queue, None)
             if index is None:
                 break
-            body = bodies[index]
+            if rate:
+                delay = began + index / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            body = events[index].body
             started = time.perf_counter()
             try:
                 conn.request("POST", "/callback", body=body, headers={
@@ -97,23 +196,12 @@ def post_all(port: int, bodies: list[bytes], concurrency: int) -> tuple[float, l
             latencies.extend(mine)
             failures += bad
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return time.perf_counter() - started, latencies, failures
-
-
-def wait_delivered(fake_url: str, count: int, timeout: float) -> int:
-    """Messages the fake platform recorded, once there are `count` (or the time is up)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        delivered = len(requests.get(fake_url + "/__fake__/messages", timeout=30).json()["messages"])
-        if delivered >= count or time.monotonic() > deadline:
-            return delivered
-        time.sleep(0.2)
+    return time.perf_counter() - began, latencies, failures
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -121,86 +209,133 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def fresh_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def run_database(label: str, url: str, args, base_env: dict[str, str], platform: Platform, bare_port: int) -> dict:
+    tmp = tempfile.mkdtemp(prefix="citybot-bench-")
+    if label == "PostgreSQL":
+        fresh_postgres(url)
+    else:
+        url = f"sqlite:///{tmp}/citybot.sqlite3"
+    env = {**base_env, "DATABASE_URL": url, "CITYBOT_INSTANCE_DIR": tmp,
+           "PROCESSING_THREADS": str(args.answer_threads)}
+    subprocess.run([CITYBOT, "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port()
+    procs = [gunicorn("wsgi:app", port, env, args.workers, args.threads)]
+    procs += [spawn(["nice", "-n", str(args.worker_nice), CITYBOT, "worker"], env) for _ in range(args.answerers)]
+    try:
+        wait_http(f"http://127.0.0.1:{port}/livez")
+        warm = platform.events(200)
+        post(bare_port, warm[:100], 4)
+        post(port, warm, 4)
+        wait = 600 if args.answerers else 0  # 0: acknowledgements alone, nobody answers
+        platform.wait_answered(warm, timeout=wait / 5)
+
+        alone_bare, alone_bot = platform.events(args.requests), platform.events(args.requests)
+        workers = procs[1:]
+        signal_all(workers, signal.SIGSTOP)
+        try:
+            alone = post(bare_port, alone_bare, args.concurrency), post(port, alone_bot, args.concurrency)
+        finally:
+            signal_all(workers, signal.SIGCONT)
+        platform.wait_answered(alone_bot, timeout=wait)
+
+        burst_bare, burst_bot = platform.events(args.requests), platform.events(args.requests)
+        bare = post(bare_port, burst_bare, args.concurrency)
+        bot = post(port, burst_bot, args.concurrency)
+        burst_answers, burst_drain = platform.wait_answered(burst_bot, timeout=wait)
+
+        paced_events = platform.events(int(args.rate * args.seconds))
+        paced = post(port, paced_events, args.concurrency, rate=args.rate)
+        paced_answers, paced_drain = platform.wait_answered(paced_events, timeout=wait)
+    finally:
+        stop(procs)
+
+    def tally(found: Counter) -> dict:
+        counts = Counter(found.values())
+        return {"once": counts.get(1, 0), "never": counts.get(0, 0),
+                "more": sum(n for k, n in counts.items() if k > 1)}
+    return {
+        "database": label,
+        "alone_bare_rps": args.requests / alone[0][0], "alone_bot_rps": args.requests / alone[1][0],
+        "alone_bare_p99": percentile(alone[0][1], 99), "alone_p99": percentile(alone[1][1], 99),
+        "bare_rps": args.requests / bare[0], "bot_rps": args.requests / bot[0],
+        "bare_p50": statistics.median(bare[1]), "bare_p99": percentile(bare[1], 99),
+        "burst_p50": statistics.median(bot[1]), "burst_p99": percentile(bot[1], 99),
+        "burst_non200": bot[2], "burst_answers": tally(burst_answers), "burst_drain_s": burst_drain,
+        "paced_rate": len(paced_events) / paced[0], "paced_p50": statistics.median(paced[1]),
+        "paced_p99": percentile(paced[1], 99), "paced_non200": paced[2],
+        "paced_answers": tally(paced_answers), "paced_drain_s": paced_drain,
+    }
+
+
+def report(result: dict, args) -> None:
+    r = result
+    alone, ratio = r["alone_bot_rps"] / r["alone_bare_rps"], r["bot_rps"] / r["bare_rps"]
+    print(f"\n{r['database']}: gunicorn {args.workers} workers x {args.threads} threads, "
+          f"{args.answerers} `citybot worker` x {args.answer_threads} threads (nice {args.worker_nice})")
+    print(f"{'':30}{'bare Flask ok':>16}{'citybot':>12}{'ratio':>9}")
+    print(f"{'burst, workers stopped (req/s)':30}{r['alone_bare_rps']:16.0f}{r['alone_bot_rps']:12.0f}{alone:8.2f}x"
+          f"   {'ok' if alone >= 0.60 else 'BELOW 0.60x'}")
+    print(f"{'  ack p99 (ms)':30}{r['alone_bare_p99']:16.1f}{r['alone_p99']:12.1f}")
+    print(f"{'burst, workers answering':30}{r['bare_rps']:16.0f}{r['bot_rps']:12.0f}{ratio:8.2f}x"
+          f"   {'ok' if ratio >= 0.60 else 'BELOW 0.60x'}")
+    print(f"{'  ack p50 / p99 (ms)':30}{r['bare_p50']:7.1f} / {r['bare_p99']:5.1f}"
+          f"{r['burst_p50']:7.1f} / {r['burst_p99']:5.1f}")
+    print(f"{'paced ack p50 / p99 (ms)':30}{'':16}{r['paced_p50']:5.1f} / {r['paced_p99']:5.1f}"
+          f"   at {r['paced_rate']:.0f} ev/s   {'ok' if r['paced_p99'] < 50 else 'p99 NOT under 50 ms'}")
+    for phase in ("burst", "paced"):
+        a = r[f"{phase}_answers"]
+        print(f"{phase} answers per event: once {a['once']}, never {a['never']}, more than once {a['more']}; "
+              f"non-200 acks {r[f'{phase}_non200']}; last answer {r[f'{phase}_drain_s']:.1f} s after the last 200")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=3000, help="events in the burst")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
+    parser.add_argument("--answerers", type=int, default=2, help="`citybot worker` processes")
+    parser.add_argument("--answer-threads", type=int, default=4, help="PROCESSING_THREADS of each")
+    parser.add_argument("--worker-nice", type=int, default=10,
+                        help="answering yields the CPU to acknowledging (0: equal footing)")
+    parser.add_argument("--rate", type=float, default=200.0, help="events per second in the paced run")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the paced run")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", POSTGRES),
+                        help="a database this bench may drop and create")
     args = parser.parse_args()
 
-    tmp = tempfile.mkdtemp(prefix="citybot-bench-")
-    fake_port, bot_port, bare_port = free_port(), free_port(), free_port()
+    fake_port, bare_port = free_port(), free_port()
     fake_url = f"http://127.0.0.1:{fake_port}"
     env = {**os.environ, "CITYBOT_ENV": "test", "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
-           "LINE_API_BASE": fake_url, "CITYBOT_INSTANCE_DIR": tmp, "LOG_LEVEL": "WARNING",
-           "DATABASE_URL": args.database_url, "CONTENT_RELOAD_SECONDS": "0"}
-    procs: list[subprocess.Popen] = []
+           "LINE_API_BASE": fake_url, "LOG_LEVEL": "WARNING", "CONTENT_RELOAD_SECONDS": "0"}
+    procs = [spawn([CITYBOT, "fake-line", "--port", str(fake_port)], env),
+             gunicorn("bench.bare_app:app", bare_port, env, args.workers, args.threads)]
+    results = []
     try:
-        citybot = str(Path(sys.executable).parent / "citybot")
-        procs.append(subprocess.Popen([citybot, "fake-line", "--port", str(fake_port)],
-                                      cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                      start_new_session=True))
-        subprocess.run([str(Path(sys.executable).parent / "citybot"), "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_http(fake_url + "/__fake__/users")
-        procs.append(start_gunicorn("wsgi:app", bot_port, env, args.workers, args.threads))
-        procs.append(start_gunicorn("bench.bare_app:app", bare_port, env, args.workers, args.threads))
-        wait_http(f"http://127.0.0.1:{bot_port}/healthz")
         wait_http(f"http://127.0.0.1:{bare_port}/")
-
-        users = [requests.post(fake_url + "/__fake__/users", json={"displayName": f"r{i}"}, timeout=5).json()["userId"]
-                 for i in range(50)]
-
-        def bodies() -> list[bytes]:
-            out = []
-            for i in range(args.requests):
-                user = users[i % len(users)]
-                token = requests.post(fake_url + "/__fake__/reply-tokens", json={"userId": user}, timeout=5).json()
-                out.append(ev.callback_body([ev.text_event(user, "ヘルプ" if i % 2 else "メニュー",
-                                                           reply_token=token["replyToken"])]))
-            return out
-
-        # warm up both (imports, connections, first requests)
-        post_all(bare_port, bodies()[:100], 4)
-        post_all(bot_port, bodies()[:100], 4)
-        before = wait_delivered(fake_url, 100, timeout=60)
-
-        bare_bodies, bot_bodies = bodies(), bodies()
-        bare = post_all(bare_port, bare_bodies, args.concurrency)
-        bot = post_all(bot_port, bot_bodies, args.concurrency)
-        acked_at = time.perf_counter()
-        delivered = wait_delivered(fake_url, before + args.requests, timeout=300)
-        drained = time.perf_counter() - acked_at
-
-        print(f"webhook bench: {args.requests} signed events, {args.concurrency} clients, gunicorn "
-              f"{args.workers} workers x {args.threads} threads, database "
-              f"{'PostgreSQL' if args.database_url.startswith('postgresql') else 'SQLite'}")
-        print(f"{'':24}{'bare Flask ok':>16}{'citybot':>14}{'ratio':>10}")
-        rows = []
-        for label, fn in (("throughput (req/s)", lambda r: args.requests / r[0]),
-                          ("ack p50 (ms)", lambda r: statistics.median(r[1])),
-                          ("ack p99 (ms)", lambda r: percentile(r[1], 99)),
-                          ("non-200 answers", lambda r: r[2])):
-            a, b = fn(bare), fn(bot)
-            ratio = f"{b / a:.2f}x" if a else "-"
-            print(f"{label:24}{a:16.1f}{b:14.1f}{ratio:>10}")
-            rows.append((label, a, b))
-        print(f"citybot answered {delivered - before}/{args.requests} events on the fake platform "
-              f"{drained:.1f} s after the last acknowledgement")
-        print(json.dumps({"bare": {k: v for k, v, _ in rows}, "citybot": {k: v for k, _, v in rows}}))
+        platform = Platform(fake_url)
+        for name in args.databases.split(","):
+            label = "PostgreSQL" if name.strip().startswith("postgres") else "SQLite"
+            results.append(run_database(label, args.postgres, args, env, platform, bare_port))
+            report(results[-1], args)
     finally:
-        for proc in procs:
-            try:
-                os.killpg(proc.pid, 15)
-            except ProcessLookupError:
-                pass
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, 9)
+        stop(procs)
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":

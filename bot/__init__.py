@@ -7,7 +7,6 @@ production) the simulator. Everything else is wired by `bot.bootstrap`.
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,15 +36,15 @@ def create_app(config: Config | None = None, *, services: Services | None = None
     svc = services or bootstrap(config, **bootstrap_args)
     svc.messenger.prepare()  # line-bot-sdk is imported lazily (`citybot ask` never needs it); a web process does
     app.extensions["citybot"] = svc
+    from . import webhook
+
+    app.wsgi_app = webhook.in_front_of(app.wsgi_app, webhook.make_app(svc))  # type: ignore[method-assign]
     if config.proxy_hops:  # request.remote_addr (the login limit's client address), scheme and host
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = config.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    from . import webhook
-
-    app.register_blueprint(webhook.bp)
     if config.serve_simulator:
         from . import simulator
 
@@ -55,7 +54,7 @@ def create_app(config: Config | None = None, *, services: Services | None = None
     admin.init_app(app, svc)  # the staff web UI at /admin: login, roles, CSRF, audit log
     from . import ops
 
-    ops.init_app(app, svc)  # /livez, /readyz, /metrics and the webhook's acknowledgement latency
+    ops.init_app(app, svc)  # /livez, /readyz, /metrics
 
     @app.get("/healthz")
     def healthz():
@@ -71,27 +70,7 @@ def create_app(config: Config | None = None, *, services: Services | None = None
         status = "down" if database != "ok" else ("ok" if content["ok"] else "degraded")
         return jsonify(status=status, database=database, content=content), 503 if status == "down" else 200
 
-    if config.inbox_sweep_seconds > 0:
-        start_sweeper(svc)
     return app
-
-
-def start_sweeper(svc: Services) -> threading.Thread:
-    """Process events a crashed process left behind (at start, then periodically)."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                svc.dispatcher.sweep()
-            except Exception:  # noqa: BLE001 - the next round tries again
-                log.exception("sweep failed")
-            stop.wait(svc.config.inbox_sweep_seconds)
-
-    thread = threading.Thread(target=loop, name="citybot-sweeper", daemon=True)
-    thread.start()
-    svc.stop_sweeper = stop.set  # type: ignore[attr-defined]
-    return thread
 
 
 __all__ = ["create_app", "bootstrap", "Config"]

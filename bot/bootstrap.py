@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
@@ -25,6 +26,9 @@ from .dispatch import Dispatcher
 from .lookup.dictionary import remember_readings
 from .messenger import Messenger
 from .router import Intent, Router
+
+if TYPE_CHECKING:
+    from .spool import Spool
 
 
 def utcnow() -> datetime:
@@ -41,12 +45,25 @@ class Services:
     messenger: Messenger
     now: Callable[[], datetime] = utcnow
     dispatcher: Dispatcher = field(init=False)
+    _spool: Spool | None = field(default=None, init=False, repr=False)
+    _spool_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.dispatcher = Dispatcher(self)
 
+    @property
+    def spool(self) -> Spool:
+        """Webhook bodies not yet split into events (made on first use: `citybot ask` has none)."""
+        with self._spool_lock:
+            if self._spool is None:
+                from .spool import Spool
+
+                self._spool = Spool.beside(self.config.sqlalchemy_url, self.engine, self.config.db_pool_size)
+            return self._spool
+
     def close(self) -> None:
-        self.dispatcher.shutdown()
+        if self._spool is not None:
+            self._spool.dispose()
         self.engine.dispose()
 
 

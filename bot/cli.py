@@ -430,11 +430,12 @@ def scheduler(ctx: click.Context) -> None:
 @main.command()
 @click.pass_context
 def sweep(ctx: click.Context) -> None:
-    """Process stored events and pushes that no process is working on, then exit."""
+    """Answer what is stored and nobody is working on (webhook bodies, events, deferred
+    answers), then exit: a worker's round, for an operator without a running worker."""
 
     svc = _bootstrap(_config(ctx).with_(content_reload_seconds=0))
     try:
-        click.echo(f"{svc.dispatcher.sweep()} event(s) processed")
+        click.echo(f"{svc.dispatcher.sweep() + svc.dispatcher.drain()} event(s) processed")
     finally:
         svc.close()
 

@@ -71,13 +71,16 @@ class Config:
                                      "after this many seconds from the event an answer is "
                                      "pushed instead of replied")
     processing_threads: int = setting("PROCESSING_THREADS", 4,
-                                      "threads per web process that handle stored events")
+                                      "threads per worker process that answer webhook events")
+    inbox_poll_seconds: float = setting("INBOX_POLL_SECONDS", 0.05,
+                                        "how long an idle answering thread waits before looking for "
+                                        "new webhook bodies and events again")
     inbox_lease_seconds: float = setting("INBOX_LEASE_SECONDS", 120.0,
                                          "an event claimed longer ago than this by a process "
                                          "that died is processed again")
     inbox_sweep_seconds: float = setting("INBOX_SWEEP_SECONDS", 5.0,
-                                         "how often the web process looks for stored events "
-                                         "left unprocessed; 0 turns the sweep off")
+                                         "how often a worker retries answers LINE deferred "
+                                         "(429, 5xx) and prunes old event ids")
     inbox_retention_hours: float = setting("INBOX_RETENTION_HOURS", 48.0,
                                            "event ids are kept this long to drop redeliveries "
                                            "(LINE asks for at least 24 h)")

@@ -19,20 +19,27 @@ class Base(DeclarativeBase):
     pass
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
+def make_engine(url: str, pool_size: int = 10, *, autocommit: bool = False) -> Engine:
     """`hide_parameters`: a database error must not print residents' data into the log.
 
     `pool_size` (DB_POOL_SIZE) connections per process, and as many again in a burst: every
     web process, worker and clock has its own pool, and together they must stay under the
-    server's max_connections. SQLite has no server to share, so no pool to size."""
+    server's max_connections. SQLite has no server to share, so no pool to size.
+
+    `autocommit`: each statement commits itself, in one round trip, and connections are
+    not pinged when taken from the pool (the caller retries on a dropped connection
+    instead): for a single INSERT on a hot path (bot/spool.py)."""
+    extra: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True,
+                               **extra)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True)
+    return create_engine(url, pool_pre_ping=not autocommit, pool_size=pool_size, max_overflow=pool_size,
+                         hide_parameters=True, **extra)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

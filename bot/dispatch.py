@@ -1,7 +1,11 @@
 """What happens to an event after the webhook stored it: the whole path in one file.
 
-    webhook.callback      verify signature, parse with the SDK, store, 200   (bot/webhook.py)
-    Dispatcher.process    claim the stored event (a second claimant gets nothing)
+    webhook.callback      verify the signature, store the body, 200            (bot/webhook.py)
+    Dispatcher.work_once  in a worker process (bot/worker.py), within milliseconds:
+      split_bodies        the SDK parses the body; its events go to the inbox once
+                          (a redelivered webhookEventId is dropped)            (bot/events.py)
+      inbox.claim_next    the oldest event no one holds whose chat has nothing earlier
+                          unfinished (one chat's events in order, across processes)
       middleware          guard errors -> logging context -> resident -> the intents' own
                           (Intent(middleware=...), in the order the intents are included: by
                           handler module name) -> conversation
@@ -29,16 +33,13 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import logging
-import threading
-import zlib
-from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import inbox
+from . import events, inbox
 from .content.easy import unnest_messages
 from .turn import Context, Handled, Media, Middleware, Push, Reply
 from .db import insert_for
@@ -177,9 +178,6 @@ class Dispatcher:
             guard_errors, logging_context, upsert_resident, *self.router.middleware,
             make_conversation_middleware(self.router.conversations),
         ]
-        self._lanes: list[ThreadPoolExecutor] = []
-        self._futures: set[Future] = set()
-        self._lock = threading.Lock()
 
     # the same path without inbox and LINE (citybot ask, tests)
     def handle(self, session: Session, raw: dict[str, Any], lang: str | None = None,
@@ -247,39 +245,43 @@ class Dispatcher:
         message["quickReply"]["items"] = message["quickReply"]["items"] + others
         messages[-1] = message
 
-    # the webhook path
-    def submit(self, inbox_ids: Sequence[int], users: Mapping[int, str] | None = None) -> None:
-        """Process events off the request; one resident's events one after another, in
-        order (a double tap must not run two steps of a conversation at once)."""
-        for inbox_id in inbox_ids:
-            user = (users or {}).get(inbox_id)
-            future = self._lane(user if user is not None else str(inbox_id)).submit(self.process, inbox_id)
-            with self._lock:
-                self._futures.add(future)
-            future.add_done_callback(self._forget)
+    # the webhook path, in the worker processes
+    def split_bodies(self, limit: int = 50) -> int:
+        """Move stored webhook bodies' events into the inbox; the number of bodies taken."""
+        services = self.services
+        with services.spool.take(limit) as bodies:
+            if bodies:
+                with services.sessions() as session:
+                    duplicates = 0
+                    for body in bodies:
+                        received = datetime.fromtimestamp(body.received_ms / 1000, timezone.utc)
+                        duplicates += inbox.store_events(session, events.events_of(body.text), received).duplicates
+                    session.commit()
+                if duplicates:
+                    log.info("dropped %d redelivered event(s)", duplicates)
+        return len(bodies)
 
-    def _forget(self, future: Future) -> None:
-        with self._lock:
-            self._futures.discard(future)
+    def work_once(self) -> bool:
+        """Split what came in, then answer one event; False when there was nothing to do."""
+        services = self.services
+        split = self.split_bodies()
+        try:
+            with services.sessions() as session:
+                row = inbox.claim_next(session, services.now(), timedelta(seconds=services.config.inbox_lease_seconds))
+                if row is not None:
+                    self._work(session, row)
+        except Exception:  # noqa: BLE001 - never kill the worker thread; the lease lets it go again
+            log.exception("processing an inbox event failed; it will be retried")
+            return True
+        return bool(split) or row is not None
 
-    def _lane(self, key: str) -> ThreadPoolExecutor:
-        with self._lock:
-            if not self._lanes:
-                self._lanes = [ThreadPoolExecutor(1, thread_name_prefix=f"citybot-event-{n}")
-                               for n in range(max(1, self.services.config.processing_threads))]
-            return self._lanes[zlib.crc32(key.encode()) % len(self._lanes)]
-
-    def wait_idle(self, timeout: float = 10.0) -> None:
-        """Block until submitted events are processed (tests, orderly shutdown)."""
-        import concurrent.futures
-
-        with self._lock:
-            pending = list(self._futures)
-        concurrent.futures.wait(pending, timeout=timeout)
-
-    def shutdown(self) -> None:
-        for lane in self._lanes:
-            lane.shutdown(wait=True)
+    def drain(self, rounds: int = 10_000) -> int:
+        """Everything stored so far, answered in this thread (tests, `citybot sweep`); the
+        number of rounds that found work."""
+        for done in range(rounds):
+            if not self.work_once():
+                return done
+        return rounds
 
     def process(self, inbox_id: int) -> None:
         services = self.services
@@ -289,12 +291,15 @@ class Dispatcher:
                 row = inbox.claim(session, inbox_id, services.now(), timedelta(seconds=config.inbox_lease_seconds))
                 if row is None:
                     return  # processed elsewhere, or already finished: a duplicate
-                if row.status == InboxStatus.PROCESSING:
-                    self._answer(session, row)
-                if row.status in (InboxStatus.ANSWERED, InboxStatus.DELIVERING):
-                    self.deliver(session, row)
+                self._work(session, row)
         except Exception:  # noqa: BLE001 - never kill the worker thread; the sweep retries
             log.exception("processing inbox event %s failed; it will be retried", inbox_id)
+
+    def _work(self, session: Session, row: InboxEvent) -> None:
+        if row.status == InboxStatus.PROCESSING:
+            self._answer(session, row)
+        if row.status in (InboxStatus.ANSWERED, InboxStatus.DELIVERING):
+            self.deliver(session, row)
 
     def _answer(self, session: Session, row: InboxEvent) -> None:
         raw = row.payload or {}
@@ -422,8 +427,7 @@ class Dispatcher:
         services, config = self.services, self.services.config
         now = services.now()
         with services.sessions() as session:
-            ids = inbox.unfinished(session, now, older_than=timedelta(seconds=max(config.inbox_sweep_seconds, 1) * 2),
-                                   lease=timedelta(seconds=config.inbox_lease_seconds))
+            ids = inbox.deferred(session, now, older_than=timedelta(seconds=max(config.inbox_sweep_seconds, 1) * 2))
             inbox.prune(session, now, timedelta(hours=config.inbox_retention_hours))
             session.commit()
         for inbox_id in ids:

@@ -1,19 +1,25 @@
-"""Inbound events kept durably between the webhook's 200 and their processing.
+"""Inbound events kept durably between the webhook's 200 and their answer.
 
-The webhook stores events and answers LINE at once; processing happens afterwards, in a
-thread of the same process or, after a crash, in whichever process sweeps first. Claims
-are conditional UPDATEs (status and lease in the WHERE clause), which work the same on
-SQLite and PostgreSQL: exactly one claimant wins, and a claim whose process died expires.
+A worker splits each stored body (bot/spool.py) into events here, then claims them one
+at a time (`claim_next`). Claims are conditional UPDATEs (status and lease in the WHERE
+clause), which work the same on SQLite and PostgreSQL: exactly one claimant wins, and a
+claim whose process died expires and is taken again. PostgreSQL also skips rows another
+worker is choosing (SKIP LOCKED), so workers do not queue behind one another.
+
+One chat's events are answered in the order they came, whichever worker takes them: an
+event is only claimed when nothing earlier of its lane (a hash of the chat) is waiting or
+being worked on.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
 from sqlalchemy import case, delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from .db import insert_for
 from .models import InboxEvent, InboxStatus
@@ -46,6 +52,8 @@ def store_events(session: Session, events: Iterable[dict[str, Any]], now: dateti
             continue
         seen.add(raw["webhookEventId"])
         delivery = raw.get("deliveryContext") or {}
+        source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
+        chat = next((source[k] for k in ("groupId", "roomId", "userId") if isinstance(source.get(k), str)), None)
         rows.append({
             "webhook_event_id": raw["webhookEventId"],
             "event_type": str(raw.get("type", "?"))[:40],
@@ -55,6 +63,7 @@ def store_events(session: Session, events: Iterable[dict[str, Any]], now: dateti
             "status": InboxStatus.PENDING,
             "attempts": 0,
             "payload": raw,
+            "lane": lane_of(chat or raw["webhookEventId"]),
         })
     if not rows:
         return Stored([], repeated)
@@ -68,6 +77,30 @@ def store_events(session: Session, events: Iterable[dict[str, Any]], now: dateti
         if row["webhook_event_id"] in ids and isinstance(source.get("userId"), str):
             users[ids[row["webhook_event_id"]]] = source["userId"]
     return Stored(inserted, repeated + len(rows) - len(inserted), users)
+
+
+def lane_of(chat: str) -> str:
+    return hashlib.blake2b(chat.encode(), digest_size=12).hexdigest()
+
+
+def claim_next(session: Session, now: datetime, lease: timedelta) -> InboxEvent | None:
+    """The oldest event free to answer, claimed; None when there is none."""
+    stale = now - lease
+    earlier = aliased(InboxEvent)
+    claimable = or_(InboxEvent.status == InboxStatus.PENDING,
+                    InboxEvent.status.in_(CLAIMED) & (InboxEvent.claimed_at < stale))
+    held_up = select(earlier.id).where(earlier.lane == InboxEvent.lane, earlier.id < InboxEvent.id,
+                                       earlier.status.in_((InboxStatus.PENDING, *CLAIMED))).exists()
+    for _ in range(5):  # SQLite cannot lock the row it picked: another worker may claim it first
+        picked = session.scalar(select(InboxEvent.id).where(claimable, ~held_up).order_by(InboxEvent.id).limit(1)
+                                .with_for_update(skip_locked=True, of=InboxEvent))
+        if picked is None:
+            session.rollback()
+            return None
+        row = claim(session, picked, now, lease)
+        if row is not None:
+            return row
+    return None
 
 
 def claim(session: Session, inbox_id: int, now: datetime, lease: timedelta) -> InboxEvent | None:
@@ -93,13 +126,11 @@ def _claimed_status():
                 else_=InboxStatus.PROCESSING.value)
 
 
-def unfinished(session: Session, now: datetime, older_than: timedelta, lease: timedelta, limit: int = 100) -> list[int]:
-    """Events nobody is working on: left pending, answered but undelivered, or with a dead claim."""
-    cutoff, stale = now - older_than, now - lease
+def deferred(session: Session, now: datetime, older_than: timedelta, limit: int = 100) -> list[int]:
+    """Answered events whose delivery LINE asked to retry (`claim_next` takes the rest)."""
     rows = session.scalars(
         select(InboxEvent.id)
-        .where(or_((InboxEvent.status.in_(WAITING)) & (InboxEvent.received_at <= cutoff),
-                   (InboxEvent.status.in_(CLAIMED)) & (InboxEvent.claimed_at < stale)))
+        .where(InboxEvent.status == InboxStatus.ANSWERED, InboxEvent.received_at <= now - older_than)
         .order_by(InboxEvent.id).limit(limit)
     )
     return list(rows)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
@@ -83,8 +83,8 @@ class DatabaseCollector(Collector):
     """Gauges read from the database when Prometheus scrapes: cheap aggregate queries on
     indexed columns (inbox status + received_at, batch status + next_attempt_at)."""
 
-    def __init__(self, sessions: sessionmaker, now: Callable[[], datetime]):
-        self.sessions, self.now = sessions, now
+    def __init__(self, sessions: sessionmaker, now: Callable[[], datetime], spool: Any = None):
+        self.sessions, self.now, self.spool = sessions, now, spool
 
     def collect(self) -> Iterable[Metric]:
         from .heartbeat import ProcessHeartbeat
@@ -102,6 +102,7 @@ class DatabaseCollector(Collector):
                                           .group_by(PushBatch.urgent)).all()
                 beats = session.execute(select(ProcessHeartbeat.kind, func.max(ProcessHeartbeat.beat_at))
                                         .group_by(ProcessHeartbeat.kind)).all()
+            bodies, first_body = self.spool.backlog() if self.spool is not None else (0, None)
         except Exception as exc:  # noqa: BLE001 - a scrape reports the database down, it does not fail
             log.warning("metrics: the database could not be read (%s)", exc.__class__.__name__)
             up.add_metric([], 0)
@@ -116,7 +117,11 @@ class DatabaseCollector(Collector):
         for status in INBOX_WAITING:
             backlog.add_metric([status.value], counts.get(status, 0))
         yield backlog
+        yield GaugeMetricFamily("citybot_webhook_bodies_waiting",
+                                "Acknowledged webhook bodies no worker has taken apart yet", value=bodies)
         oldest = [first for _, _, first in inbox if first is not None]
+        if first_body is not None:
+            oldest.append(datetime.fromtimestamp(first_body / 1000, timezone.utc))
         yield _age("citybot_inbox_oldest_event_age_seconds",
                    "Age of the oldest webhook event not finished (0 when none waits)", moment,
                    min(oldest) if oldest else None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base, UTCDateTime
@@ -84,9 +84,29 @@ class InboxEvent(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    #: one chat's events are processed one after another, in order, whichever process
+    #: takes them (a double tap must not run two steps of a conversation at once): a hash
+    #: of the user, group or room, so the lane says nothing about who it is
+    lane: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (Index("ix_inbox_status_received", "status", "received_at"),
+                      Index("ix_inbox_lane_status", "lane", "status", "id"),
                       check_in(InboxStatus, "inbox_events"))
+
+
+class WebhookBody(Base):
+    """A signed webhook body as LINE sent it, between the 200 and the split into inbox
+    events: the web process's only write (see bot/spool.py). Deleted once its events
+    are in the inbox; milliseconds since the epoch, so the insert needs no type handling.
+    """
+
+    __tablename__ = "webhook_bodies"
+    # never reuse an id: a worker that read a body another has since deleted deletes by id
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_ms: Mapped[int] = mapped_column(BigInteger)
+    body: Mapped[str] = mapped_column(Text)
 
 
 class Resident(Base):

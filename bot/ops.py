@@ -87,24 +87,8 @@ def metrics_view() -> Response:
 
 
 def init_app(app: Flask, svc: Any) -> None:
-    """Routes, the schema head to compare with, the database gauges and the webhook's
-    acknowledgement latency (measured around the /callback view, whatever its answer)."""
-    import time
-
-    from flask import g, request
-
+    """Routes, the schema head to compare with and the database gauges (the webhook's
+    acknowledgement latency is measured by the webhook's own app, bot/webhook.py)."""
     app.config["CITYBOT_ALEMBIC_HEAD"] = alembic_head(svc.config)
-    app.extensions["citybot_metrics"] = metrics.DatabaseCollector(svc.sessions, svc.now)
+    app.extensions["citybot_metrics"] = metrics.DatabaseCollector(svc.sessions, svc.now, svc.spool)
     app.register_blueprint(bp)
-
-    @app.before_request
-    def _ack_clock_starts() -> None:
-        if request.endpoint == "webhook.callback":
-            g.citybot_ack_started = time.perf_counter()
-
-    @app.after_request
-    def _ack_clock_stops(response):
-        started = g.pop("citybot_ack_started", None)
-        if started is not None:
-            metrics.WEBHOOK_ACK.labels(str(response.status_code)).observe(time.perf_counter() - started)
-        return response

@@ -1,48 +1,44 @@
-"""POST /callback: verify, parse, store, answer 200. Nothing else happens here.
+"""POST /callback: verify, store, answer 200. Nothing else happens here.
 
-LINE waits two seconds for our answer and treats slowness as failure, so the view never
-calls the Messaging API and never runs a handler: it commits the events to the inbox and
-hands their ids to the dispatcher (bot/dispatch.py), which continues off the request.
+LINE waits two seconds for our answer and treats slowness as failure, and a burst of
+residents (a disaster alert's replies) arrives all at once, so the acknowledgement is the
+least work that loses nothing: the signature checked over the raw bytes (the SDK's
+SignatureValidator), the body checked to be JSON with a list of events, and the body
+stored as it came with one INSERT (bot/spool.py). The SDK's parse, dropping redeliveries
+and answering happen in the worker processes (bot/dispatch.py, `Dispatcher.work_once`),
+which take the body from the spool within milliseconds.
 
-A signed body is LINE's, but its strings are whatever a phone sent: each event is made
-safe here, once, for everything after it (`clean`): a lone surrogate cannot be encoded to
-send an answer and NUL cannot be stored in PostgreSQL text, so both become U+FFFD; an
-event nested deeper than any LINE sends would make later recursive code (the SDK's
-models, JSON encoders) fail, so it is ignored, and a body too deep to parse at all is
-refused with a 400 rather than a 500.
+Refused with a 400 (and stored nowhere): a missing or wrong signature, a body that is not
+JSON with an events list, JSON nested deeper than the parser goes. Over WEBHOOK_MAX_BYTES: 413.
+
+The view is a small Flask app of its own, put in front of the main one for this one path
+(`in_front_of`): the staff UI's hooks (session cookie, CSRF, login, security headers) are
+for people with browsers, and would otherwise run for every one of LINE's requests.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
-from typing import Any
+import time
+from typing import Any, Callable
 
-from flask import Blueprint, abort, current_app, jsonify, request
-from linebot.v3.exceptions import InvalidSignatureError
-from linebot.v3.models.events import UnknownEvent
-from linebot.v3.webhook import WebhookParser
+from flask import Blueprint, Flask, abort, current_app, jsonify, request
 
-from . import inbox
+from . import metrics
 from .bootstrap import Services
 
 log = logging.getLogger(__name__)
 
-#: LINE's events are a handful of levels deep (message -> mention -> mentionees -> ...).
-MAX_EVENT_DEPTH = 32
-#: webhookEventId is a ULID; anything printable up to 64 is tolerated, nothing else stored.
-EVENT_ID = re.compile(r"[\x21-\x7e]{1,64}")
-UNSAFE_TEXT = re.compile(r"[\x00\ud800-\udfff]")  # str holds lone surrogates only
-
 bp = Blueprint("webhook", __name__)
+PATH = "/callback"
 
 
 def services() -> Services:
     return current_app.extensions["citybot"]
 
 
-@bp.post("/callback")
+@bp.post(PATH)
 def callback():
     svc = services()
     limit = svc.config.webhook_max_bytes
@@ -56,61 +52,50 @@ def callback():
         return _refuse("missing X-Line-Signature")
     try:
         text = body.decode("utf-8")
-        payload = WebhookParser(svc.config.channel_secret).parse(text, signature, as_payload=True)
-    except InvalidSignatureError:
+    except UnicodeDecodeError:
+        return _refuse("not a webhook body")
+    if not current_app.extensions["citybot_signature"].validate(text, signature):
         return _refuse("bad signature")
-    except (ValueError, KeyError, TypeError, AttributeError):  # not JSON, or not a webhook body
+    try:
+        events = json.loads(text)["events"]
+    except (ValueError, KeyError, TypeError):  # not JSON, or not a webhook body
         return _refuse("not a webhook body")
     except RecursionError:  # JSON nested deeper than the parser's recursion limit
         return _refuse("body nested too deep")
-    raw_events = json.loads(text)["events"]
-    if not isinstance(raw_events, list):
+    if not isinstance(events, list):
         return _refuse("events is not a list")
-    keep = []
-    for parsed, raw in zip(payload.events, raw_events):
-        safe = clean(raw) if isinstance(raw, dict) else None
-        if isinstance(parsed, UnknownEvent) or safe is None or not _has_ids(safe):
-            kind = raw.get("type") if isinstance(raw, dict) else raw
-            log.info("ignoring unknown or malformed %r event", clean(str(kind)[:40]))
-            continue
-        keep.append(safe)
-    with svc.sessions() as session:
-        stored = inbox.store_events(session, keep, svc.now())
-        session.commit()
-    if stored.duplicates:
-        log.info("dropped %d redelivered event(s)", stored.duplicates)
-    svc.dispatcher.submit(stored.inserted, stored.users)
-    return jsonify(received=len(raw_events), stored=len(stored.inserted), duplicates=stored.duplicates)
+    svc.spool.put(text, int(svc.now().timestamp() * 1000))
+    return jsonify(received=len(events))
 
 
-def _has_ids(raw: dict) -> bool:
-    return isinstance(raw.get("webhookEventId"), str) and EVENT_ID.fullmatch(raw["webhookEventId"]) is not None \
-        and isinstance(raw.get("timestamp"), int) and not isinstance(raw.get("timestamp"), bool) \
-        and 0 <= raw["timestamp"] < 253402300799000  # before year 10000
+def make_app(svc: Services) -> Flask:
+    from linebot.v3.webhook import SignatureValidator
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = svc.config.webhook_max_bytes
+    app.extensions["citybot"] = svc
+    app.extensions["citybot_signature"] = SignatureValidator(svc.config.channel_secret)
+    app.register_blueprint(bp)
+    svc.spool  # noqa: B018 - made (and on SQLite, its file) before the first webhook, not during it
+    return app
 
 
-def clean(value: Any, max_depth: int = MAX_EVENT_DEPTH) -> Any:
-    """A copy of parsed JSON whose strings (keys too) can be stored and sent: NUL and lone
-    surrogates become U+FFFD. None if nested deeper than `max_depth`. Walks with its own
-    stack, so no depth can make it recurse."""
-    holder: list[Any] = [None]
-    stack: list[tuple[Any, Any, Any, int]] = [(value, holder, 0, 1)]
-    while stack:
-        node, parent, slot, depth = stack.pop()
-        if isinstance(node, str):
-            node = UNSAFE_TEXT.sub("\ufffd", node)
-        elif isinstance(node, (dict, list)):
-            if depth > max_depth:
-                return None
-            items: list[tuple[Any, Any]] = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
-            if isinstance(node, dict):
-                items = [(UNSAFE_TEXT.sub("\ufffd", key), item) for key, item in items]
-                node = dict.fromkeys(key for key, _ in items)
-            else:
-                node = [None] * len(items)
-            stack.extend((item, node, key, depth + 1) for key, item in items)
-        parent[slot] = node
-    return holder[0]
+def in_front_of(main: Callable[..., Any], webhook: Flask) -> Callable[..., Any]:
+    """A WSGI app sending /callback to the webhook's app and everything else to `main`;
+    it times the webhook's answers, whatever they are (the acknowledgement latency metric)."""
+    def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO") != PATH:
+            return main(environ, start_response)
+        started, status = time.perf_counter(), ["500"]
+
+        def respond(line: str, headers: list, exc_info: Any = None) -> Any:
+            status[0] = line[:3]
+            return start_response(line, headers, exc_info)
+        try:
+            return webhook(environ, respond)
+        finally:
+            metrics.WEBHOOK_ACK.labels(status[0]).observe(time.perf_counter() - started)
+    return route
 
 
 def _refuse(reason: str):

@@ -1,9 +1,12 @@
-"""The worker process (`citybot worker`): sends push batches and picks up stray events.
+"""The worker process (`citybot worker`): answers residents and sends push batches.
 
-It loops: send every due batch (under the rate limit, urgent first, routine ones held
-during quiet hours), then process inbound events no web process finished, then wait a
-moment. SIGTERM finishes the batch in hand and stops; SIGKILL loses nothing either,
-since an unfinished claim expires and the batch goes again with the same retry key.
+PROCESSING_THREADS threads answer webhook events: each takes stored bodies apart and
+answers the oldest event free to answer (bot/dispatch.py `work_once`), and when there is
+none looks again after INBOX_POLL_SECONDS. The main loop sends every due batch (under the
+rate limit, urgent first, routine ones held during quiet hours) and retries answers LINE
+deferred. SIGTERM finishes the event and the batch in hand and stops; SIGKILL loses
+nothing either: an unfinished claim expires and is taken again, a batch goes again with
+the same retry key.
 """
 
 from __future__ import annotations
@@ -46,9 +49,25 @@ class Worker:
                                     quiet_hours=self.quiet_hours, lease=self.lease, limiter=self.limiter,
                                     stop=self.stop_event)
 
+    def answer_events(self) -> None:
+        dispatcher, poll = self.services.dispatcher, self.services.config.inbox_poll_seconds
+        while not self.stop_event.is_set():
+            try:
+                busy = dispatcher.work_once()
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the thread
+                log.exception("answering events failed")
+                busy = False
+            if not busy:
+                self.stop_event.wait(poll)
+
     def run(self) -> None:
-        log.info("worker started (rate %s/s, quiet hours %s)", self.limiter.rate,
-                 self.services.config.quiet_hours)
+        config = self.services.config
+        log.info("worker started (%d threads answering, rate %s/s, quiet hours %s)", config.processing_threads,
+                 self.limiter.rate, config.quiet_hours)
+        answering = [threading.Thread(target=self.answer_events, name=f"citybot-answer-{n}", daemon=True)
+                     for n in range(max(0, config.processing_threads))]
+        for thread in answering:
+            thread.start()
         while not self.stop_event.is_set():
             try:
                 busy = self.run_once()
@@ -57,6 +76,8 @@ class Worker:
                 busy = 0
             if not busy:
                 self.stop_event.wait(self.services.config.worker_idle_seconds)
+        for thread in answering:
+            thread.join(timeout=30)
         log.info("worker stopped")
 
     def install_signal_handlers(self) -> None:

@@ -202,7 +202,7 @@ class Chat:
     def post(self, *events: dict[str, Any], expect: int = 200):
         response = signed_post(self.client, ev.callback_body(list(events)))
         assert response.status_code == expect, response.get_data(as_text=True)
-        self.services.dispatcher.wait_idle()
+        self.services.dispatcher.drain()
         return response
 
 

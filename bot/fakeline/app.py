@@ -254,7 +254,7 @@ class LineApi:
             method=request.method, path=request.path, endpoint=route.name,
             status=answer.status, valid=outcome.valid, errors=outcome.errors,
             userAgent=request.headers.get("User-Agent"), retryKey=outcome.retry_key,
-            requestId=rid)
+            requestId=rid, replyToken=_reply_token(route.name))
         return response
 
     def _process(self, route: Route, operation: Operation | None, params: dict[str, str],
@@ -324,6 +324,14 @@ class LineApi:
         if details:
             raise LineError(400, error_body(details))
         return body
+
+
+def _reply_token(endpoint: str) -> str | None:
+    """Which event a reply answered (a token is minted per event): counted per event, not per message."""
+    if endpoint != "reply":
+        return None
+    body = request.get_json(silent=True)
+    return body.get("replyToken") if isinstance(body, dict) else None
 
 
 # -- /__fake__ -------------------------------------------------------------------------

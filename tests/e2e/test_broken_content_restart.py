@@ -14,7 +14,7 @@ from bot import migrate
 from bot.config import Config
 from bot.fakeline import webhook_events as ev
 from tests.conftest import SECRET, TOKEN
-from tests.e2e.test_gunicorn_crash import ROOT, free_port, start_web, wait_until
+from tests.e2e.test_gunicorn_crash import ROOT, free_port, start_web, start_worker, stop, wait_until
 
 
 def test_gunicorn_restarted_on_broken_content_answers_from_the_last_good_copy(fake_line, line, tmp_path):
@@ -33,6 +33,7 @@ def test_gunicorn_restarted_on_broken_content_answers_from_the_last_good_copy(fa
     contact = content_dir / "contact.yaml"
     contact.write_text(contact.read_text(encoding="utf-8").replace("hours:\n", "hours: [\n"), encoding="utf-8")
     restarted = start_web(env, port)
+    worker = start_worker(env)
     try:
         health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()
         assert health["status"] == "degraded" and health["content"]["errors"][0].startswith("contact.yaml:")
@@ -45,5 +46,5 @@ def test_gunicorn_restarted_on_broken_content_answers_from_the_last_good_copy(fa
         delivered = wait_until(lambda: line.messages_for(user), 20, "the answer")
         assert "06-0000-0000" in delivered[0]["message"]["text"]
     finally:
-        os.killpg(restarted.pid, signal.SIGTERM)
-        restarted.wait(timeout=20)
+        stop(worker)
+        stop(restarted)

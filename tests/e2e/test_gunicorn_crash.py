@@ -1,4 +1,5 @@
-"""A real gunicorn killed with SIGKILL after acknowledging an event: the next one answers it.
+"""A real gunicorn acknowledges an event and a real `citybot worker` answers it; the worker
+is killed with SIGKILL in the middle, and the next one answers it.
 
 The kill lands while the bot is waiting on LINE for its reply. Either the platform holds
 the request and then drops it without delivering (the restarted process takes the stored
@@ -61,6 +62,19 @@ def start_web(env: dict[str, str], port: int, log: Path | None = None) -> subpro
     return proc
 
 
+def start_worker(env: dict[str, str], log: Path | None = None) -> subprocess.Popen:
+    """`citybot worker`, the process that answers what the web process stored."""
+    out = open(log, "ab") if log else subprocess.DEVNULL
+    return subprocess.Popen([str(Path(sys.executable).parent / "citybot"), "worker"], cwd=ROOT, env=env,
+                            start_new_session=True, stdout=out, stderr=out)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
 def test_sigkill_after_ack_then_restart_answers_once(fake_line, line, tmp_path):
     database_url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
     migrate.upgrade(Config(env="test", database_url=database_url, instance_dir=str(tmp_path)))
@@ -73,6 +87,7 @@ def test_sigkill_after_ack_then_restart_answers_once(fake_line, line, tmp_path):
     line.inject("reply", timeout=True, timeout_seconds=8, count=1)
 
     web = start_web(env, port)
+    worker = start_worker(env)
     body = ev.callback_body([ev.text_event(user, "問い合わせ", reply_token=line.mint_reply_token(user))])
     answer = requests.post(f"http://127.0.0.1:{port}/callback", data=body,
                            headers={"X-Line-Signature": ev.signature(SECRET, body),
@@ -84,31 +99,20 @@ def test_sigkill_after_ack_then_restart_answers_once(fake_line, line, tmp_path):
                    "the bot to start delivering")
     engine.dispose()
     time.sleep(0.5)  # the reply request is now held by the platform
-    os.killpg(web.pid, signal.SIGKILL)
-    web.wait(timeout=10)
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
     assert line.messages_for(user) == []
 
-    restarted = start_web(env, port)
+    restarted = start_worker(env)
     try:
         delivered = wait_until(lambda: line.messages_for(user), 30, "the answer after the restart")
-        time.sleep(2)  # more sweeps: nothing more may arrive
+        time.sleep(2)  # more rounds: nothing more may arrive
         delivered = line.messages_for(user)
         assert len(delivered) == 1
         assert delivered[0]["via"] == "reply" and "06-0000-0000" in delivered[0]["message"]["text"]
     finally:
-        os.killpg(restarted.pid, signal.SIGTERM)
-        restarted.wait(timeout=20)
-
-
-def worker_pid(master: subprocess.Popen) -> int:
-    """The one worker of a gunicorn master, by its parent's id."""
-    def child():
-        try:
-            children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
-        except OSError:
-            return None
-        return int(children[0]) if children else None
-    return wait_until(child, 10, "gunicorn's worker")
+        stop(restarted)
+        stop(web)
 
 
 def test_sigkill_of_the_worker_during_slow_replies_answers_each_resident_once(fake_line, line, database_url, tmp_path):
@@ -131,6 +135,7 @@ def test_sigkill_of_the_worker_during_slow_replies_answers_each_resident_once(fa
     line.inject("reply", timeout=True, timeout_seconds=6, count=3)  # never delivered
     line.inject("reply", latency=3.0)  # delivered, 3 s late
     web = start_web(env, port, tmp_path / "gunicorn.log")
+    worker = start_worker(env, tmp_path / "worker.log")
     engine = create_engine(database_url)
     acks: list[int] = []
 
@@ -154,8 +159,10 @@ def test_sigkill_of_the_worker_during_slow_replies_answers_each_resident_once(fa
         writing.join(timeout=10)
         assert acks == [200] * residents
         assert line.all_messages() == [], "a reply arrived before the kill: the kill must land while LINE is slow"
-        os.kill(worker_pid(web), signal.SIGKILL)  # the master forks a new worker, which sweeps
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
         line.clear_faults()  # LINE is quick again for the new worker
+        worker = start_worker(env, tmp_path / "worker.log")
 
         def all_finished():
             with engine.connect() as conn:
@@ -167,8 +174,8 @@ def test_sigkill_of_the_worker_during_slow_replies_answers_each_resident_once(fa
         time.sleep(1.5)  # more sweeps: nothing more may arrive
     finally:
         engine.dispose()
-        os.killpg(web.pid, signal.SIGTERM)
-        web.wait(timeout=20)
+        stop(worker)
+        stop(web)
 
     answers = {user: [m for m in line.messages_for(user) if ANSWER in m["message"].get("text", "")] for user in users}
     duplicates = sum(1 for found in answers.values() if len(found) > 1)

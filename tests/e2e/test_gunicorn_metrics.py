@@ -5,7 +5,6 @@ one JSON object each and hold no user id or message text."""
 
 import json
 import os
-import signal
 import subprocess
 import sys
 
@@ -15,7 +14,7 @@ from bot import migrate
 from bot.config import Config
 from bot.fakeline import webhook_events as ev
 from tests.conftest import SECRET, TOKEN
-from tests.e2e.test_gunicorn_crash import ROOT, free_port, wait_until
+from tests.e2e.test_gunicorn_crash import ROOT, free_port, start_worker, stop, wait_until
 
 
 def acks(text: str) -> float:
@@ -51,6 +50,7 @@ def test_two_workers_one_sum_and_json_logs(fake_line, line, tmp_path):
         proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind",
                                  f"127.0.0.1:{port}", "--workers", "2", "wsgi:app"], cwd=ROOT, env=env,
                                 start_new_session=True, stdout=out, stderr=out)
+    worker = start_worker(env, log)
     try:
         wait_until(lambda: _ready(port, proc), 60, "gunicorn to serve")
         posted = 12
@@ -68,9 +68,8 @@ def test_two_workers_one_sum_and_json_logs(fake_line, line, tmp_path):
         assert not (metrics_dir / "counter_999999.db").exists()  # a previous run's file does not count
         wait_until(lambda: len(line.messages_for(user)) == posted, 20, "the answers")
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
+        stop(worker)
+        stop(proc)
     lines = [json.loads(text) for text in log.read_text(encoding="utf-8").splitlines() if text.startswith("{")]
     access = [entry for entry in lines if entry["logger"] == "gunicorn.access"]
     assert sum("POST /callback" in e["message"] for e in access) == posted

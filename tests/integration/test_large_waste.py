@@ -261,7 +261,7 @@ def test_double_tapped_confirm_and_a_redelivered_webhook_book_once(chat, service
                               reply_token=taro.token(), timestamp=taro.at())
     chat.post(event)
     signed_post(chat.client, ev.callback_body([ev.as_redelivery(event)]))
-    chat.services.dispatcher.wait_idle()
+    chat.services.dispatcher.drain()
     assert len(bookings(services)) == 2
     assert slot(services, "kita-1", date(2026, 12, 8)).booked == 2
 

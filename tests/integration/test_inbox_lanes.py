@@ -1,0 +1,116 @@
+"""After the 200: workers take stored bodies apart and answer each chat in order, once.
+
+The web process only stores the signed body (bot/spool.py); these tests play the workers:
+two of them at once, one that dies between storing a body's events and deleting the body,
+one that comes back to a claim another left.
+"""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot import inbox
+from bot.fakeline import webhook_events as ev
+from bot.models import InboxEvent, InboxStatus
+from bot.spool import spool_url
+from tests.conftest import signed_post
+
+
+def statuses(services) -> dict[str, str]:
+    with services.sessions() as s:
+        return {row.webhook_event_id: row.status.value for row in s.scalars(select(InboxEvent))}
+
+
+def test_the_web_process_only_stores_the_body(chat, services):
+    taro = chat.resident()
+    response = signed_post(chat.client, ev.callback_body([ev.text_event(taro.user_id, "ヘルプ", reply_token=taro.token())]))
+    assert response.get_json() == {"received": 1}
+    assert services.spool.backlog()[0] == 1 and statuses(services) == {}
+    assert taro.received() == []
+    services.dispatcher.drain()  # a worker's round
+    assert services.spool.backlog()[0] == 0
+    assert list(statuses(services).values()) == ["done"]
+    assert len(taro.received()) == 1
+
+
+def test_one_chat_waits_for_its_earlier_event_while_others_go_ahead(chat, services, clock):
+    taro, hanako = chat.resident("太郎"), chat.resident("花子")
+    first, second = (ev.text_event(taro.user_id, said, reply_token=taro.token()) for said in ("ヘルプ", "メニュー"))
+    other = ev.text_event(hanako.user_id, "ヘルプ", reply_token=hanako.token())
+    signed_post(chat.client, ev.callback_body([first, second, other]))
+    services.dispatcher.split_bodies()
+    lease = timedelta(seconds=services.config.inbox_lease_seconds)
+    with services.sessions() as one, services.sessions() as two, services.sessions() as three:
+        held = inbox.claim_next(one, clock(), lease)  # worker 1 answers 太郎's first message ...
+        assert held.webhook_event_id == first["webhookEventId"]
+        taken = inbox.claim_next(two, clock(), lease)  # ... worker 2 skips his second: 花子 goes ahead
+        assert taken.webhook_event_id == other["webhookEventId"]
+        assert inbox.claim_next(three, clock(), lease) is None  # 太郎's second waits for his first
+        inbox.finish(held, InboxStatus.DONE, clock())
+        one.commit()
+        assert inbox.claim_next(three, clock(), lease).webhook_event_id == second["webhookEventId"]
+
+
+def answered_in_turn(line, user_id: str) -> list[str]:
+    """What each of a resident's replies answered, in the order they arrived."""
+    kinds: list[str] = []
+    last_request = None
+    for record in line.messages_for(user_id):
+        if record["requestId"] == last_request:
+            continue
+        last_request = record["requestId"]
+        message = record["message"]
+        kinds.append("menu" if message["type"] == "flex" else
+                     "contact" if "06-0000-0000" in message.get("text", "") else
+                     "help" if "できること" in message.get("text", "") else "?")
+    return kinds
+
+
+def test_two_workers_answer_every_resident_once_and_in_order(chat, services, line):
+    residents = [chat.resident(f"市民 {n}") for n in range(4)]
+    said = ["ヘルプ", "メニュー", "問い合わせ", "ヘルプ", "問い合わせ"]
+    for text in said:  # each resident writes five times; every message its own webhook
+        for person in residents:
+            event = ev.text_event(person.user_id, text, reply_token=person.token())
+            assert signed_post(chat.client, ev.callback_body([event])).status_code == 200
+    workers = [threading.Thread(target=services.dispatcher.drain) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    services.dispatcher.drain()
+    assert set(statuses(services).values()) == {"done"}
+    for person in residents:
+        assert answered_in_turn(line, person.user_id) == ["help", "menu", "contact", "help", "contact"]
+
+
+def test_a_worker_that_dies_after_storing_a_bodys_events_loses_and_doubles_nothing(chat, services):
+    taro = chat.resident()
+    signed_post(chat.client, ev.callback_body([ev.text_event(taro.user_id, "ヘルプ", reply_token=taro.token())]))
+
+    class Died(Exception):
+        pass
+
+    with pytest.raises(Died):
+        with services.spool.take() as bodies:  # the split, up to the body's deletion
+            with services.sessions() as session:
+                for body in bodies:
+                    from bot.events import events_of
+
+                    inbox.store_events(session, events_of(body.text), services.now())
+                session.commit()
+            raise Died
+    assert services.spool.backlog()[0] == 1  # the body is still there ...
+    services.dispatcher.drain()  # ... the next worker splits it again: its event is known
+    assert services.spool.backlog()[0] == 0
+    assert list(statuses(services).values()) == ["done"]
+    assert len(taro.received()) == 1
+
+
+def test_sqlite_keeps_its_spool_in_a_file_of_its_own():
+    """SQLite has one writer per file: acknowledgements must not wait for answers."""
+    assert spool_url("sqlite:////srv/city/bot.sqlite3") == "sqlite:////srv/city/bot.spool.sqlite3"
+    assert spool_url("sqlite:///:memory:") is None
+    assert spool_url("postgresql+psycopg://city@db/citybot") is None  # a table of the same database
