@@ -10,10 +10,13 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
+from .gcpause import paused
 
-from .bootstrap import Services, bootstrap
-from .config import Config
+with paused():  # every `citybot` command and process imports this first, and most of the rest with it
+    from sqlalchemy import text
+
+    from .bootstrap import Services, bootstrap
+    from .config import Config
 
 if TYPE_CHECKING:
     from flask import Flask

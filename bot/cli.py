@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import click
 
 from .config import Config, documented_settings
+from .gcpause import paused
 
 
 def _config(ctx: click.Context) -> Config:
@@ -463,7 +464,8 @@ def _service_commands(main_group: click.Group) -> None:
             importlib.import_module(f"handlers.{info.name}.commands").register(main_group)
 
 
-_service_commands(main)
+with paused():  # the service packages, imported here for their commands (bot/gcpause.py)
+    _service_commands(main)
 
 
 def run(argv: Sequence[str] | None = None) -> None:

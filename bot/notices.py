@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-from apscheduler.triggers.combining import OrTrigger
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .content.models import LANGUAGES, Choice, Text
@@ -24,6 +22,10 @@ from .messages import taps
 from .messages import text as text_message
 from .profile import known_ids
 from .segments import Segment
+
+if TYPE_CHECKING:
+    from apscheduler.triggers.combining import OrTrigger
+    from apscheduler.triggers.cron import CronTrigger
 
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -39,6 +41,9 @@ def cron_trigger(line: str, zone: ZoneInfo | str, start: datetime | None = None,
       APScheduler alone would want both. As in cron, a field starting with `*` (`*/10`
       too) counts as unrestricted, and then a day must match both fields.
     """
+    from apscheduler.triggers.combining import OrTrigger  # here: only checking notices and the clock need them
+    from apscheduler.triggers.cron import CronTrigger
+
     fields = line.split()
     if len(fields) != 5:
         raise ValueError(f"a cron line has 5 fields (minute hour day month weekday), not {len(fields)}")

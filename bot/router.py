@@ -20,8 +20,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import parse_qsl
 
-from rapidfuzz import fuzz, process
-
 from .content.models import IntentContent
 from .content.store import Content, ContentSchema
 from .content.yamlfile import Problem, YamlDocument
@@ -365,6 +363,8 @@ class Router:
                          if r.how == "contained" or r.score >= self.intents[name].recognize_accept]
             if len(confident) == 1:
                 return self._recognized_entry(confident[0], recognized[confident[0]])
+        from rapidfuzz import fuzz, process  # here: a message a keyword names (most) never needs it
+
         scored = process.extract(norm, index.choices, scorer=fuzz.ratio, limit=10,
                                  score_cutoff=self.fuzzy_suggest) if index.choices else []
         ranked: dict[str, tuple[float, str]] = {}

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from pydantic import BaseModel
-from rapidfuzz import fuzz, process
 
 from .content.store import Content
 from .content.yamlfile import Problem, YamlDocument
@@ -104,6 +103,8 @@ def absent_service(router: Router, action: str) -> bool:
     service = action.partition(".")[0]
     if answered(router, action) or service in router.intents:
         return False
+    from rapidfuzz import fuzz, process  # here: `citybot ask` imports this module and seldom gets this far
+
     return process.extractOne(service, list(router.intents), scorer=fuzz.ratio, score_cutoff=TYPO_SCORE) is None
 
 

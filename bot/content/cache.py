@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 import pydantic
-import yaml
 
 if TYPE_CHECKING:
     from .store import ContentSchema
@@ -168,7 +167,20 @@ def _trusted(stat: os.stat_result) -> bool:
 
 
 def _environment() -> str:
-    return f"{sys.version}\0{sys.implementation.cache_tag}\0{pydantic.VERSION}\0{yaml.__version__}\0"
+    return f"{sys.version}\0{sys.implementation.cache_tag}\0{pydantic.VERSION}\0{_yaml_version()}\0"
+
+
+def _yaml_version() -> str:
+    """PyYAML's version as its installation records it: importing PyYAML would take longer than
+    a start that finds its content here needs (it parses nothing)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("PyYAML")
+    except PackageNotFoundError:  # not installed as a distribution (vendored, say): ask the module
+        import yaml
+
+        return yaml.__version__
 
 
 def _name(obj: Any) -> str:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml  # imported by the first parse: a start that takes its content from the cache parses nothing
 
 
 @dataclass(frozen=True)
@@ -54,18 +55,27 @@ class YamlError(Exception):
         self.problem = problem
 
 
-#: libyaml's loader when PyYAML has it (it does on the usual wheels), else the Python one.
-FastLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+def __getattr__(name: str) -> Any:
+    """`FastLoader`: libyaml's loader when PyYAML has it (it does on the usual wheels), else
+    the Python one; looked up once, when the first file is parsed."""
+    if name == "FastLoader":
+        import yaml
+
+        loader = globals()["FastLoader"] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return loader
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_yaml(path: Path, name: str, data: bytes | None = None) -> YamlDocument:
     """The file at `path` (or its bytes `data`, already read), `name` as problems show it."""
+    import yaml
+
     try:
         text = path.read_text(encoding="utf-8") if data is None else _text(data)
     except UnicodeDecodeError as exc:
         raise YamlError(Problem(name, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})")) from None
     try:
-        node, data = _parse(text, FastLoader)
+        node, data = _parse(text, globals().get("FastLoader") or __getattr__("FastLoader"))
     except yaml.YAMLError:
         try:  # what the Python loader says (or accepts), exactly as before libyaml was used
             node, data = _parse(text, yaml.SafeLoader)
@@ -95,6 +105,8 @@ def _parse(text: str, loader_class: type[yaml.SafeLoader]) -> tuple[yaml.Node | 
 
 
 def _yaml_problem(name: str, exc: yaml.YAMLError) -> Problem:
+    import yaml
+
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         return Problem(name, mark.line + 1 if mark else 1, f"YAML syntax: {exc.problem or exc}")
@@ -108,6 +120,8 @@ def _first_duplicate_key(root: yaml.Node) -> tuple[int, str] | None:
     twice (`ja:` ... `ja:`) would lose the first one without a word. Keys are compared
     as resolved (`1` and `"1"` differ, as they do in the data); `<<` merges are left alone.
     """
+    import yaml
+
     found: list[tuple[int, str]] = []
     stack, visited = [root], set()
     while stack:
@@ -132,6 +146,8 @@ def _first_duplicate_key(root: yaml.Node) -> tuple[int, str] | None:
 
 
 def _collect_lines(node: yaml.Node, loc: tuple, lines: dict[tuple, int]) -> None:
+    import yaml
+
     lines[loc] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:

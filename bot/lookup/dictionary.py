@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Generic, Iterable, Sequence, TypeVar
 
 import jaconv
-from rapidfuzz import fuzz, process
 
 from .normalize import normalize
 
@@ -194,6 +193,8 @@ class Dictionary(Generic[T]):
             return Found("exact", tuple(exact))
         if len(exact) > 1:
             return Found("choices", tuple(exact[: self.max_choices]))
+        from rapidfuzz import fuzz, process  # here: an exact name (most questions) never needs it
+
         best: dict[int, Hit[T]] = {}
         scored = {position: score for _, score, position in
                   process.extract(query, self._keys, scorer=fuzz.ratio, limit=40, score_cutoff=self.suggest)}

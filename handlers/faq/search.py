@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import jaconv
-from rapidfuzz import fuzz
 
 from bot.content.store import Content
 from bot.lookup import normalize
@@ -313,6 +312,8 @@ class Index:
         """Per document, 0..1: how much of the question's meaning it covers (BM25 against the
         ceiling, with words the prepared questions never use counting against), the reading's
         character pairs for kana-heavy questions, and the whole-text likeness."""
+        from rapidfuzz import fuzz  # here: the other services' questions (`citybot ask` one of them) never need it
+
         words_bm, grams_bm = side.words, side.grams
         assert words_bm is not None and grams_bm is not None
         unknown = sum(min(words_bm.weight(w), 3.0) for w in set(query.words) if w not in words_bm.idf)

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Iterable, Mapping
 
-import jpholiday
-
 from bot.content.derived import per_version
 from bot.content.store import Content
 from bot.content.yamlfile import Problem, YamlDocument
@@ -105,6 +103,8 @@ class GarbageBook:
         for item in self.calendar.breaks:
             if item.covers(day, area_id):
                 return item
+        import jpholiday  # here: `citybot ask` about an item never needs the holidays
+
         if not self.calendar.collect_on_holidays and jpholiday.is_holiday(day):
             return jpholiday.is_holiday_name(day)
         return None

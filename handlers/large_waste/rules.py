@@ -14,7 +14,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-import jpholiday
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from bot.content.models import Label, NonEmpty, Strict, Text
@@ -140,12 +139,16 @@ class RulesFile(Strict):
         return self.capacity.areas.get(area, self.capacity.default)
 
     def is_working_day(self, day: date) -> bool:
+        import jpholiday  # here, as below: a start whose question books nothing never needs the holidays
+
         return day.weekday() < 5 and not jpholiday.is_holiday(day) and not self.year_end.covers(day)
 
     def is_collection_day(self, area: str, day: date) -> bool:
         rules = self.days.get(area, [])
         if not any(rule.matches(day) for rule in rules) or self.year_end.covers(day):
             return False
+        import jpholiday
+
         return self.collect_on_holidays or not jpholiday.is_holiday(day)
 
     def cutoff_of(self, day: date, tz: ZoneInfo) -> datetime:

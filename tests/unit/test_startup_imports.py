@@ -52,3 +52,20 @@ def test_the_staff_commands_load_the_web_ui_when_asked_for_and_keep_their_help()
     result = CliRunner().invoke(main, ["users", "--help"])
     assert result.exit_code == 0
     assert all(name in result.output for name in ("add", "list", "set-role"))
+
+
+def test_the_collector_runs_again_after_the_imports_it_sat_out():
+    code = "import gc\nimport bot.cli\nassert gc.isenabled()\nassert gc.get_freeze_count() > 0"
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
+
+
+def test_a_caller_that_switched_the_collector_off_keeps_it_off():
+    code = "import gc\ngc.disable()\nimport bot.cli\nassert not gc.isenabled()"
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
+
+
+def test_importing_the_command_line_leaves_the_libraries_only_some_starts_need_alone():
+    # PyYAML parses content the cache does not hold; rapidfuzz scores what no keyword or
+    # name matches exactly; the holidays and the cron triggers serve dates and the clock
+    modules = modules_after("import bot.cli")
+    assert sorted(m for m in modules if m.split(".")[0] in ("yaml", "rapidfuzz", "jpholiday", "apscheduler")) == []
