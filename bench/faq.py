@@ -5,10 +5,13 @@ FAQ id) is asked with `citybot ask --each-new -` — the router first, then whic
 handler it picks, each question a resident's first — on the sample content, and the
 answer is read as a resident would:
 
-  answered   the prepared answer of the expected question, at once
+  answered   the prepared answer of the expected question, at once (with or without
+             「こちらですか」 chips of its close neighbours under it)
   offered    the expected question among the choices (one more tap)
   others     choices, but not the expected question among them
-  wrong      another prepared answer, given with confidence
+  wrong      another prepared answer, given with confidence — also when the expected
+             question is among the neighbours' chips under it (shown after the answer
+             given, with --show-misses)
   elsewhere  a service answered instead (garbage, contact …)
   none       no prepared answer: the city's contact (the question goes on the staff list)
 
@@ -63,8 +66,9 @@ def classify(question: str, expected: str, messages: list[dict]) -> Outcome:
     answered = [d.split("id=", 1)[1] for d in data if d.startswith("action=faq.feedback.yes&id=")]
     offered = [d.split("id=", 1)[1] for d in data if d.startswith("action=faq.show&id=")]
     texts = " ".join(m.get("text") or m.get("altText", "") for m in messages)
-    if answered:
-        return Outcome(question, expected, "answered" if answered[0] == expected else "wrong", tuple(answered))
+    if answered:  # an answer: right or wrong by the answer alone, whatever chips come with it
+        kind = "answered" if answered[0] == expected else "wrong"
+        return Outcome(question, expected, kind, (answered[0], *(f"+{o}" for o in offered)))
     if expected in offered:
         return Outcome(question, expected, "offered", tuple(offered))
     if offered:

@@ -22,7 +22,7 @@ def show_contact(reply, content, lang, text, conversation):
             and "faq" in content.documents:
         found = faq.search(content, text)
         if found.best is not None:
-            return faq.answer(reply, content, lang, found.best.entry, conversation=conversation, question=text)
+            return faq.answer_found(reply, content, lang, found, conversation=conversation, question=text)
     info: ContactContent = content["contact"]
     body = content.text("contact.body", lang, phone=info.phone, hours=info.hours.get(lang), url=info.url)
     reply(body, quick=taps(info.choices, lang))

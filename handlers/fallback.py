@@ -25,7 +25,7 @@ def did_you_mean(reply, content, lang, match, text, location, session=None, conv
         return reply(content.text("messages.location_unused", lang), quick=[menu_chip(content, lang)])
     found = faq.search(content, text) if "faq" in content.documents else faq.Found()
     if found.best is not None:  # a city-hall question with a prepared answer
-        return faq.answer(reply, content, lang, found.best.entry, conversation=conversation, question=text)
+        return faq.answer_found(reply, content, lang, found, conversation=conversation, question=text)
     intents = content.intents()
     suggested = [Tap(intents[name].label.get(lang), f"action={name}", intents[name].label.get(lang))
                  for name in match.suggestions if name in intents and intents[name].label and name != "faq"]

@@ -10,6 +10,9 @@ The FAQ comes after the services. It is asked in two places only:
   (登録 in 印鑑登録) is not the service's (bot/router.py, _named_in): the name is ours.
 
 The search (search.py) gives one confident answer, up to three choices, or nothing:
+an answer comes with the close neighbours it was picked from as chips (「こちらですか」:
+児童手当の申請 answered, 支給日 one tap away), so answering the best of a close cluster
+at once costs a resident who meant the neighbour no more than the choice list did. Nothing:
 then the city's contact (content/contact.yaml) and the question goes on the staff's
 list of unanswered questions (text only, tables.py). After an answer, 「役に立ちましたか」
 はい／いいえ; いいえ puts the question on that list too, so the city grows its answers.
@@ -47,8 +50,9 @@ def search(content: Content, text: str) -> Found:
 
 # -- what is said ---------------------------------------------------------------------------------
 def answer(reply, content: Content, lang: str, entry: Entry, *, conversation: Any = None, question: str = "",
-           notes: tuple[str, ...] = ()) -> None:
-    """A prepared answer, its link and department, and 役に立ちましたか."""
+           notes: tuple[str, ...] = (), nearby: tuple[Entry, ...] = ()) -> None:
+    """A prepared answer, its link and department, the close questions it was picked from
+    (`nearby`: one tap to theirs), and 役に立ちましたか."""
     words: FaqContent = content["faq"]
     body = shown(content, lang, entry.answer.ja, entry.answer.get(lang), lang == "en" and not entry.answer.en)
     said = content.text("faq.answer", lang, question=shown(content, lang, entry.question.ja,
@@ -59,14 +63,25 @@ def answer(reply, content: Content, lang: str, entry: Entry, *, conversation: An
         said += "\n" + content.text("faq.department", lang, department=entry.department)
     if entry.url:
         said += "\n" + content.text("faq.more_info", lang, url=entry.url)
+    if nearby:
+        said += "\n\n" + content.text("faq.nearby", lang)
     chips = [Tap(words.labels["yes"].get(lang), f"action=faq.feedback.yes&id={entry.id}", words.labels["yes"].get(lang)),
              Tap(words.labels["no"].get(lang), f"action=faq.feedback.no&id={entry.id}", words.labels["no"].get(lang)),
+             *(choice_chip(lang, e) for e in nearby if e.id != entry.id),
              menu_chip(content, lang)]
     helpful = content.text("faq.helpful", lang)
     reply(*notes, said[:4990 - len(helpful)] + "\n\n" + helpful, quick=chips)  # one message: one reply, one bubble
     active = getattr(conversation, "active", None)
     if question and conversation is not None and (active is None or active.conversation == feedback.name):
         conversation.start(feedback.name, "asked", question=question[:200], id=entry.id)
+
+
+def answer_found(reply, content: Content, lang: str, found: Found, *, conversation: Any = None,
+                 question: str = "") -> None:
+    """The search's answer, with the neighbours it was picked from."""
+    assert found.best is not None
+    answer(reply, content, lang, found.best.entry, conversation=conversation, question=question,
+           nearby=tuple(hit.entry for hit in found.nearby))
 
 
 def shown(content: Content, lang: str, ja: str, text: str, untranslated: bool) -> str:
@@ -113,7 +128,7 @@ def ask_faq(turn):
         return intro(reply, content, lang)
     found = search(content, text)
     if found.best is not None:
-        return answer(reply, content, lang, found.best.entry, conversation=conversation, question=text)
+        return answer_found(reply, content, lang, found, conversation=conversation, question=text)
     if found.choices:
         return offer(reply, content, lang, found, [menu_chip(content, lang)])
     not_found(reply, content, lang, text, session, now, [other_chip(content, lang), menu_chip(content, lang)])

@@ -14,8 +14,14 @@ phrasings with plain word matching.
 
 What comes out is a `Found`: one answer when the best question covers most of what was
 asked and clearly beats the next one, up to three choices when a few are close, or
-nothing. The thresholds were set on a development set of paraphrases (bench/faq.py
-prints how the held-out set fares).
+nothing. Between the two, a question often names one of a few neighbours sharing a
+topic (国民健康保険に加入 / 脱退, 児童手当の申請 / 支給日): a choice list there costs every
+resident a tap although the best is usually right. So when the best leads its cluster,
+holds most of what was asked, no neighbour holds more of it, and the cluster is small
+enough to show whole (a bare マイナンバーカード names six: a choice), it is answered at once
+and the close neighbours come with it (`Found.nearby`, 「こちらですか」 chips): a wrong
+pick still costs one tap, as the list did. The thresholds were set on development sets
+of paraphrases and of questions real cities published (bench/faq.py).
 """
 
 from __future__ import annotations
@@ -42,6 +48,11 @@ CLEAR = (0.38, 0.14)  # or from this lower score, when it leads by this much (a 
 COVERED = 0.25       # and only when it holds this much of the question's topic words
 CHOICES_FROM = 0.30  # questions scoring this much are offered as choices (up to three)
 MAX_CHOICES = 3
+# the best of a small close cluster (all of it fits in the chips) is answered, its neighbours offered
+# with it, from this score, when it leads by this much, holds this much of the question's topic
+# words and no neighbour holds more
+LEADS = (0.40, 0.02, 0.45)
+NEAR = 0.15          # neighbours scoring within this of an answer given are offered with it
 WHOLE = 0.4          # how much the share of topic words a whole prepared answer holds scales its score
 
 CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名詞", "接頭辞", "接尾辞"}
@@ -211,12 +222,14 @@ class Hit:
     score: float          # 0..1
     matched: str          # the prepared phrasing that came closest
     covered: float = 1.0  # share of the question's own topic words it holds (weighted)
+    holds: float = 1.0    # the same for all its texts together, relative to the candidate holding most
 
 
 @dataclass(frozen=True)
 class Found:
     hits: tuple[Hit, ...] = ()
     confident: bool = False
+    nearby: tuple[Hit, ...] = ()  # with an answer: the questions scoring close to it, offered as well
 
     @property
     def best(self) -> Hit | None:
@@ -274,39 +287,45 @@ class Index:
             entry = side.entries[doc]
             if score > by_entry.get(entry, (0.0, -1, 0.0))[0]:
                 by_entry[entry] = (score, doc, covered)
-        by_entry = self._whole_entries(side, query, by_entry)
+        holds = self._holds(side, query, by_entry)
+        by_entry = {entry: (score * (1 - WHOLE + WHOLE * holds[entry]), doc, covered)
+                    for entry, (score, doc, covered) in by_entry.items()}
         ranked = sorted(by_entry.items(), key=lambda item: -item[1][0])
-        hits = tuple(Hit(self.entries[e], round(s, 3), side.texts[d], c) for e, (s, d, c) in ranked
+        hits = tuple(Hit(self.entries[e], round(s, 3), side.texts[d], c, round(holds[e], 3)) for e, (s, d, c) in ranked
                      if s >= CHOICES_FROM)[:MAX_CHOICES]
         if not hits:
             return Found()
-        second = hits[1].score if len(hits) > 1 else 0.0
-        lead = hits[0].score - second
-        confident = hits[0].covered >= COVERED and (
-            (hits[0].score >= CONFIDENT and lead >= MARGIN) or (hits[0].score >= CLEAR[0] and lead >= CLEAR[1]))
-        return Found(hits if not confident else hits[:1], confident)
+        best, others = hits[0], hits[1:]
+        lead = best.score - (others[0].score if others else 0.0)
+        confident = best.covered >= COVERED and (
+            (best.score >= CONFIDENT and lead >= MARGIN) or (best.score >= CLEAR[0] and lead >= CLEAR[1]))
+        cluster = sum(1 for _, (score, _, _) in ranked if score >= best.score - NEAR)
+        leads = (best.score >= LEADS[0] and lead >= LEADS[1] and best.covered >= LEADS[2] and cluster <= MAX_CHOICES
+                 and all(best.holds >= other.holds for other in others))
+        if not (confident or leads):
+            return Found(hits)
+        return Found(hits[:1], True, tuple(h for h in others if h.score >= best.score - NEAR))
 
-    def _whole_entries(self, side: _Side, query: Analysed,
-                       by_entry: dict[int, tuple[float, int, float]]) -> dict[int, tuple[float, int, float]]:
+    def _holds(self, side: _Side, query: Analysed, by_entry: dict[int, tuple[float, int, float]]) -> dict[int, float]:
         """A city's question asks about one detail of a topic in several clauses (「郵送による住民票の
         写しの請求は」): its words are spread over a prepared question and its phrasings, so the
         best single phrasing of the wrong answer (「住民票の写しを取るには」) can outscore the right
         one. What a prepared answer knows is the union of its texts. Each candidate's score is
         scaled by the share of the question's topic words (rare ones weigh more; words no prepared
-        question uses tell nothing) its union holds, relative to the candidate holding most: an
-        answer that never uses the detail asked (郵送) falls behind the one that does, and the
-        best-holding candidate keeps its score, so the thresholds keep their meaning."""
+        question uses tell nothing) its union holds, relative to the candidate holding most (the
+        share returned here, 0..1): an answer that never uses the detail asked (郵送) falls behind
+        the one that does, and the best-holding candidate keeps its score, so the thresholds keep
+        their meaning."""
         words_bm = side.words
         assert words_bm is not None
         topics = {t for t in query.words if t not in GENERIC and t in words_bm.idf}
         kana = query.grams and not any(_kanji(ch) for ch in query.folded)
         if not topics or kana or len(by_entry) < 2:
-            return by_entry
+            return {entry: 1.0 for entry in by_entry}
         weight = {t: min(words_bm.weight(t), 3.0) for t in topics}
         held = {entry: sum(w for t, w in weight.items() if t in side.known.get(entry, ())) for entry in by_entry}
         most = max(held.values()) or 1.0
-        return {entry: (score * (1 - WHOLE + WHOLE * held[entry] / most), doc, covered)
-                for entry, (score, doc, covered) in by_entry.items()}
+        return {entry: share / most for entry, share in held.items()}
 
     def _scores(self, side: _Side, query: Analysed) -> dict[int, tuple[float, float]]:
         """Per document, 0..1: how much of the question's meaning it covers (BM25 against the

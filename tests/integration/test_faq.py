@@ -157,6 +157,37 @@ def test_a_question_typed_after_an_answer_is_answered_not_taken_for_feedback(cha
     assert answer["text"].startswith("Q. 児童手当はいつ振り込まれますか")
 
 
+def test_an_answer_picked_from_close_questions_offers_the_others_and_a_tap_answers_them(chat, services):
+    hana = chat.resident()
+    [answer] = hana.says("児童手当のことを知りたい")
+    assert answer["text"].startswith("Q. 児童手当の申請方法を教えてください")
+    assert "こちらですか" in answer["text"] and answer["text"].endswith("この回答は役に立ちましたか？")
+    assert quick_labels(answer)[:2] == ["はい", "いいえ"]
+    assert answered_id([answer]) == "jido-teate"
+    neighbour = "action=faq.show&id=jido-teate-pay"
+    assert neighbour in quick_data(answer)
+    [other] = hana.taps(neighbour)
+    assert other["text"].startswith("Q. 児童手当はいつ振り込まれますか")
+    assert answered_id([other]) == "jido-teate-pay" and "こちらですか" not in other["text"]
+    [thanks] = hana.taps(next(d for d in quick_data(other) if d.startswith("action=faq.feedback.yes")))
+    assert thanks["text"].startswith("ありがとうございます")
+    with services.sessions() as s:
+        [feedback] = s.scalars(select(FaqFeedback)).all()
+        assert s.scalars(select(UnansweredQuestion)).all() == []
+    assert (feedback.entry_id, feedback.helpful) == ("jido-teate-pay", 1)
+
+
+@pytest.mark.parametrize("lang, typed, said, neighbour", [
+    ("en", "I want to register my seal", "Maybe one of these", "inkan-lost"),
+    ("easy_ja", "こくほに はいりたい", "こちらですか", "kokuho-leave"),
+])
+def test_the_close_questions_come_in_the_residents_language(chat, lang, typed, said, neighbour):
+    hana = chat.resident()
+    hana.taps(f"action=language.set&lang={lang}")
+    [answer] = hana.says(typed)
+    assert said in answer["text"] and f"action=faq.show&id={neighbour}" in quick_data(answer)
+
+
 def test_close_questions_are_offered_as_choices(chat):
     [choose] = chat.resident().says("マイナンバーカード")
     assert choose["text"].startswith("次のどれかについてのご質問ですか")

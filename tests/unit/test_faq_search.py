@@ -59,3 +59,22 @@ def test_a_citys_formal_question_about_one_detail_reaches_that_detail(index, ask
     # the detail (郵送, 代理人) is in the right answer's phrasings, the rest in every 住民票 answer
     found = index.search(asked)
     assert found.hits and found.hits[0].entry.id == expected, found.hits
+
+
+def test_the_best_of_a_close_cluster_is_answered_and_its_neighbours_come_with_it(index):
+    # 児童手当 names the application and the pay day; the application leads and holds as much
+    found = index.search("児童手当のことを知りたい")
+    assert found.best is not None and found.best.entry.id == "jido-teate"
+    assert [hit.entry.id for hit in found.nearby] == ["jido-teate-pay"]
+    assert found.choices == ()
+
+
+def test_a_tie_is_still_a_choice(index):
+    # 加入 or 脱退: the question says neither, so neither is answered
+    found = index.search("国民健康保険の手続き")
+    assert found.best is None and found.nearby == ()
+    assert {"kokuho-join", "kokuho-leave"} <= {hit.entry.id for hit in found.choices}
+
+
+def test_a_clear_answer_comes_alone(index):
+    assert index.search("住民票を取りたい").nearby == ()
