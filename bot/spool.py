@@ -31,13 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, Table, delete, func, select
 from sqlalchemy.schema import CreateTable
 
 from .db import make_engine
 from .models import WebhookBody
 
-TABLE = WebhookBody.__table__
+TABLE: Table = WebhookBody.__table__  # type: ignore[assignment]
 #: bodies in one INSERT at most (far above a web process's threads; below any driver's limits)
 BATCH = 100
 
