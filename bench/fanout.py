@@ -118,26 +118,18 @@ def deliver(url: str, push_id: int, workers: int, fake_url: str, tmp: str) -> tu
            "LINE_API_BASE": fake_url, "CITYBOT_INSTANCE_DIR": tmp, "QUIET_HOURS": "off",
            "DELIVERY_RATE_PER_SECOND": str(MULTICAST_LIMIT / workers), "WORKER_IDLE_SECONDS": "0.05",
            "LOG_LEVEL": "ERROR", "CONTENT_RELOAD_SECONDS": "0", "INBOX_SWEEP_SECONDS": "3600"}
-    engine = make_engine(url)
     started = time.perf_counter()
     procs = [subprocess.Popen([str(Path(sys.executable).parent / "citybot"), "worker"], cwd=ROOT, env=env,
                               start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
              for _ in range(workers)]
     try:
-        while True:
-            with engine.connect() as conn:
-                left = conn.execute(select(func.count()).select_from(PushBatch).where(
-                    PushBatch.push_id == push_id, PushBatch.status.in_(delivery.IN_FLIGHT))).scalar()
-            if not left:
-                break
-            time.sleep(0.1)
+        wait_sent(url, push_id)
         seconds = time.perf_counter() - started
     finally:
         for proc in procs:
             os.killpg(proc.pid, signal.SIGTERM)
         for proc in procs:
             proc.wait(timeout=30)
-        engine.dispose()
     engine = make_engine(url)
     with engine.connect() as conn:  # steady state: from the first claim to the last send
         first, last = conn.execute(select(func.min(PushBatch.claimed_at), func.max(PushBatch.sent_at))
@@ -146,6 +138,22 @@ def deliver(url: str, push_id: int, workers: int, fake_url: str, tmp: str) -> tu
     limited = sum(1 for r in requests.get(fake_url + "/__fake__/requests", timeout=30).json()["requests"]
                   if r["status"] == 429)
     return seconds, _seconds_between(first, last), limited
+
+
+def wait_sent(url: str, push_id: int, timeout: float = 3600) -> None:
+    """Until no batch of the push is waiting or being sent."""
+    engine = make_engine(url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                left = conn.execute(select(func.count()).select_from(PushBatch).where(
+                    PushBatch.push_id == push_id, PushBatch.status.in_(delivery.IN_FLIGHT))).scalar()
+            if not left:
+                return
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
 
 
 def _seconds_between(first, last) -> float:

@@ -36,9 +36,9 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.fanout import MULTICAST_LIMIT, create_push, fill, fresh_postgres  # noqa: E402
+from bench.fanout import MULTICAST_LIMIT, create_push, fill, fresh_postgres, wait_sent  # noqa: E402
 from bench.webhook import CITYBOT, SECRET, TOKEN, free_port, gunicorn, percentile, spawn, stop, wait_http  # noqa: E402
-from bot import delivery, migrate  # noqa: E402
+from bot import migrate  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.db import make_engine  # noqa: E402
 from bot.fakeline import webhook_events as ev  # noqa: E402
@@ -47,18 +47,11 @@ from bot.models import PushBatch  # noqa: E402
 WORKERS = 4
 
 
-def push_rate(url: str, push_id: int, timeout: float = 600) -> tuple[float, int]:
+def push_rate(url: str, push_id: int) -> tuple[float, int]:
     """(batches per second from the first claim to the last send, batches), once all are sent."""
+    wait_sent(url, push_id, timeout=600)
     engine = make_engine(url)
-    deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline:
-            with engine.connect() as conn:
-                left = conn.execute(select(func.count()).select_from(PushBatch).where(
-                    PushBatch.push_id == push_id, PushBatch.status.in_(delivery.IN_FLIGHT))).scalar()
-            if not left:
-                break
-            time.sleep(0.2)
         with engine.connect() as conn:
             first, last, batches = conn.execute(select(func.min(PushBatch.claimed_at), func.max(PushBatch.sent_at),
                                                        func.count()).where(PushBatch.push_id == push_id)).one()
