@@ -473,4 +473,8 @@ def run(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":  # `python -m bot.cli ...`, as the `citybot` script
-    run()
+    # this file runs as __main__ here, and bot.cli_line adds its commands to the module
+    # bot.cli, a second copy: the group to run is that one's
+    from bot.cli import run as run_registered
+
+    run_registered()

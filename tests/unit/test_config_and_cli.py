@@ -92,3 +92,14 @@ def test_routes_lists_every_handler(runner):
     assert result.exit_code == 0
     for handler in ("handlers.menu.show_menu", "handlers.help.show_help", "handlers.fallback.did_you_mean"):
         assert handler in result.output
+
+
+def test_python_dash_m_has_every_command_the_script_has():
+    """`python -m bot.cli` runs cli.py as __main__; the commands other modules add must be there too."""
+    import subprocess
+    import sys
+
+    listed = subprocess.run([sys.executable, "-m", "bot.cli", "--help"], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout
+    for command in ("fake-line", "richmenu", "push", "segment", "ask", "worker"):
+        assert re.search(rf"^\s+{command}\b", listed, re.M), command
