@@ -14,7 +14,7 @@ being worked on.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
@@ -37,11 +37,11 @@ CLAIMED = (InboxStatus.PROCESSING, InboxStatus.DELIVERING)
 class Stored:
     inserted: list[int]  # inbox ids of events new to us, in the order they came
     duplicates: int      # events we had already (LINE redelivered them)
-    users: dict[int, str] = field(default_factory=dict)  # inbox id -> the LINE user it came from
 
 
 def store_events(session: Session, events: Iterable[dict[str, Any]], now: datetime) -> Stored:
-    """Insert events, skipping ids already known; the caller commits before answering 200.
+    """Insert events, skipping ids already known; the caller commits before it deletes
+    the body they came in (bot/spool.py).
 
     An id twice in one body is one event too: the first copy is kept, the others count as
     duplicates (one INSERT cannot tell them apart from each other)."""
@@ -71,12 +71,7 @@ def store_events(session: Session, events: Iterable[dict[str, Any]], now: dateti
         .returning(InboxEvent.id, InboxEvent.webhook_event_id)
     ids = dict((event_id, inbox_id) for inbox_id, event_id in session.execute(stmt))
     inserted = [ids[row["webhook_event_id"]] for row in rows if row["webhook_event_id"] in ids]
-    users = {}
-    for row in rows:
-        source = row["payload"].get("source") if isinstance(row["payload"].get("source"), dict) else {}
-        if row["webhook_event_id"] in ids and isinstance(source.get("userId"), str):
-            users[ids[row["webhook_event_id"]]] = source["userId"]
-    return Stored(inserted, repeated + len(rows) - len(inserted), users)
+    return Stored(inserted, repeated + len(rows) - len(inserted))
 
 
 def lane_of(chat: str) -> str:
