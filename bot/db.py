@@ -27,9 +27,10 @@ def make_engine(url: str, pool_size: int = 10, *, autocommit: bool = False) -> E
     server's max_connections. SQLite has no server to share, so no pool to size.
 
     `autocommit`: each statement commits itself, in one round trip, and connections are
-    not pinged when taken from the pool (the caller retries on a dropped connection
-    instead): for a single INSERT on a hot path (bot/spool.py)."""
-    extra: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+    neither pinged when taken from the pool (the caller retries on a dropped connection
+    instead) nor rolled back when returned (no transaction is ever open on them): for a
+    single INSERT on a hot path (bot/spool.py)."""
+    extra: dict[str, Any] = {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None} if autocommit else {}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -12,6 +12,7 @@ never deliver twice. Routine batches wait out the quiet hours; urgent ones jump 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -22,13 +23,13 @@ from datetime import time as dtime
 from typing import Any, Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, delete, func, insert, literal, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, literal, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from .db import insert_for
 from .messenger import MAX_RECIPIENTS, LineError, Messenger, to_models
 from .models import BatchStatus, Push, PushBatch, PushRecipient, Resident
-from .statuses import move
 
 log = logging.getLogger(__name__)
 
@@ -131,110 +132,155 @@ class QuietHours:
 
 
 # -- sending ---------------------------------------------------------------------------------------
-def retry_key(push: Push, batch: PushBatch) -> str:
+@dataclass(frozen=True)
+class Claim:
+    """A batch a worker holds. `attempts` counts the claims, so it also names this one: an
+    outcome is recorded only while the batch is still held by it (a claim taken over after
+    its lease ran out records nothing, and the push's counts never go up twice)."""
+
+    id: int
+    push_id: int
+    language: str
+    batch_no: int
+    attempts: int
+    recipient_count: int
+
+
+@dataclass(frozen=True)
+class _PushInfo:
+    """What sending needs of a push; it never changes once stored, so a worker reads it once."""
+
+    kind: str
+    source_key: str
+    created_at: datetime
+    messages: Mapping[str, Sequence[dict[str, Any]]]
+
+    def messages_for(self, language: str) -> Sequence[dict[str, Any]]:
+        return self.messages.get(language) or self.messages.get("*") or self.messages["ja"]
+
+
+def retry_key(push: Any, batch: Any) -> str:
     """Stable across retries and processes; unique across pushes (X-Line-Retry-Key)."""
     name = f"citybot:push:{push.source_key}:{push.created_at.isoformat()}:{batch.language}:{batch.batch_no}"
     return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
 
 
-def claim(session: Session, now: datetime, *, quiet: bool, lease: timedelta) -> PushBatch | None:
-    """Take the next due batch (urgent first); None when there is nothing to do."""
+_CLAIMED = (PushBatch.id, PushBatch.push_id, PushBatch.language, PushBatch.batch_no, PushBatch.attempts,
+            PushBatch.recipient_count)
+
+
+@functools.cache
+def _claim_statement(dialect: str, quiet: bool) -> Any:
+    """The claim as one UPDATE that picks its row with a subquery: on PostgreSQL `FOR UPDATE
+    SKIP LOCKED` lets workers pass each other's claims; on SQLite the statement holds the
+    database's one write lock from the pick to the update, so no two claims can meet.
+    Built once per dialect: a worker claims hundreds of batches a minute."""
+    moment = PushBatch.claimed_at.type
+    now, expired = bindparam("now", type_=moment), bindparam("expired", type_=moment)
     claimable = or_(PushBatch.status == BatchStatus.PENDING,
-                    (PushBatch.status == BatchStatus.SENDING) & (PushBatch.claimed_at < now - lease))
-    due = (
-        select(PushBatch.id)
-        .where(claimable)
-        .where(PushBatch.next_attempt_at <= now)
-        .order_by(PushBatch.urgent.desc(), PushBatch.id)
-        .limit(1)
-    )
+                    (PushBatch.status == BatchStatus.SENDING) & (PushBatch.claimed_at < expired))
+    due = (select(PushBatch.id).where(claimable).where(PushBatch.next_attempt_at <= now)
+           .order_by(PushBatch.urgent.desc(), PushBatch.id).limit(1))
     if quiet:
         due = due.where(PushBatch.urgent.is_(True))
-    if session.get_bind().dialect.name == "postgresql":
-        batch_id = session.scalar(due.with_for_update(skip_locked=True))
-        if batch_id is None:
-            session.rollback()
-            return None
-        session.execute(update(PushBatch).where(PushBatch.id == batch_id)
-                        .values(status=BatchStatus.SENDING, claimed_at=now, attempts=PushBatch.attempts + 1))
-        session.commit()
-        return session.get(PushBatch, batch_id, populate_existing=True)
-    while True:  # SQLite: a conditional update is the claim
-        batch_id = session.scalar(due)
-        if batch_id is None:
-            session.rollback()
-            return None
-        claimed = session.execute(
-            update(PushBatch).where(PushBatch.id == batch_id).where(claimable)
+    if dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    return (update(PushBatch).where(PushBatch.id == due.scalar_subquery()).where(claimable)
             .values(status=BatchStatus.SENDING, claimed_at=now, attempts=PushBatch.attempts + 1)
-            .execution_options(synchronize_session=False)).rowcount
-        session.commit()
-        if claimed == 1:
-            return session.get(PushBatch, batch_id, populate_existing=True)
+            .returning(*_CLAIMED))
 
 
-def send(session: Session, messenger: Messenger, batch: PushBatch, now: datetime) -> BatchStatus:
-    """Send one claimed batch and record the outcome: sent, failed or pending (retry)."""
-    push = session.get(Push, batch.push_id)
+def claim(conn: Connection, now: datetime, *, quiet: bool, lease: timedelta) -> Claim | None:
+    """Take the next due batch (urgent first), committed; None when there is nothing to do."""
+    row = conn.execute(_claim_statement(conn.dialect.name, quiet), {"now": now, "expired": now - lease}).one_or_none()
+    conn.commit()
+    return None if row is None else Claim(*row)
+
+
+_BATCH = {"push_id": bindparam("push_id"), "language": bindparam("language"), "batch_no": bindparam("batch_no")}
+_RECIPIENT_IDS = (select(Resident.line_user_id).join(PushRecipient, PushRecipient.resident_id == Resident.id)
+                  .where(*(getattr(PushRecipient, k) == v for k, v in _BATCH.items())))
+_FORGET_RECIPIENTS = delete(PushRecipient).where(*(getattr(PushRecipient, k) == v for k, v in _BATCH.items()))
+_COUNT = update(Push).where(Push.id == bindparam("push_id")).values(
+    sent_count=Push.sent_count + bindparam("sent"), failed_count=Push.failed_count + bindparam("failed"),
+    recipients_total=Push.recipients_total - bindparam("gone"))
+
+
+def _batch_params(batch: Claim) -> dict[str, Any]:
+    return {"push_id": batch.push_id, "language": batch.language, "batch_no": batch.batch_no}
+
+
+def _push_info(conn: Connection, push_id: int, known: dict[int, _PushInfo] | None = None) -> _PushInfo:
+    if known is not None and push_id in known:
+        return known[push_id]
+    info = _PushInfo(*conn.execute(
+        select(Push.kind, Push.source_key, Push.created_at, Push.messages).where(Push.id == push_id)).one())
+    if known is not None:
+        known[push_id] = info
+    return info
+
+
+def send(conn: Connection, messenger: Messenger, batch: Claim, now: datetime,
+         pushes: dict[int, _PushInfo] | None = None) -> BatchStatus:
+    """Send one claimed batch and record the outcome: sent, failed or pending (retry).
+
+    Delivery speaks SQLAlchemy Core on one connection a worker keeps (no ORM objects, no
+    pool checkout and ping per batch): a district push is hundreds of batches a minute,
+    and each one's database work must stay a few round trips."""
+    push = _push_info(conn, batch.push_id, pushes)
     if push.kind == LINE_BROADCAST:
-        return _send_broadcast(session, messenger, batch, push, now)
-    user_ids = list(session.scalars(
-        select(Resident.line_user_id).join(PushRecipient, PushRecipient.resident_id == Resident.id)
-        .where(PushRecipient.push_id == batch.push_id, PushRecipient.language == batch.language,
-               PushRecipient.batch_no == batch.batch_no)))
+        audience = batch.recipient_count
+        try:
+            messenger.broadcast(push.messages["*"], retry_key(push, batch))
+        except LineError as err:
+            return _failed(conn, batch, err, now, recipients=audience, what=f"broadcast {batch.push_id}")
+        return _finish(conn, batch, BatchStatus.SENT, now, sent=audience)
+    user_ids = conn.scalars(_RECIPIENT_IDS, _batch_params(batch)).all()
     gone = batch.recipient_count - len(user_ids)  # left (deleted their data, blocked) before it went out
-    if gone:
-        push.recipients_total -= gone
     if not user_ids:
-        return _finish(session, batch, push, BatchStatus.SENT, now, sent=0)
-    messages = push.messages.get(batch.language) or push.messages.get("*") or push.messages["ja"]
+        return _finish(conn, batch, BatchStatus.SENT, now, gone=gone)
     try:
-        messenger.multicast(user_ids, messages, retry_key(push, batch))
+        messenger.multicast(user_ids, push.messages_for(batch.language), retry_key(push, batch))
     except LineError as err:
-        if err.already_accepted:
-            return _finish(session, batch, push, BatchStatus.SENT, now, sent=len(user_ids))
-        if err.retryable and batch.attempts < MAX_ATTEMPTS:
-            move(batch, BatchStatus.PENDING)
-            batch.error = str(err)
-            batch.next_attempt_at = now + backoff(batch.attempts)
-            session.commit()
-            log.warning("push %s batch %s deferred (attempt %s): %s", push.id, batch.batch_no, batch.attempts, err)
-            return BatchStatus.PENDING
-        log.error("push %s batch %s failed: %s", push.id, batch.batch_no, err)
-        return _finish(session, batch, push, BatchStatus.FAILED, now, failed=len(user_ids), error=str(err))
-    return _finish(session, batch, push, BatchStatus.SENT, now, sent=len(user_ids))
+        return _failed(conn, batch, err, now, recipients=len(user_ids), gone=gone,
+                       what=f"push {batch.push_id} batch {batch.batch_no}")
+    return _finish(conn, batch, BatchStatus.SENT, now, sent=len(user_ids), gone=gone)
 
 
-def _send_broadcast(session: Session, messenger: Messenger, batch: PushBatch, push: Push,
-                    now: datetime) -> BatchStatus:
-    try:
-        messenger.broadcast(push.messages["*"], retry_key(push, batch))
-    except LineError as err:
-        if err.already_accepted:
-            return _finish(session, batch, push, BatchStatus.SENT, now, sent=batch.recipient_count)
-        if err.retryable and batch.attempts < MAX_ATTEMPTS:
-            move(batch, BatchStatus.PENDING)
-            batch.error = str(err)
-            batch.next_attempt_at = now + backoff(batch.attempts)
-            session.commit()
-            log.warning("broadcast %s deferred (attempt %s): %s", push.id, batch.attempts, err)
-            return BatchStatus.PENDING
-        log.error("broadcast %s failed: %s", push.id, err)
-        return _finish(session, batch, push, BatchStatus.FAILED, now, failed=batch.recipient_count, error=str(err))
-    return _finish(session, batch, push, BatchStatus.SENT, now, sent=batch.recipient_count)
+def _failed(conn: Connection, batch: Claim, err: LineError, now: datetime, *, recipients: int, what: str,
+            gone: int = 0) -> BatchStatus:
+    """After an error: delivered after all (409 on the retry key), wait and retry, or give up."""
+    if err.already_accepted:
+        return _finish(conn, batch, BatchStatus.SENT, now, sent=recipients, gone=gone)
+    if err.retryable and batch.attempts < MAX_ATTEMPTS:
+        _record(conn, batch, BatchStatus.PENDING, error=str(err), next_attempt_at=now + backoff(batch.attempts))
+        conn.commit()
+        log.warning("%s deferred (attempt %s): %s", what, batch.attempts, err)
+        return BatchStatus.PENDING
+    log.error("%s failed: %s", what, err)
+    return _finish(conn, batch, BatchStatus.FAILED, now, failed=recipients, gone=gone, error=str(err))
 
 
-def _finish(session: Session, batch: PushBatch, push: Push, status: BatchStatus, now: datetime, *, sent: int = 0,
-            failed: int = 0, error: str | None = None) -> BatchStatus:
+def _record(conn: Connection, batch: Claim, status: BatchStatus, **values: Any) -> bool:
+    """Move the batch from SENDING to `status` if this claim still holds it."""
+    BatchStatus.SENDING.check(status, f"PushBatch {batch.id} status")
+    held = conn.execute(
+        update(PushBatch).where(PushBatch.id == batch.id, PushBatch.status == BatchStatus.SENDING,
+                                PushBatch.attempts == batch.attempts)
+        .values(status=status, **values)).rowcount
+    if held != 1:
+        log.warning("push %s batch %s was taken over by another claim; its outcome is theirs to record",
+                    batch.push_id, batch.batch_no)
+    return held == 1
+
+
+def _finish(conn: Connection, batch: Claim, status: BatchStatus, now: datetime, *, sent: int = 0,
+            failed: int = 0, gone: int = 0, error: str | None = None) -> BatchStatus:
     """Record the outcome and forget who the batch went to: only the counts stay."""
-    move(batch, status)
-    batch.sent_at, batch.error = now, error
-    session.execute(delete(PushRecipient).where(PushRecipient.push_id == batch.push_id,
-                                                PushRecipient.language == batch.language,
-                                                PushRecipient.batch_no == batch.batch_no))
-    session.execute(update(Push).where(Push.id == push.id).values(sent_count=Push.sent_count + sent,
-                                                                   failed_count=Push.failed_count + failed))
-    session.commit()
+    if _record(conn, batch, status, sent_at=now, error=error):
+        conn.execute(_FORGET_RECIPIENTS, _batch_params(batch))
+        conn.execute(_COUNT, {"push_id": batch.push_id, "sent": sent, "failed": failed, "gone": gone})
+    conn.commit()
     return status
 
 
@@ -271,15 +317,16 @@ def deliver_due(sessions: sessionmaker, messenger: Messenger, now: Callable[[], 
                 limit: int | None = None, stop: threading.Event | None = None) -> int:
     """Send due batches until none is left (or `limit` were handled); returns how many."""
     handled = 0
-    with sessions() as session:
+    pushes: dict[int, _PushInfo] = {}
+    with sessions() as session, session.get_bind().connect() as conn:
         while (limit is None or handled < limit) and not (stop and stop.is_set()):
             moment = now()
-            batch = claim(session, moment, quiet=bool(quiet_hours and quiet_hours.covers(moment)), lease=lease)
+            batch = claim(conn, moment, quiet=bool(quiet_hours and quiet_hours.covers(moment)), lease=lease)
             if batch is None:
                 break
             if limiter:
                 limiter.wait()
-            send(session, messenger, batch, now())
+            send(conn, messenger, batch, now(), pushes)
             handled += 1
     return handled
 

@@ -96,6 +96,11 @@ class Messenger:
         config = sdk.Configuration(host=self._data_api_base, access_token=self._access_token)
         return sdk.MessagingApiBlob(sdk.ApiClient(config))
 
+    @functools.cached_property
+    def _multicast_unchecked(self) -> Any:
+        raw = self.api.multicast_with_http_info.raw_function  # pydantic's validate_arguments keeps it
+        return functools.update_wrapper(functools.partial(raw, self.api), raw)
+
     def _call(self, fn, *args, recipients: int = 1, **kwargs):
         """Every request goes through here: errors become LineError, and each request is
         counted by endpoint and status (bot/metrics.py), with its recipients when accepted."""
@@ -131,10 +136,19 @@ class Messenger:
                    x_line_retry_key=retry_key)
 
     def multicast(self, user_ids: Sequence[str], messages: Sequence[dict[str, Any]], retry_key: str) -> None:
+        """Up to 500 user ids in one request (a push batch).
+
+        The messages are checked as everywhere (`to_models`), but the body goes to the
+        SDK's own method (its undecorated function) as the JSON it becomes, without a
+        MulticastRequest: pydantic would validate each of the 500 ids three times and walk
+        them again to serialise, and at a district push's hundreds of batches a minute
+        that was most of a worker's time per batch. The ids come from our own table."""
         if not 1 <= len(user_ids) <= MAX_RECIPIENTS:
             raise ValueError(f"multicast takes 1 to {MAX_RECIPIENTS} recipients, not {len(user_ids)}")
-        self._call(self.api.multicast, _sdk().MulticastRequest(to=list(user_ids), messages=to_models(messages)),
-                   x_line_retry_key=retry_key, recipients=len(user_ids))
+        if not all(isinstance(u, str) and u for u in user_ids):
+            raise ValueError("multicast takes user ids as non-empty strings")
+        body = {"to": list(user_ids), "messages": [m.to_dict() for m in to_models(messages)]}
+        self._call(self._multicast_unchecked, body, x_line_retry_key=retry_key, recipients=len(user_ids))
 
     def broadcast(self, messages: Sequence[dict[str, Any]], retry_key: str) -> None:
         request = _sdk().BroadcastRequest(messages=to_models(messages))

@@ -117,8 +117,8 @@ def test_lost_response_then_retry_is_a_409_not_a_second_message(services, line, 
 def test_a_killed_workers_claim_expires_and_the_batch_goes_once(services, line, clock):
     users = residents(services, line, clock, 2)
     push_to(services, clock, segments.Segment(everyone=True), {"*": [{"type": "text", "text": "再送しても一度"}]})
-    with services.sessions() as session:
-        batch = delivery.claim(session, clock(), quiet=False, lease=LEASE)
+    with services.sessions() as session, session.get_bind().connect() as conn:
+        batch = delivery.claim(conn, clock(), quiet=False, lease=LEASE)
         services.messenger.multicast(users, [{"type": "text", "text": "再送しても一度"}],
                                      delivery.retry_key(session.get(delivery.Push, batch.push_id), batch))
         # ... and the worker dies before recording it
@@ -126,6 +126,19 @@ def test_a_killed_workers_claim_expires_and_the_batch_goes_once(services, line, 
     clock.advance(seconds=61)
     assert deliver(services, clock) == 1
     assert [len(line.messages_for(u)) for u in users] == [1, 1]
+
+
+def test_a_slow_worker_whose_claim_was_taken_over_counts_nothing_twice(services, line, clock):
+    users = residents(services, line, clock, 2)
+    push_id = push_to(services, clock, segments.Segment(everyone=True), {"*": [{"type": "text", "text": "遅れた一通"}]})
+    with services.sessions() as session, session.get_bind().connect() as conn:
+        slow = delivery.claim(conn, clock(), quiet=False, lease=LEASE)
+        clock.advance(seconds=61)  # its lease runs out while it waits on LINE
+        assert deliver(services, clock) == 1  # another worker takes the batch over and sends it
+        assert delivery.send(conn, services.messenger, slow, clock()) == delivery.BatchStatus.SENT  # LINE: 409
+        [row] = delivery.status(session, push_id)
+    assert [len(line.messages_for(u)) for u in users] == [1, 1]
+    assert (row["recipients"], row["sent"], row["failed"], row["batches"]["sent"]) == (2, 2, 0, 1)
 
 
 @pytest.mark.sends_invalid_request_on_purpose
@@ -213,8 +226,8 @@ def test_concurrent_claims_never_take_the_same_batch(services, line, clock):
     claimed, lock = [], threading.Lock()
 
     def claimer():
-        with services.sessions() as session:
-            while (batch := delivery.claim(session, clock(), quiet=False, lease=LEASE)) is not None:
+        with services.sessions() as session, session.get_bind().connect() as conn:
+            while (batch := delivery.claim(conn, clock(), quiet=False, lease=LEASE)) is not None:
                 with lock:
                     claimed.append(batch.id)
     threads = [threading.Thread(target=claimer) for _ in range(4)]
