@@ -10,7 +10,10 @@ b 0.75), which weighs a rare word (戸籍) above a common one (手続き). Two m
 keep the ranking honest: hiragana questions (やさしい日本語: 「じゅうみんひょう」) are read
 by their readings in character pairs, and rapidfuzz compares the whole question with
 the nearest phrasing so a typo still lands. English questions go through the English
-phrasings with plain word matching.
+phrasings with plain word matching. A question of several clauses often sets the scene
+before it asks (「里帰り先で出生届を提出しましたが、児童手当はどこで申請すれば」): the words
+said only in a clause ending in が / けど / ので / から, or in a sentence that asks nothing,
+weigh half as much, as long as the ask itself names a topic.
 
 What comes out is a `Found`: one answer when the best question covers most of what was
 asked and clearly beats the next one, up to three choices when a few are close, or
@@ -53,6 +56,7 @@ MAX_CHOICES = 3
 # words and no neighbour holds more
 LEADS = (0.40, 0.02, 0.45)
 NEAR = 0.15          # neighbours scoring within this of an answer given are offered with it
+ASIDE = 0.5          # the weight of a word only said in a clause setting the scene (…ましたが、)
 WHOLE = 0.4          # how much the share of topic words a whole prepared answer holds scales its score
 
 CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名詞", "接頭辞", "接尾辞"}
@@ -111,6 +115,7 @@ class Analysed:
     grams: tuple[str, ...]  # character pairs of the reading (hiragana)
     folded: str             # normalize(text), for the fuzzy comparison
     things: frozenset[str] = frozenset()  # the words that name a thing: nouns, and the synonyms' words
+    aside: frozenset[str] = frozenset()   # words only said in a clause setting the scene (…ましたが、 …ので、)
 
 
 class Analyser:
@@ -133,6 +138,8 @@ class Analyser:
         words: list[str] = []
         things: set[str] = set()
         readings: list[str] = []
+        scenes = _scenes(long_units.tokenize(text))
+        asked: set[str] = set()
         for mode, tokenizer in (("C", long_units), ("A", short_units)):
             for m in tokenizer.tokenize(text):
                 pos = m.part_of_speech()
@@ -147,6 +154,8 @@ class Analyser:
                     continue
                 word = self.synonyms.get(word, word)
                 words.append(word)
+                if not any(b <= m.begin() < e for b, e in scenes):
+                    asked.add(word)
                 if pos[0] == "名詞" or word in self.canonical:
                     things.add(word)
         folded = normalize(text)
@@ -156,7 +165,7 @@ class Analyser:
                 things.add(self.synonyms[phrase])
         reading = normalize(jaconv.kata2hira("".join(readings)))
         grams = tuple(reading[i:i + 2] for i in range(len(reading) - 1)) or ((reading,) if reading else ())
-        return Analysed(tuple(words), grams, folded, frozenset(things))
+        return Analysed(tuple(words), grams, folded, frozenset(things), frozenset(words) - asked)
 
     def english(self, text: str) -> Analysed:
         words = []
@@ -170,6 +179,30 @@ class Analyser:
             if phrase.isascii() and len(phrase) >= 6 and phrase in folded and self.synonyms[phrase] not in words:
                 words.append(self.synonyms[phrase])
         return Analysed(tuple(words), (), " ".join(words), frozenset(words))
+
+
+# what ends a clause that sets the scene rather than asks: 「…を提出しましたが、」「…なので、」
+SCENE_ENDS = {"が", "けど", "けれど", "けれども", "ので", "から", "のに"}
+ASKING = {"たい", "ほしい", "欲しい", "か", "?", "？"}  # a clause with these asks (…したいのですが、)
+
+
+def _scenes(morphemes) -> list[tuple[int, int]]:
+    """The clauses that set the scene rather than ask, as (begin, end) offsets: one ending in
+    が / けど / ので / から (…を提出しましたが、) or a sentence that asks nothing (…できていません。),
+    when more follows; a clause with たい or か asks (…したいのですが、). Their words still count,
+    for less (`Analysed.aside`): 「出生届を提出しましたが、児童手当はどこで」 asks about 児童手当."""
+    spans, begin, asking = [], 0, False
+    items = list(morphemes)
+    for i, m in enumerate(items):
+        pos, surface = m.part_of_speech(), m.surface()
+        if surface in ASKING or m.normalized_form() in ASKING:
+            asking = True
+        if not ((pos[1] == "接続助詞" and surface in SCENE_ENDS) or (pos[0] == "補助記号" and pos[1] == "句点")):
+            continue
+        if not asking and any(r.part_of_speech()[0] not in ("補助記号", "空白") for r in items[i + 1:]):
+            spans.append((begin, m.end()))
+        begin, asking = m.end(), False
+    return spans
 
 
 def _kanji(word: str) -> bool:
@@ -196,21 +229,22 @@ class BM25:
         self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
         self.size = n
 
-    def scores(self, query: Iterable[str]) -> dict[int, float]:
+    def scores(self, query: Iterable[str], weights: dict[str, float] | None = None) -> dict[int, float]:
         out: dict[int, float] = defaultdict(float)
         for term in set(query):
             idf = self.idf.get(term)
             if idf is None:
                 continue
+            idf *= (weights or {}).get(term, 1.0)
             for index, count in self.postings[term]:
                 norm = K1 * (1 - B + B * self.lengths[index] / (self.average or 1))
                 out[index] += idf * count * (K1 + 1) / (count + norm)
         return out
 
-    def ceiling(self, query: Iterable[str]) -> float:
+    def ceiling(self, query: Iterable[str], weights: dict[str, float] | None = None) -> float:
         """What a document holding each known query word once, of average length, would
         score: the yardstick a score is measured against (0..~1)."""
-        return sum(self.idf.get(t, 0.0) for t in set(query)) or 1.0
+        return sum(self.idf.get(t, 0.0) * (weights or {}).get(t, 1.0) for t in set(query)) or 1.0
 
     def weight(self, term: str) -> float:
         return self.idf.get(term, max(self.idf.values(), default=1.0))
@@ -322,7 +356,8 @@ class Index:
         kana = query.grams and not any(_kanji(ch) for ch in query.folded)
         if not topics or kana or len(by_entry) < 2:
             return {entry: 1.0 for entry in by_entry}
-        weight = {t: min(words_bm.weight(t), 3.0) for t in topics}
+        aside = _aside(query, topics)
+        weight = {t: min(words_bm.weight(t), 3.0) * aside.get(t, 1.0) for t in topics}
         held = {entry: sum(w for t, w in weight.items() if t in side.known.get(entry, ())) for entry in by_entry}
         most = max(held.values()) or 1.0
         return {entry: share / most for entry, share in held.items()}
@@ -335,14 +370,15 @@ class Index:
 
         words_bm, grams_bm = side.words, side.grams
         assert words_bm is not None and grams_bm is not None
-        unknown = sum(min(words_bm.weight(w), 3.0) for w in set(query.words) if w not in words_bm.idf)
-        ceiling = words_bm.ceiling(query.words) + 0.5 * unknown
-        word_scores = words_bm.scores(query.words)
+        asked = set(query.words)
+        topics = asked - GENERIC
+        aside = _aside(query, {t for t in topics if t in words_bm.idf})
+        unknown = sum(min(words_bm.weight(w), 3.0) * aside.get(w, 1.0) for w in asked if w not in words_bm.idf)
+        ceiling = words_bm.ceiling(query.words, aside) + 0.5 * unknown
+        word_scores = words_bm.scores(query.words, aside)
         gram_scores = grams_bm.scores(query.grams) if query.grams else {}
         gram_ceiling = grams_bm.ceiling(query.grams)
         candidates = set(word_scores) | {d for d, s in gram_scores.items() if s >= 0.3 * gram_ceiling}
-        asked = set(query.words)
-        topics = asked - GENERIC
         out = {}
         kana = query.grams and not any(_kanji(ch) for ch in query.folded)  # やさしい日本語: read by its sound
         for doc in candidates:
@@ -359,10 +395,18 @@ class Index:
             score = 0.6 * w + 0.25 * g + 0.15 * f if query.grams else 0.8 * w + 0.2 * f
             covered = 1.0
             if topics and not kana:  # the question's own topics met (「図書館の…カード」 is not the My Number card)
-                met = sum(min(words_bm.weight(t), 3.0) for t in topics & set(side.analysed[doc].words))
-                covered = met / sum(min(words_bm.weight(t), 3.0) for t in topics)
+                met = sum(min(words_bm.weight(t), 3.0) * aside.get(t, 1.0) for t in topics & set(side.analysed[doc].words))
+                covered = met / sum(min(words_bm.weight(t), 3.0) * aside.get(t, 1.0) for t in topics)
             out[doc] = (score, covered)
         return out
+
+
+def _aside(query: Analysed, topics: set[str]) -> dict[str, float]:
+    """The weight of the words said only in the scene-setting clauses: less, when the ask
+    itself names a topic the prepared questions know (else the scene is all there is)."""
+    if not query.aside or not (topics - query.aside):
+        return {}
+    return {word: ASIDE for word in query.aside}
 
 
 _cache: dict[str, Index] = {}

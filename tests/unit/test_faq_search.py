@@ -26,6 +26,15 @@ def test_spellings_and_inflections_meet():
     assert "の" not in words("住民票の写し").words           # particles carry no meaning
 
 
+def test_words_of_a_clause_setting_the_scene_are_aside():
+    words = Analyser().japanese
+    assert {"赤ちゃん", "生まれる"} <= words("赤ちゃんが生まれましたが、パスポートの申請は").aside
+    assert "パスポート" not in words("赤ちゃんが生まれましたが、パスポートの申請は").aside
+    assert "パスポート" not in words("パスポートを作りたいのですが、戸籍ができていません。どうすれば").aside
+    assert "戸籍" in words("パスポートを作りたいのですが、戸籍ができていません。どうすれば").aside
+    assert words("赤ちゃんが生まれました").aside == frozenset()  # nothing follows: that is the question
+
+
 @pytest.mark.parametrize("asked, expected", [
     ("住民票を取りたい", "juminhyo"),
     ("じゅうみんひょうを とりたい", "juminhyo"),   # やさしい日本語, read by its sound
