@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.models import ConversationState
 from handlers.faq.tables import FaqFeedback, UnansweredQuestion
 from tests.conftest import quick_data, quick_labels
 from tests.integration.test_admin_auth import login, staff  # noqa: F401
@@ -175,6 +176,37 @@ def test_an_answer_picked_from_close_questions_offers_the_others_and_a_tap_answe
         [feedback] = s.scalars(select(FaqFeedback)).all()
         assert s.scalars(select(UnansweredQuestion)).all() == []
     assert (feedback.entry_id, feedback.helpful) == ("jido-teate-pay", 1)
+
+
+def test_a_neighbour_tapped_after_an_answer_is_what_the_question_is_recorded_as_answered_by(chat, services):
+    hana = chat.resident()
+    [answer] = hana.says("児童手当のことを知りたい")
+    assert answered_id([answer]) == "jido-teate"
+
+    def recorded():
+        with services.sessions() as s:
+            [state] = s.scalars(select(ConversationState)).all()
+            return state.conversation, state.data["question"], state.data["id"]
+
+    assert recorded() == ("faq_feedback", "児童手当のことを知りたい", "jido-teate")
+    [other] = hana.taps("action=faq.show&id=jido-teate-pay")
+    assert recorded() == ("faq_feedback", "児童手当のことを知りたい", "jido-teate-pay")
+    [sorry] = hana.taps(next(d for d in quick_data(other) if d.startswith("action=faq.feedback.no")))
+    assert "お役に立てず" in sorry["text"]
+    with services.sessions() as s:
+        [feedback] = s.scalars(select(FaqFeedback)).all()
+        [listed] = s.scalars(select(UnansweredQuestion)).all()
+    assert (feedback.entry_id, feedback.helpful, feedback.unhelpful) == ("jido-teate-pay", 0, 1)
+    assert (listed.text, listed.reason) == ("児童手当のことを知りたい", "unhelpful")
+
+
+def test_a_question_tapped_from_the_intro_changes_no_record(chat, services):
+    taro = chat.resident()
+    taro.says("児童手当のことを知りたい")
+    taro.taps("action=faq.show&id=juminhyo")  # not one of the answer's neighbours
+    with services.sessions() as s:
+        [state] = s.scalars(select(ConversationState)).all()
+    assert state.data["id"] == "jido-teate"
 
 
 @pytest.mark.parametrize("lang, typed, said, neighbour", [
