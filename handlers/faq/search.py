@@ -57,6 +57,7 @@ MAX_CHOICES = 3
 LEADS = (0.40, 0.02, 0.45)
 NEAR = 0.15          # neighbours scoring within this of an answer given are offered with it
 ASIDE = 0.5          # the weight of a word only said in a clause setting the scene (…ましたが、)
+TOLD = 0.25           # a word no prepared question uses, said in a candidate's answer, counts this much there
 WHOLE = 0.4          # how much the share of topic words a whole prepared answer holds scales its score
 
 CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名詞", "接頭辞", "接尾辞"}
@@ -287,6 +288,7 @@ class _Side:
     words: BM25 | None = None
     grams: BM25 | None = None
     known: dict[int, frozenset[str]] = field(default_factory=dict)  # entry -> words of all its texts
+    told: dict[int, frozenset[str]] = field(default_factory=dict)   # entry -> words of its answer
 
 
 class Index:
@@ -307,6 +309,10 @@ class Index:
             side.known = {number: frozenset(words) for number, words in known.items()}
             side.words = BM25([a.words for a in side.analysed])
             side.grams = BM25([a.grams for a in side.analysed])
+        for number, entry in enumerate(self.entries):
+            self.sides["ja"].told[number] = frozenset(analyser.japanese(entry.answer.ja).words)
+            if entry.answer.en:
+                self.sides["en"].told[number] = frozenset(analyser.english(entry.answer.en).words)
 
     def search(self, text: str) -> Found:
         text = " ".join(text.split())[:300]
@@ -376,7 +382,8 @@ class Index:
         asked = set(query.words)
         topics = asked - GENERIC
         aside = _aside(query, {t for t in topics if t in words_bm.idf})
-        unknown = sum(min(words_bm.weight(w), 3.0) * aside.get(w, 1.0) for w in asked if w not in words_bm.idf)
+        strange = {w: min(words_bm.weight(w), 3.0) * aside.get(w, 1.0) for w in asked if w not in words_bm.idf}
+        unknown = sum(strange.values())
         ceiling = words_bm.ceiling(query.words, aside) + 0.5 * unknown
         word_scores = words_bm.scores(query.words, aside)
         gram_scores = grams_bm.scores(query.grams) if query.grams else {}
@@ -388,7 +395,8 @@ class Index:
             if topics and not (topics & query.things & set(side.analysed[doc].words)) and \
                     not (kana and gram_scores.get(doc, 0.0) >= 0.5 * gram_ceiling):
                 continue  # shares no thing the question names, only "how / when / where" or a verb: not about it
-            w = min(word_scores.get(doc, 0.0) / ceiling, 1.0) if query.words else 0.0
+            told = {t: v for t, v in strange.items() if t in side.told.get(side.entries[doc], ())}
+            w = min((word_scores.get(doc, 0.0) + TOLD * sum(told.values())) / ceiling, 1.0) if query.words else 0.0
             if query.words:  # and how much of the prepared question the question covers
                 own = set(side.analysed[doc].words)
                 w = 0.75 * w + 0.25 * (sum(words_bm.weight(t) for t in own & asked)
@@ -399,6 +407,7 @@ class Index:
             covered = 1.0
             if topics and not kana:  # the question's own topics met (「図書館の…カード」 is not the My Number card)
                 met = sum(min(words_bm.weight(t), 3.0) * aside.get(t, 1.0) for t in topics & set(side.analysed[doc].words))
+                met += TOLD * sum(v for t, v in told.items() if t in topics)
                 covered = met / sum(min(words_bm.weight(t), 3.0) * aside.get(t, 1.0) for t in topics)
             out[doc] = (score, covered)
         return out
