@@ -47,7 +47,7 @@ from .entries import QUESTIONS, Entry, FaqContent, QuestionsFile
 K1, B = 1.2, 0.75
 CONFIDENT = 0.50     # best score from which one answer is given ...
 MARGIN = 0.08        # ... when it leads the next question by this much,
-CLEAR = (0.38, 0.14)  # or from this lower score, when it leads by this much (a long question, one topic),
+CLEAR = (0.36, 0.14)  # or from this lower score, when it leads by this much (a long question, one topic),
 COVERED = 0.25       # and only when it holds this much of the question's topic words
 CHOICES_FROM = 0.30  # questions scoring this much are offered as choices (up to three)
 MAX_CHOICES = 3
