@@ -13,7 +13,9 @@ the nearest phrasing so a typo still lands. English questions go through the Eng
 phrasings with plain word matching. A question of several clauses often sets the scene
 before it asks (「里帰り先で出生届を提出しましたが、児童手当はどこで申請すれば」): the words
 said only in a clause ending in が / けど / ので / から, or in a sentence that asks nothing,
-weigh half as much, as long as the ask itself names a topic.
+weigh half as much, as long as the ask itself names a topic. A prepared answer is more
+than its best phrasing: what its texts hold together adds to that phrasing's score, and
+a word no prepared question uses counts a little for the answers that say it.
 
 What comes out is a `Found`: one answer when the best question covers most of what was
 asked and clearly beats the next one, up to three choices when a few are close, or
@@ -47,7 +49,7 @@ from .entries import QUESTIONS, Entry, FaqContent, QuestionsFile
 K1, B = 1.2, 0.75
 CONFIDENT = 0.50     # best score from which one answer is given ...
 MARGIN = 0.08        # ... when it leads the next question by this much,
-CLEAR = (0.36, 0.14)  # or from this lower score, when it leads by this much (a long question, one topic),
+CLEAR = (0.38, 0.14)  # or from this lower score, when it leads by this much (a long question, one topic),
 COVERED = 0.25       # and only when it holds this much of the question's topic words
 CHOICES_FROM = 0.30  # questions scoring this much are offered as choices (up to three)
 MAX_CHOICES = 3
@@ -58,6 +60,7 @@ LEADS = (0.40, 0.02, 0.45)
 NEAR = 0.15          # neighbours scoring within this of an answer given are offered with it
 ASIDE = 0.5          # the weight of a word only said in a clause setting the scene (…ましたが、)
 TOLD = 0.25           # a word no prepared question uses, said in a candidate's answer, counts this much there
+UNION = 0.2          # how much of the topic words a prepared answer's other texts hold adds to its best one's score
 WHOLE = 0.4          # how much the share of topic words a whole prepared answer holds scales its score
 
 CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名詞", "接頭辞", "接尾辞"}
@@ -330,6 +333,9 @@ class Index:
             entry = side.entries[doc]
             if score > by_entry.get(entry, (0.0, -1, 0.0))[0]:
                 by_entry[entry] = (score, doc, covered)
+        union = self._union(side, query, by_entry)
+        by_entry = {entry: (score + UNION * max(union[entry] - covered, 0.0), doc, max(union[entry], covered))
+                    for entry, (score, doc, covered) in by_entry.items()}
         holds = self._holds(side, query, by_entry)
         by_entry = {entry: (score * (1 - WHOLE + WHOLE * holds[entry]), doc, covered)
                     for entry, (score, doc, covered) in by_entry.items()}
@@ -370,6 +376,23 @@ class Index:
         held = {entry: sum(w for t, w in weight.items() if t in side.known.get(entry, ())) for entry in by_entry}
         most = max(held.values()) or 1.0
         return {entry: share / most for entry, share in held.items()}
+
+    def _union(self, side: _Side, query: Analysed, by_entry: dict[int, tuple[float, int, float]]) -> dict[int, float]:
+        """The share of the question's topic words (weighted as in `covered`) a prepared answer's
+        texts hold together. Its best phrasing alone may hold less: 「市外のコンビニでも納付できますか」
+        meets 「税金をコンビニで払いたい」 in コンビニ and 「納付書をなくした」 in 納付, so the best
+        phrasing's score gets a part of what the others add (`UNION`) and the answer is taken to
+        cover what all of them do."""
+        words_bm = side.words
+        assert words_bm is not None
+        topics = set(query.words) - GENERIC
+        kana = query.grams and not any(_kanji(ch) for ch in query.folded)
+        if not topics or kana:
+            return {entry: c for entry, (_, _, c) in by_entry.items()}
+        aside = _aside(query, {t for t in topics if t in words_bm.idf})
+        weight = {t: min(words_bm.weight(t), 3.0) * aside.get(t, 1.0) for t in topics}
+        total = sum(weight.values()) or 1.0
+        return {entry: sum(w for t, w in weight.items() if t in side.known.get(entry, ())) / total for entry in by_entry}
 
     def _scores(self, side: _Side, query: Analysed) -> dict[int, tuple[float, float]]:
         """Per document, 0..1: how much of the question's meaning it covers (BM25 against the

@@ -70,6 +70,13 @@ def test_a_citys_formal_question_about_one_detail_reaches_that_detail(index, ask
     assert found.hits and found.hits[0].entry.id == expected, found.hits
 
 
+def test_what_an_answers_texts_hold_together_counts(index):
+    # 郵便 is in the question of juminhyo-mail, 取り寄せる in one of its phrasings, 戸籍 in both
+    found = index.search("郵便で戸籍を取り寄せる方法")
+    assert found.best is not None and found.best.entry.id == "juminhyo-mail"
+    assert found.best.covered == 1.0
+
+
 def test_the_best_of_a_close_cluster_is_answered_and_its_neighbours_come_with_it(index):
     # 児童手当 names the application and the pay day; the application leads and holds as much
     found = index.search("児童手当のことを知りたい")
