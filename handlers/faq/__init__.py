@@ -73,7 +73,8 @@ def answer(reply, content: Content, lang: str, entry: Entry, *, conversation: An
     reply(*notes, said[:4990 - len(helpful)] + "\n\n" + helpful, quick=chips)  # one message: one reply, one bubble
     active = getattr(conversation, "active", None)
     if question and conversation is not None and (active is None or active.conversation == feedback.name):
-        conversation.start(feedback.name, "asked", question=question[:200], id=entry.id)
+        conversation.start(feedback.name, "asked", question=question[:200], id=entry.id,
+                           nearby=[e.id for e in nearby if e.id != entry.id])
 
 
 def answer_found(reply, content: Content, lang: str, found: Found, *, conversation: Any = None,
@@ -149,9 +150,17 @@ def intro(reply, content: Content, lang: str) -> None:
 
 @intent.postback("faq.show")
 def show_entry(reply, content, lang, params, conversation):
+    """A prepared question tapped: from the intro, a choice list, or a 「こちらですか」 chip
+    under an answer. A chip means the resident's question was about that neighbour, not the
+    answer first given: the question's record (the 役に立ちましたか conversation) now names
+    the neighbour, so what is said about the question next (はい, いいえ) is about it."""
     entry = content[QUESTIONS].entry(params.get("id", ""))
     if entry is None:
         return intro(reply, content, lang)
+    active = getattr(conversation, "active", None)
+    if active is not None and active.conversation == feedback.name and entry.id in conversation.data.get("nearby", ()):
+        conversation.goto("asked", id=entry.id, nearby=[i for i in (conversation.data["id"], *conversation.data["nearby"])
+                                                        if i != entry.id])
     answer(reply, content, lang, entry, conversation=conversation, question="")
 
 

@@ -10,7 +10,12 @@ b 0.75), which weighs a rare word (戸籍) above a common one (手続き). Two m
 keep the ranking honest: hiragana questions (やさしい日本語: 「じゅうみんひょう」) are read
 by their readings in character pairs, and rapidfuzz compares the whole question with
 the nearest phrasing so a typo still lands. English questions go through the English
-phrasings with plain word matching.
+phrasings with plain word matching. A question of several clauses often sets the scene
+before it asks (「里帰り先で出生届を提出しましたが、児童手当はどこで申請すれば」): the words
+said only in a clause ending in が / けど / ので / から, or in a sentence that asks nothing,
+weigh half as much, as long as the ask itself names a topic. A prepared answer is more
+than its best phrasing: what its texts hold together adds to that phrasing's score, and
+a word no prepared question uses counts a little for the answers that say it.
 
 What comes out is a `Found`: one answer when the best question covers most of what was
 asked and clearly beats the next one, up to three choices when a few are close, or
@@ -53,6 +58,9 @@ MAX_CHOICES = 3
 # words and no neighbour holds more
 LEADS = (0.40, 0.02, 0.45)
 NEAR = 0.15          # neighbours scoring within this of an answer given are offered with it
+ASIDE = 0.5          # the weight of a word only said in a clause setting the scene (…ましたが、)
+TOLD = 0.25           # a word no prepared question uses, said in a candidate's answer, counts this much there
+UNION = 0.2          # how much of the topic words a prepared answer's other texts hold adds to its best one's score
 WHOLE = 0.4          # how much the share of topic words a whole prepared answer holds scales its score
 
 CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名詞", "接頭辞", "接尾辞"}
@@ -64,7 +72,10 @@ STOP = {"する", "為る", "ある", "有る", "居る", "いる", "成る", "�
         "思う", "教える", "知る", "分かる", "わかる", "聞く", "たい", "欲しい", "ほしい", "お", "ご", "御", "様", "さん", "的",
         "市", "市役所", "役所", "場合", "今", "時", "とき", "よう", "様", "くれる", "貰う", "もらう", "言う",
         "他", "ほか", "の", "ん", "もう", "すぐ", "ちょっと", "どう", "どうやる", "やる", "みる", "見る", "おく",
-        "よる", "因る", "写し"}
+        "よる", "因る", "写し",
+        # as Sudachi normalizes the kana ones above in a sentence (すぐ is 直ぐ, くれる 呉れる), and
+        # しまう (…てしまった), which only says it happened
+        "直ぐ", "此処", "其処", "一寸", "呉れる", "此れ", "其れ", "彼れ", "遣る", "しまう", "仕舞う"}
 # interrogatives keep their meaning (いつ / どこ / いくら tell questions apart), and so do 来る and
 # 行く (引っ越してきた is moving in, 引っ越す moving out)
 # words that ask *how*, *when*, *where* or *how much* but name no topic: a question
@@ -74,7 +85,7 @@ GENERIC = {"いつ", "どこ", "いくら", "幾ら", "何時", "何日", "何�
            "届出", "届け", "予約", "方法", "仕方", "必要", "要る", "受ける", "出す", "取る", "使う", "利用", "時間", "場所",
            "日程", "時期", "相談", "市民", "職員", "窓口", "持つ", "書く", "書き方", "可能", "大丈夫", "変更", "変える",
            "知る", "今年", "来年", "来月", "予定", "近く", "案内", "情報", "内容", "対象", "条件", "無料", "有料", "支払う",
-           "払う", "手数料", "開く", "閉まる", "行ける", "行く", "来る", "見る", "探す", "欲しい", "頼む", "お願い", "申す",
+           "払う", "手数料", "開く", "閉まる", "行ける", "行く", "来る", "見る", "探す", "欲しい", "頼む", "お願い", "御願い", "申す",
            "込む", "つく", "付く", "就く", "出る", "入る", "入れる", "いける", "分かる", "良い", "悪い", "駄目", "ダメ",
            "when", "where", "much", "apply", "application", "register", "procedure", "need", "time", "place", "fee",
            "open", "find", "pay", "cost", "help"}
@@ -111,6 +122,7 @@ class Analysed:
     grams: tuple[str, ...]  # character pairs of the reading (hiragana)
     folded: str             # normalize(text), for the fuzzy comparison
     things: frozenset[str] = frozenset()  # the words that name a thing: nouns, and the synonyms' words
+    aside: frozenset[str] = frozenset()   # words only said in a clause setting the scene (…ましたが、 …ので、)
 
 
 class Analyser:
@@ -133,6 +145,8 @@ class Analyser:
         words: list[str] = []
         things: set[str] = set()
         readings: list[str] = []
+        scenes = _scenes(long_units.tokenize(text))
+        asked: set[str] = set()
         for mode, tokenizer in (("C", long_units), ("A", short_units)):
             for m in tokenizer.tokenize(text):
                 pos = m.part_of_speech()
@@ -147,6 +161,8 @@ class Analyser:
                     continue
                 word = self.synonyms.get(word, word)
                 words.append(word)
+                if not any(b <= m.begin() < e for b, e in scenes):
+                    asked.add(word)
                 if pos[0] == "名詞" or word in self.canonical:
                     things.add(word)
         folded = normalize(text)
@@ -156,7 +172,7 @@ class Analyser:
                 things.add(self.synonyms[phrase])
         reading = normalize(jaconv.kata2hira("".join(readings)))
         grams = tuple(reading[i:i + 2] for i in range(len(reading) - 1)) or ((reading,) if reading else ())
-        return Analysed(tuple(words), grams, folded, frozenset(things))
+        return Analysed(tuple(words), grams, folded, frozenset(things), frozenset(words) - asked)
 
     def english(self, text: str) -> Analysed:
         words = []
@@ -170,6 +186,30 @@ class Analyser:
             if phrase.isascii() and len(phrase) >= 6 and phrase in folded and self.synonyms[phrase] not in words:
                 words.append(self.synonyms[phrase])
         return Analysed(tuple(words), (), " ".join(words), frozenset(words))
+
+
+# what ends a clause that sets the scene rather than asks: 「…を提出しましたが、」「…なので、」
+SCENE_ENDS = {"が", "けど", "けれど", "けれども", "ので", "から", "のに"}
+ASKING = {"たい", "ほしい", "欲しい", "か", "?", "？"}  # a clause with these asks (…したいのですが、)
+
+
+def _scenes(morphemes) -> list[tuple[int, int]]:
+    """The clauses that set the scene rather than ask, as (begin, end) offsets: one ending in
+    が / けど / ので / から (…を提出しましたが、) or a sentence that asks nothing (…できていません。),
+    when more follows; a clause with たい or か asks (…したいのですが、). Their words still count,
+    for less (`Analysed.aside`): 「出生届を提出しましたが、児童手当はどこで」 asks about 児童手当."""
+    spans, begin, asking = [], 0, False
+    items = list(morphemes)
+    for i, m in enumerate(items):
+        pos, surface = m.part_of_speech(), m.surface()
+        if surface in ASKING or m.normalized_form() in ASKING:
+            asking = True
+        if not ((pos[1] == "接続助詞" and surface in SCENE_ENDS) or (pos[0] == "補助記号" and pos[1] == "句点")):
+            continue
+        if not asking and any(r.part_of_speech()[0] not in ("補助記号", "空白") for r in items[i + 1:]):
+            spans.append((begin, m.end()))
+        begin, asking = m.end(), False
+    return spans
 
 
 def _kanji(word: str) -> bool:
@@ -196,21 +236,22 @@ class BM25:
         self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
         self.size = n
 
-    def scores(self, query: Iterable[str]) -> dict[int, float]:
+    def scores(self, query: Iterable[str], weights: dict[str, float] | None = None) -> dict[int, float]:
         out: dict[int, float] = defaultdict(float)
         for term in set(query):
             idf = self.idf.get(term)
             if idf is None:
                 continue
+            idf *= (weights or {}).get(term, 1.0)
             for index, count in self.postings[term]:
                 norm = K1 * (1 - B + B * self.lengths[index] / (self.average or 1))
                 out[index] += idf * count * (K1 + 1) / (count + norm)
         return out
 
-    def ceiling(self, query: Iterable[str]) -> float:
+    def ceiling(self, query: Iterable[str], weights: dict[str, float] | None = None) -> float:
         """What a document holding each known query word once, of average length, would
         score: the yardstick a score is measured against (0..~1)."""
-        return sum(self.idf.get(t, 0.0) for t in set(query)) or 1.0
+        return sum(self.idf.get(t, 0.0) * (weights or {}).get(t, 1.0) for t in set(query)) or 1.0
 
     def weight(self, term: str) -> float:
         return self.idf.get(term, max(self.idf.values(), default=1.0))
@@ -250,6 +291,7 @@ class _Side:
     words: BM25 | None = None
     grams: BM25 | None = None
     known: dict[int, frozenset[str]] = field(default_factory=dict)  # entry -> words of all its texts
+    told: dict[int, frozenset[str]] = field(default_factory=dict)   # entry -> words of its answer
 
 
 class Index:
@@ -270,6 +312,10 @@ class Index:
             side.known = {number: frozenset(words) for number, words in known.items()}
             side.words = BM25([a.words for a in side.analysed])
             side.grams = BM25([a.grams for a in side.analysed])
+        for number, entry in enumerate(self.entries):
+            self.sides["ja"].told[number] = frozenset(analyser.japanese(entry.answer.ja).words)
+            if entry.answer.en:
+                self.sides["en"].told[number] = frozenset(analyser.english(entry.answer.en).words)
 
     def search(self, text: str) -> Found:
         text = " ".join(text.split())[:300]
@@ -287,6 +333,9 @@ class Index:
             entry = side.entries[doc]
             if score > by_entry.get(entry, (0.0, -1, 0.0))[0]:
                 by_entry[entry] = (score, doc, covered)
+        union = self._union(side, query, by_entry)
+        by_entry = {entry: (score + UNION * max(union[entry] - covered, 0.0), doc, max(union[entry], covered))
+                    for entry, (score, doc, covered) in by_entry.items()}
         holds = self._holds(side, query, by_entry)
         by_entry = {entry: (score * (1 - WHOLE + WHOLE * holds[entry]), doc, covered)
                     for entry, (score, doc, covered) in by_entry.items()}
@@ -322,10 +371,28 @@ class Index:
         kana = query.grams and not any(_kanji(ch) for ch in query.folded)
         if not topics or kana or len(by_entry) < 2:
             return {entry: 1.0 for entry in by_entry}
-        weight = {t: min(words_bm.weight(t), 3.0) for t in topics}
+        aside = _aside(query, topics)
+        weight = {t: min(words_bm.weight(t), 3.0) * aside.get(t, 1.0) for t in topics}
         held = {entry: sum(w for t, w in weight.items() if t in side.known.get(entry, ())) for entry in by_entry}
         most = max(held.values()) or 1.0
         return {entry: share / most for entry, share in held.items()}
+
+    def _union(self, side: _Side, query: Analysed, by_entry: dict[int, tuple[float, int, float]]) -> dict[int, float]:
+        """The share of the question's topic words (weighted as in `covered`) a prepared answer's
+        texts hold together. Its best phrasing alone may hold less: 「市外のコンビニでも納付できますか」
+        meets 「税金をコンビニで払いたい」 in コンビニ and 「納付書をなくした」 in 納付, so the best
+        phrasing's score gets a part of what the others add (`UNION`) and the answer is taken to
+        cover what all of them do."""
+        words_bm = side.words
+        assert words_bm is not None
+        topics = set(query.words) - GENERIC
+        kana = query.grams and not any(_kanji(ch) for ch in query.folded)
+        if not topics or kana:
+            return {entry: c for entry, (_, _, c) in by_entry.items()}
+        aside = _aside(query, {t for t in topics if t in words_bm.idf})
+        weight = {t: min(words_bm.weight(t), 3.0) * aside.get(t, 1.0) for t in topics}
+        total = sum(weight.values()) or 1.0
+        return {entry: sum(w for t, w in weight.items() if t in side.known.get(entry, ())) / total for entry in by_entry}
 
     def _scores(self, side: _Side, query: Analysed) -> dict[int, tuple[float, float]]:
         """Per document, 0..1: how much of the question's meaning it covers (BM25 against the
@@ -335,21 +402,24 @@ class Index:
 
         words_bm, grams_bm = side.words, side.grams
         assert words_bm is not None and grams_bm is not None
-        unknown = sum(min(words_bm.weight(w), 3.0) for w in set(query.words) if w not in words_bm.idf)
-        ceiling = words_bm.ceiling(query.words) + 0.5 * unknown
-        word_scores = words_bm.scores(query.words)
+        asked = set(query.words)
+        topics = asked - GENERIC
+        aside = _aside(query, {t for t in topics if t in words_bm.idf})
+        strange = {w: min(words_bm.weight(w), 3.0) * aside.get(w, 1.0) for w in asked if w not in words_bm.idf}
+        unknown = sum(strange.values())
+        ceiling = words_bm.ceiling(query.words, aside) + 0.5 * unknown
+        word_scores = words_bm.scores(query.words, aside)
         gram_scores = grams_bm.scores(query.grams) if query.grams else {}
         gram_ceiling = grams_bm.ceiling(query.grams)
         candidates = set(word_scores) | {d for d, s in gram_scores.items() if s >= 0.3 * gram_ceiling}
-        asked = set(query.words)
-        topics = asked - GENERIC
         out = {}
         kana = query.grams and not any(_kanji(ch) for ch in query.folded)  # やさしい日本語: read by its sound
         for doc in candidates:
             if topics and not (topics & query.things & set(side.analysed[doc].words)) and \
                     not (kana and gram_scores.get(doc, 0.0) >= 0.5 * gram_ceiling):
                 continue  # shares no thing the question names, only "how / when / where" or a verb: not about it
-            w = min(word_scores.get(doc, 0.0) / ceiling, 1.0) if query.words else 0.0
+            told = {t: v for t, v in strange.items() if t in side.told.get(side.entries[doc], ())}
+            w = min((word_scores.get(doc, 0.0) + TOLD * sum(told.values())) / ceiling, 1.0) if query.words else 0.0
             if query.words:  # and how much of the prepared question the question covers
                 own = set(side.analysed[doc].words)
                 w = 0.75 * w + 0.25 * (sum(words_bm.weight(t) for t in own & asked)
@@ -359,10 +429,19 @@ class Index:
             score = 0.6 * w + 0.25 * g + 0.15 * f if query.grams else 0.8 * w + 0.2 * f
             covered = 1.0
             if topics and not kana:  # the question's own topics met (「図書館の…カード」 is not the My Number card)
-                met = sum(min(words_bm.weight(t), 3.0) for t in topics & set(side.analysed[doc].words))
-                covered = met / sum(min(words_bm.weight(t), 3.0) for t in topics)
+                met = sum(min(words_bm.weight(t), 3.0) * aside.get(t, 1.0) for t in topics & set(side.analysed[doc].words))
+                met += TOLD * sum(v for t, v in told.items() if t in topics)
+                covered = met / sum(min(words_bm.weight(t), 3.0) * aside.get(t, 1.0) for t in topics)
             out[doc] = (score, covered)
         return out
+
+
+def _aside(query: Analysed, topics: set[str]) -> dict[str, float]:
+    """The weight of the words said only in the scene-setting clauses: less, when the ask
+    itself names a topic the prepared questions know (else the scene is all there is)."""
+    if not query.aside or not (topics - query.aside):
+        return {}
+    return {word: ASIDE for word in query.aside}
 
 
 _cache: dict[str, Index] = {}

@@ -26,6 +26,15 @@ def test_spellings_and_inflections_meet():
     assert "の" not in words("住民票の写し").words           # particles carry no meaning
 
 
+def test_words_of_a_clause_setting_the_scene_are_aside():
+    words = Analyser().japanese
+    assert {"赤ちゃん", "生まれる"} <= words("赤ちゃんが生まれましたが、パスポートの申請は").aside
+    assert "パスポート" not in words("赤ちゃんが生まれましたが、パスポートの申請は").aside
+    assert "パスポート" not in words("パスポートを作りたいのですが、戸籍ができていません。どうすれば").aside
+    assert "戸籍" in words("パスポートを作りたいのですが、戸籍ができていません。どうすれば").aside
+    assert words("赤ちゃんが生まれました").aside == frozenset()  # nothing follows: that is the question
+
+
 @pytest.mark.parametrize("asked, expected", [
     ("住民票を取りたい", "juminhyo"),
     ("じゅうみんひょうを とりたい", "juminhyo"),   # やさしい日本語, read by its sound
@@ -59,6 +68,13 @@ def test_a_citys_formal_question_about_one_detail_reaches_that_detail(index, ask
     # the detail (郵送, 代理人) is in the right answer's phrasings, the rest in every 住民票 answer
     found = index.search(asked)
     assert found.hits and found.hits[0].entry.id == expected, found.hits
+
+
+def test_what_an_answers_texts_hold_together_counts(index):
+    # 郵便 is in the question of juminhyo-mail, 取り寄せる in one of its phrasings, 戸籍 in both
+    found = index.search("郵便で戸籍を取り寄せる方法")
+    assert found.best is not None and found.best.entry.id == "juminhyo-mail"
+    assert found.best.covered == 1.0
 
 
 def test_the_best_of_a_close_cluster_is_answered_and_its_neighbours_come_with_it(index):
