@@ -318,7 +318,7 @@ def demo(ctx: click.Context, host: str, port: int, fake_port: int) -> None:
     finally:
         for beating in beats:
             beating.stop()
-        worker.stop_event.set()
+        worker.stop()
         clock.shutdown()
         server.shutdown()
         svc.close()

@@ -106,6 +106,9 @@ class Config:
                                          "sent again (same retry key)")
     worker_idle_seconds: float = setting("WORKER_IDLE_SECONDS", 1.0,
                                          "how long an idle worker waits before looking for work again")
+    wakeup_fallback_seconds: float = setting("WAKEUP_FALLBACK_SECONDS", 2.0,
+                                             "on PostgreSQL, where new work is notified: how often idle "
+                                             "worker threads look anyway (retries due, quiet hours ending)")
     scheduler_grace_seconds: float = setting("SCHEDULER_GRACE_SECONDS", 3600.0,
                                              "a scheduled send missed while the scheduler was down still "
                                              "goes out if it is at most this late")

@@ -17,10 +17,11 @@ import logging
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as dtime
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, delete, func, insert, literal, or_, select, update
@@ -58,11 +59,13 @@ def create_push(session: Session, *, source_key: str, kind: str, messages: Mappi
     wanted = recipients.subquery()
     numbered = (
         select(literal(push_id), Resident.id, Resident.language,
-               (func.row_number().over(partition_by=Resident.language, order_by=Resident.id) - 1) // MAX_RECIPIENTS)
+               (func.row_number().over(partition_by=Resident.language, order_by=Resident.id) - 1) // MAX_RECIPIENTS,
+               Resident.line_user_id)
         .join(wanted, wanted.c[0] == Resident.id)
         .where(Resident.following.is_(True))
     )
-    session.execute(insert(PushRecipient).from_select(["push_id", "resident_id", "language", "batch_no"], numbered))
+    columns = ["push_id", "resident_id", "language", "batch_no", "line_user_id"]
+    session.execute(insert(PushRecipient).from_select(columns, numbered))
     per_batch = (
         select(PushRecipient.push_id, PushRecipient.language, PushRecipient.batch_no, literal(urgent),
                literal(BatchStatus.PENDING.value), func.count(), literal(0),
@@ -198,7 +201,7 @@ def claim(conn: Connection, now: datetime, *, quiet: bool, lease: timedelta) -> 
 
 
 _BATCH = {"push_id": bindparam("push_id"), "language": bindparam("language"), "batch_no": bindparam("batch_no")}
-_RECIPIENT_IDS = (select(Resident.line_user_id).join(PushRecipient, PushRecipient.resident_id == Resident.id)
+_RECIPIENT_IDS = (select(PushRecipient.line_user_id).where(PushRecipient.line_user_id.is_not(None))
                   .where(*(getattr(PushRecipient, k) == v for k, v in _BATCH.items())))
 _FORGET_RECIPIENTS = delete(PushRecipient).where(*(getattr(PushRecipient, k) == v for k, v in _BATCH.items()))
 _COUNT = update(Push).where(Push.id == bindparam("push_id")).values(
@@ -268,16 +271,51 @@ def _record(conn: Connection, batch: Claim, status: BatchStatus, **values: Any) 
         update(PushBatch).where(PushBatch.id == batch.id, PushBatch.status == BatchStatus.SENDING,
                                 PushBatch.attempts == batch.attempts)
         .values(status=status, **values)).rowcount
-    if held != 1:
+    return _held(held == 1, batch)
+
+
+def _held(held: bool, batch: Claim) -> bool:
+    if not held:
         log.warning("push %s batch %s was taken over by another claim; its outcome is theirs to record",
                     batch.push_id, batch.batch_no)
-    return held == 1
+    return held
+
+
+@functools.cache
+def _finish_in_one_statement() -> Any:
+    """PostgreSQL: the batch's outcome, forgetting its recipients and the push's counts as
+    one statement (data-modifying CTEs), so a batch's end is one round trip, atomic even on
+    an autocommit connection. The recipients and counts change only if the batch moved."""
+    finished = (
+        update(PushBatch)
+        .where(PushBatch.id == bindparam("batch_id"), PushBatch.status == BatchStatus.SENDING,
+               PushBatch.attempts == bindparam("claim"))
+        .values(status=bindparam("outcome", type_=PushBatch.status.type),
+                sent_at=bindparam("at", type_=PushBatch.sent_at.type), error=bindparam("reason"))
+        .returning(PushBatch.push_id, PushBatch.language, PushBatch.batch_no)
+        .cte("finished"))
+    forgotten = (delete(PushRecipient)
+                 .where(PushRecipient.push_id == finished.c.push_id, PushRecipient.language == finished.c.language,
+                        PushRecipient.batch_no == finished.c.batch_no)
+                 .cte("forgotten"))
+    return (update(Push).where(Push.id == finished.c.push_id)
+            .values(sent_count=Push.sent_count + bindparam("sent"),
+                    failed_count=Push.failed_count + bindparam("failed"),
+                    recipients_total=Push.recipients_total - bindparam("gone"))
+            .returning(Push.id)
+            .add_cte(finished, forgotten))
 
 
 def _finish(conn: Connection, batch: Claim, status: BatchStatus, now: datetime, *, sent: int = 0,
             failed: int = 0, gone: int = 0, error: str | None = None) -> BatchStatus:
     """Record the outcome and forget who the batch went to: only the counts stay."""
-    if _record(conn, batch, status, sent_at=now, error=error):
+    if conn.dialect.name == "postgresql":
+        BatchStatus.SENDING.check(status, f"PushBatch {batch.id} status")
+        row = conn.execute(_finish_in_one_statement(), {
+            "batch_id": batch.id, "claim": batch.attempts, "outcome": status, "at": now, "reason": error,
+            "sent": sent, "failed": failed, "gone": gone}).first()
+        _held(row is not None, batch)
+    elif _record(conn, batch, status, sent_at=now, error=error):
         conn.execute(_FORGET_RECIPIENTS, _batch_params(batch))
         conn.execute(_COUNT, {"push_id": batch.push_id, "sent": sent, "failed": failed, "gone": gone})
     conn.commit()
@@ -312,13 +350,25 @@ class RateLimiter:
                 self._tokens -= 1
 
 
+@contextmanager
+def _delivering(engine: Any) -> Iterator[Connection]:
+    """The connection a sender keeps while batches are due. On PostgreSQL each statement
+    commits itself: a claim, reading the recipients and a batch's end are one round trip
+    each (every statement is complete in itself). SQLite keeps transactions, where a
+    round trip costs nothing and a batch's end is three statements."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+
+
 def deliver_due(sessions: sessionmaker, messenger: Messenger, now: Callable[[], datetime], *,
                 quiet_hours: QuietHours | None, lease: timedelta, limiter: RateLimiter | None = None,
                 limit: int | None = None, stop: threading.Event | None = None) -> int:
     """Send due batches until none is left (or `limit` were handled); returns how many."""
     handled = 0
     pushes: dict[int, _PushInfo] = {}
-    with sessions() as session, session.get_bind().connect() as conn:
+    with sessions() as session, _delivering(session.get_bind()) as conn:
         while (limit is None or handled < limit) and not (stop and stop.is_set()):
             moment = now()
             batch = claim(conn, moment, quiet=bool(quiet_hours and quiet_hours.covers(moment)), lease=lease)

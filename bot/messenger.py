@@ -145,8 +145,6 @@ class Messenger:
         that was most of a worker's time per batch. The ids come from our own table."""
         if not 1 <= len(user_ids) <= MAX_RECIPIENTS:
             raise ValueError(f"multicast takes 1 to {MAX_RECIPIENTS} recipients, not {len(user_ids)}")
-        if not all(isinstance(u, str) and u for u in user_ids):
-            raise ValueError("multicast takes user ids as non-empty strings")
         body = {"to": list(user_ids), "messages": [m.to_dict() for m in to_models(messages)]}
         self._call(self._multicast_unchecked, body, x_line_retry_key=retry_key, recipients=len(user_ids))
 

@@ -237,7 +237,11 @@ class PushBatch(Base):
 
 
 class PushRecipient(Base):
-    """Who a batch goes to. Deleted once the batch is sent, and with the resident."""
+    """Who a batch goes to. Deleted once the batch is sent, and with the resident.
+
+    The LINE user id is copied here when the push is made, so a batch reads its 500
+    recipients from this table alone; the copy lives no longer than the row, which goes
+    when the batch is sent or the resident leaves (ON DELETE CASCADE)."""
 
     __tablename__ = "push_recipients"
 
@@ -245,6 +249,7 @@ class PushRecipient(Base):
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), primary_key=True)
     language: Mapped[str] = mapped_column(String(8))
     batch_no: Mapped[int] = mapped_column(Integer)
+    line_user_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_push_recipients_batch", "push_id", "language", "batch_no"),
                       Index("ix_push_recipients_resident", "resident_id"))

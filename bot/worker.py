@@ -1,10 +1,12 @@
 """The worker process (`citybot worker`): answers residents and sends push batches.
 
 PROCESSING_THREADS threads answer webhook events: each takes stored bodies apart and
-answers the oldest event free to answer (bot/dispatch.py `work_once`), and when there is
-none looks again after INBOX_POLL_SECONDS. The main loop sends every due batch (under the
-rate limit, urgent first, routine ones held during quiet hours) and retries answers LINE
-deferred. SIGTERM finishes the event and the batch in hand and stops; SIGKILL loses
+answers the oldest event free to answer (bot/dispatch.py `work_once`). The main loop
+sends every due batch (under the rate limit, urgent first, routine ones held during quiet
+hours) and retries answers LINE deferred. Idle threads wait to be woken: on PostgreSQL
+the database notifies new bodies and batches (bot/wakeup.py), and they look on their own
+only every WAKEUP_FALLBACK_SECONDS; on SQLite they look every INBOX_POLL_SECONDS and
+WORKER_IDLE_SECONDS. SIGTERM finishes the event and the batch in hand and stops; SIGKILL loses
 nothing either: an unfinished claim expires and is taken again, a batch goes again with
 the same retry key.
 """
@@ -20,6 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from . import delivery
+from .wakeup import BATCHES, INBOX, Doorbell, Listener, listener_for
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +35,15 @@ class Worker:
         self.lease = timedelta(seconds=config.batch_lease_seconds)
         self.limiter = delivery.RateLimiter(config.delivery_rate)
         self.stop_event = threading.Event()
+        self.bells = {INBOX: Doorbell(), BATCHES: Doorbell()}
+        self.listener: Listener | None = None
         self._last_sweep = 0.0
+
+    def _idle(self, bell: str, poll: float) -> None:
+        """Wait for work: woken by a notification, or after `poll` (no notifications here)
+        or the fallback interval (while the listener listens)."""
+        listening = self.listener is not None and self.listener.listening.is_set()
+        self.bells[bell].wait(max(poll, self.services.config.wakeup_fallback_seconds) if listening else poll)
 
     def run_once(self) -> int:
         """Send until nothing is due, with WORKER_THREADS batches in flight at a time."""
@@ -57,13 +68,16 @@ class Worker:
             except Exception:  # noqa: BLE001 - a database hiccup must not end the thread
                 log.exception("answering events failed")
                 busy = False
-            if not busy:
-                self.stop_event.wait(poll)
+            if busy:
+                self.bells[INBOX].ring()  # there may be more: one more thread looks too
+            else:
+                self._idle(INBOX, poll)
 
     def run(self) -> None:
         config = self.services.config
         log.info("worker started (%d threads answering, rate %s/s, quiet hours %s)", config.processing_threads,
                  self.limiter.rate, config.quiet_hours)
+        self.listener = listener_for(config.sqlalchemy_url, self.bells, self.stop_event)
         answering = [threading.Thread(target=self.answer_events, name=f"citybot-answer-{n}", daemon=True)
                      for n in range(max(0, config.processing_threads))]
         for thread in answering:
@@ -75,11 +89,18 @@ class Worker:
                 log.exception("worker round failed")
                 busy = 0
             if not busy:
-                self.stop_event.wait(self.services.config.worker_idle_seconds)
+                self._idle(BATCHES, config.worker_idle_seconds)
         for thread in answering:
             thread.join(timeout=30)
+        if self.listener is not None:
+            self.listener.join(timeout=5)
         log.info("worker stopped")
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for bell in self.bells.values():
+            bell.wake_all()
 
     def install_signal_handlers(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.stop_event.set())
+            signal.signal(sig, lambda *_: self.stop())
