@@ -200,7 +200,7 @@ def claim(conn: Connection, now: datetime, *, quiet: bool, lease: timedelta) -> 
     return None if row is None else Claim(*row)
 
 
-_BATCH = {"push_id": bindparam("push_id"), "language": bindparam("language"), "batch_no": bindparam("batch_no")}
+_BATCH: dict[str, Any] = {name: bindparam(name) for name in ("push_id", "language", "batch_no")}
 _RECIPIENT_IDS = (select(PushRecipient.line_user_id).where(PushRecipient.line_user_id.is_not(None))
                   .where(*(getattr(PushRecipient, k) == v for k, v in _BATCH.items())))
 _FORGET_RECIPIENTS = delete(PushRecipient).where(*(getattr(PushRecipient, k) == v for k, v in _BATCH.items()))
