@@ -32,9 +32,11 @@ def did_you_mean(reply, content, lang, match, text, location, session=None, conv
     if suggested:
         asked = [faq.choice_chip(lang, hit.entry) for hit in found.choices][:2]
         chips = suggested + asked + [c for c in fallback_chips(content, lang) if c.data not in {s.data for s in suggested}]
-        return reply(content.text("messages.did_you_mean", lang, text=_short(text)), quick=chips[:MAX_QUICK_REPLIES])
+        reply(content.text("messages.did_you_mean", lang, text=_short(text)), quick=chips[:MAX_QUICK_REPLIES])
+        return faq.remember_choices(conversation, text, [hit.entry for hit in found.choices][:2])
     if found.choices:
-        return faq.offer(reply, content, lang, found, fallback_chips(content, lang))
+        return faq.offer(reply, content, lang, found, fallback_chips(content, lang), conversation=conversation,
+                         question=text)
     if "faq" in content.documents:  # nothing prepared: the city's contact, and the question counted
         return faq.not_found(reply, content, lang, text, session, now, not_understood_chips(content, lang))
     reply(content.text("messages.not_understood", lang, text=_short(text)), quick=not_understood_chips(content, lang))

@@ -90,10 +90,22 @@ def shown(content: Content, lang: str, ja: str, text: str, untranslated: bool) -
     return content.text("faq.untranslated", lang, text=ja) if untranslated else text
 
 
-def offer(reply, content: Content, lang: str, found: Found, extra: list[Tap] = ()) -> None:
+def offer(reply, content: Content, lang: str, found: Found, extra: list[Tap] = (), *, conversation: Any = None,
+          question: str = "") -> None:
     """Up to three prepared questions to choose from."""
     chips = [choice_chip(lang, hit.entry) for hit in found.choices]
     reply(content.text("faq.choose", lang), quick=[*chips, other_chip(content, lang), *extra][:13])
+    remember_choices(conversation, question, [hit.entry for hit in found.choices])
+
+
+def remember_choices(conversation: Any, question: str, entries: list[Entry]) -> None:
+    """The question asked, while its choices are on screen: the one tapped is answered with
+    役に立ちましたか about *this* question (show_entry), so いいえ puts it on the staff's list
+    as an answer given at once does. No step answers in this state: はい／いいえ of an older
+    answer are counted as they always are."""
+    active = getattr(conversation, "active", None)
+    if question and entries and conversation is not None and (active is None or active.conversation == feedback.name):
+        conversation.start(feedback.name, "offered", question=question[:200], choices=[e.id for e in entries])
 
 
 def choice_chip(lang: str, entry: Entry) -> Tap:
@@ -131,7 +143,7 @@ def ask_faq(turn):
     if found.best is not None:
         return answer_found(reply, content, lang, found, conversation=conversation, question=text)
     if found.choices:
-        return offer(reply, content, lang, found, [menu_chip(content, lang)])
+        return offer(reply, content, lang, found, [menu_chip(content, lang)], conversation=conversation, question=text)
     not_found(reply, content, lang, text, session, now, [other_chip(content, lang), menu_chip(content, lang)])
 
 
@@ -153,15 +165,24 @@ def show_entry(reply, content, lang, params, conversation):
     """A prepared question tapped: from the intro, a choice list, or a 「こちらですか」 chip
     under an answer. A chip means the resident's question was about that neighbour, not the
     answer first given: the question's record (the 役に立ちましたか conversation) now names
-    the neighbour, so what is said about the question next (はい, いいえ) is about it."""
+    the neighbour, so what is said about the question next (はい, いいえ) is about it. A
+    choice tapped answers the question that offered it (remember_choices), recorded as an
+    answer given at once is; a question tapped with no question on record (the intro) is
+    recorded as itself, so いいえ puts it on the staff's list too. A question tapped while
+    another answer's record is open (an older intro) leaves that record as it is."""
     entry = content[QUESTIONS].entry(params.get("id", ""))
     if entry is None:
         return intro(reply, content, lang)
     active = getattr(conversation, "active", None)
-    if active is not None and active.conversation == feedback.name and entry.id in conversation.data.get("nearby", ()):
-        conversation.goto("asked", id=entry.id, nearby=[i for i in (conversation.data["id"], *conversation.data["nearby"])
-                                                        if i != entry.id])
-    answer(reply, content, lang, entry, conversation=conversation, question="")
+    data = conversation.data if active is not None else {}
+    question = ""
+    if active is None:
+        question = entry.question.get(lang)
+    elif active.conversation == feedback.name and active.state == "offered":
+        question = data["question"] if entry.id in data.get("choices", ()) else entry.question.get(lang)
+    elif active.conversation == feedback.name and entry.id in data.get("nearby", ()):
+        conversation.goto("asked", id=entry.id, nearby=[i for i in (data["id"], *data["nearby"]) if i != entry.id])
+    answer(reply, content, lang, entry, conversation=conversation, question=question)
 
 
 @feedback.state("asked", kinds=("postback",))

@@ -210,6 +210,48 @@ def test_a_question_tapped_from_the_intro_changes_no_record(chat, services):
     assert state.data["id"] == "jido-teate"
 
 
+def test_a_choice_tapped_is_recorded_as_the_question_asked_and_no_lists_it(chat, services):
+    taro = chat.resident()
+    [choose] = taro.says("国民健康保険の手続き")  # 加入 or 脱退?
+    choices = [d for d in quick_data(choose) if d.startswith("action=faq.show&id=")]
+    assert len(choices) >= 2 and answered_id([choose]) is None
+    [shown] = taro.taps(choices[1])
+    tapped = choices[1].split("id=", 1)[1]
+    assert answered_id([shown]) == tapped and shown["text"].endswith("この回答は役に立ちましたか？")
+    [sorry] = taro.taps(next(d for d in quick_data(shown) if d.startswith("action=faq.feedback.no")))
+    assert "お役に立てず" in sorry["text"]
+    with services.sessions() as s:
+        [listed] = s.scalars(select(UnansweredQuestion)).all()
+        [feedback] = s.scalars(select(FaqFeedback)).all()
+        assert s.scalars(select(ConversationState)).all() == []
+    assert (listed.text, listed.reason) == ("国民健康保険の手続き", "unhelpful")
+    assert (feedback.entry_id, feedback.unhelpful) == (tapped, 1)
+
+
+def test_a_question_tapped_from_the_intro_is_recorded_as_itself_and_no_lists_it(chat, services):
+    hana = chat.resident()
+    [intro] = hana.says("よくある質問")
+    chip = next(d for d in quick_data(intro) if d.startswith("action=faq.show&id="))
+    [shown] = hana.taps(chip)
+    question = shown["text"].split("\n", 1)[0].removeprefix("Q. ")
+    [sorry] = hana.taps(next(d for d in quick_data(shown) if d.startswith("action=faq.feedback.no")))
+    assert "お役に立てず" in sorry["text"]
+    with services.sessions() as s:
+        [listed] = s.scalars(select(UnansweredQuestion)).all()
+    assert (listed.text, listed.reason) == (question, "unhelpful")
+
+
+def test_yes_to_a_chosen_answer_lists_nothing(chat, services):
+    taro = chat.resident()
+    [choose] = taro.says("マイナンバーカード")
+    [shown] = taro.taps(next(d for d in quick_data(choose) if d.startswith("action=faq.show&id=")))
+    [thanks] = taro.taps(next(d for d in quick_data(shown) if d.startswith("action=faq.feedback.yes")))
+    assert thanks["text"].startswith("ありがとうございます")
+    with services.sessions() as s:
+        assert s.scalars(select(UnansweredQuestion)).all() == []
+        assert [f.helpful for f in s.scalars(select(FaqFeedback))] == [1]
+
+
 @pytest.mark.parametrize("lang, typed, said, neighbour", [
     ("en", "I want to register my seal", "Maybe one of these", "inkan-lost"),
     ("easy_ja", "こくほに はいりたい", "こちらですか", "kokuho-leave"),
