@@ -8,6 +8,8 @@ questions: only a message with a content word the city could answer about is kep
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -20,15 +22,20 @@ from .search import Analyser, is_english
 from .tables import FaqFeedback, UnansweredQuestion
 
 _analyser = Analyser()
+_KATAKANA = re.compile(r"[\u30a1-\u30fa][\u30a1-\u30fa\u30fc]")
 
 
 def is_question(text: str) -> bool:
     """Worth a place on the staff's list: a word with kanji or katakana (住民票, マイナ),
-    or two English words — not 「ありがとう」, 「ほげほげ」 or a lone letter."""
+    or two English words — not 「ありがとう」, 「ほげほげ」 or a lone letter. The analyser's
+    words are folded to hiragana (マイナンバーカード is まいなんばーかーど there), so katakana
+    is looked for in the text as typed: two or more together, with a content word said."""
     if is_english(text):
         return len(_analyser.english(text).words) >= 2
-    return any(any("\u4e00" <= ch <= "\u9fff" or "\u30a1" <= ch <= "\u30fa" for ch in word)
-               for word in _analyser.japanese(text).words) or len(normalize(text)) >= 12
+    words = _analyser.japanese(text).words
+    return (any(any("\u4e00" <= ch <= "\u9fff" for ch in word) for word in words)
+            or bool(words and _KATAKANA.search(unicodedata.normalize("NFKC", text)))
+            or len(normalize(text)) >= 12)
 
 
 def unanswered(session: Session, text: str, lang: str, now: datetime, reason: str = "unanswered") -> bool:
