@@ -31,6 +31,8 @@ FINISHED = tuple(s for s in InboxStatus if s.final)
 WAITING = (InboxStatus.PENDING, InboxStatus.ANSWERED)
 #: Someone holds a lease on it; taken again when the lease ran out.
 CLAIMED = (InboxStatus.PROCESSING, InboxStatus.DELIVERING)
+#: Not finished: the rows of the partial index ix_inbox_open (its predicate, word for word)
+OPEN = tuple(s for s in InboxStatus if not s.final)
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,8 @@ def claim_next(session: Session, now: datetime, lease: timedelta) -> InboxEvent 
     held_up = select(earlier.id).where(earlier.lane == InboxEvent.lane, earlier.id < InboxEvent.id,
                                        earlier.status.in_((InboxStatus.PENDING, *CLAIMED))).exists()
     for _ in range(5):  # SQLite cannot lock the row it picked: another worker may claim it first
-        picked = session.scalar(select(InboxEvent.id).where(claimable, ~held_up).order_by(InboxEvent.id).limit(1)
-                                .with_for_update(skip_locked=True, of=InboxEvent))
+        picked = session.scalar(select(InboxEvent.id).where(InboxEvent.status.in_(OPEN), claimable, ~held_up)
+                                .order_by(InboxEvent.id).limit(1).with_for_update(skip_locked=True, of=InboxEvent))
         if picked is None:
             session.rollback()
             return None

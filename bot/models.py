@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base, UTCDateTime
@@ -60,6 +60,10 @@ transitions(BatchStatus, {
 })
 
 
+#: an event not finished yet: waiting, answered but not delivered, or held by a worker
+INBOX_OPEN_SQL = "status IN ({})".format(", ".join(f"'{s.value}'" for s in InboxStatus if not s.final))
+
+
 class InboxEvent(Base):
     """A webhook event, stored before the webhook is acknowledged.
 
@@ -91,6 +95,10 @@ class InboxEvent(Base):
 
     __table_args__ = (Index("ix_inbox_status_received", "status", "received_at"),
                       Index("ix_inbox_lane_status", "lane", "status", "id"),
+                      # the events still to answer, oldest first: finished ones stay for days
+                      # (redelivery checks) and a claim must not walk past them
+                      Index("ix_inbox_open", "id", postgresql_where=text(INBOX_OPEN_SQL),
+                            sqlite_where=text(INBOX_OPEN_SQL)),
                       check_in(InboxStatus, "inbox_events"))
 
 
