@@ -41,7 +41,7 @@ def create_app(config: Config | None = None, *, services: Services | None = None
     app.extensions["citybot"] = svc
     from . import webhook
 
-    app.wsgi_app = webhook.in_front_of(app.wsgi_app, webhook.make_app(svc))  # type: ignore[method-assign]
+    app.wsgi_app = webhook.in_front_of(app.wsgi_app, webhook.make_app(svc))  # type: ignore[method-assign,assignment]
     if config.proxy_hops:  # request.remote_addr (the login limit's client address), scheme and host
         from werkzeug.middleware.proxy_fix import ProxyFix
 
