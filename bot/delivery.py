@@ -200,10 +200,10 @@ def claim(conn: Connection, now: datetime, *, quiet: bool, lease: timedelta) -> 
     return None if row is None else Claim(*row)
 
 
-_BATCH: dict[str, Any] = {name: bindparam(name) for name in ("push_id", "language", "batch_no")}
-_RECIPIENT_IDS = (select(PushRecipient.line_user_id).where(PushRecipient.line_user_id.is_not(None))
-                  .where(*(getattr(PushRecipient, k) == v for k, v in _BATCH.items())))
-_FORGET_RECIPIENTS = delete(PushRecipient).where(*(getattr(PushRecipient, k) == v for k, v in _BATCH.items()))
+#: the recipient rows of one batch, by its push, language and number (bound by `_batch_params`)
+_OF_BATCH = [getattr(PushRecipient, name) == bindparam(name) for name in ("push_id", "language", "batch_no")]
+_RECIPIENT_IDS = select(PushRecipient.line_user_id).where(PushRecipient.line_user_id.is_not(None), *_OF_BATCH)
+_FORGET_RECIPIENTS = delete(PushRecipient).where(*_OF_BATCH)
 _COUNT = update(Push).where(Push.id == bindparam("push_id")).values(
     sent_count=Push.sent_count + bindparam("sent"), failed_count=Push.failed_count + bindparam("failed"),
     recipients_total=Push.recipients_total - bindparam("gone"))
