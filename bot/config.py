@@ -96,8 +96,9 @@ class Config:
                                "routine pushes wait out this local time range ('off' to disable); "
                                "urgent ones do not")
     delivery_rate: float = setting("DELIVERY_RATE_PER_SECOND", 150.0,
-                                   "multicast requests per second per worker process (LINE allows 200/s "
-                                   "per channel: divide among workers)")
+                                   "multicast requests per second per worker process, evenly spaced "
+                                   "(LINE allows 200/s per channel: divide among workers, keeping a "
+                                   "few percent under it)")
     worker_threads: int = setting("WORKER_THREADS", 4,
                                   "batches one worker process sends at the same time (each waits on LINE "
                                   "most of the time)")

@@ -327,12 +327,17 @@ def backoff(attempts: int) -> timedelta:
 
 
 class RateLimiter:
-    """At most `rate` requests per second from this process (a token bucket)."""
+    """At most `rate` requests per second from this process, spaced 1/rate apart.
+
+    No burst allowance: LINE counts requests per second, and a bucket that starts full
+    lets `rate` requests go at once and `rate` more within the same second, twice the
+    limit (answered 429). A sender that falls behind does not catch up in a burst either:
+    the next slot is never earlier than now."""
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
         self.rate, self._clock, self._sleep = rate, clock, sleep
-        self._tokens, self._last = max(rate, 1.0), clock()
+        self._next = clock()  # the earliest moment the next request may go
         self._lock = threading.Lock()
 
     def wait(self) -> None:
@@ -340,14 +345,10 @@ class RateLimiter:
             return
         with self._lock:
             now = self._clock()
-            self._tokens = min(max(self.rate, 1.0), self._tokens + (now - self._last) * self.rate)
-            self._last = now
-            if self._tokens < 1:
-                self._sleep((1 - self._tokens) / self.rate)
-                self._tokens = 0.0
-                self._last = self._clock()
-            else:
-                self._tokens -= 1
+            slot = max(now, self._next)
+            self._next = slot + 1 / self.rate
+        if slot > now:
+            self._sleep(slot - now)
 
 
 @contextmanager
