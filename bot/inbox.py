@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import case, delete, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, String, case, cast, delete, func, literal_column, or_, select, update
+from sqlalchemy.orm import Session
 
 from .db import insert_for
 from .models import InboxEvent, InboxStatus
@@ -80,16 +80,31 @@ def lane_of(chat: str) -> str:
     return hashlib.blake2b(chat.encode(), digest_size=12).hexdigest()
 
 
+def _status_in(column: Any, statuses: Iterable[InboxStatus]) -> ColumnElement[bool]:
+    """A status test with its values written into the SQL, not bound, so that PostgreSQL
+    sees it implies ix_inbox_open's predicate even in a generic plan of a prepared
+    statement (psycopg prepares the statements a worker runs often)."""
+    return column.in_([literal_column(f"'{status.value}'") for status in statuses])
+
+
 def claim_next(session: Session, now: datetime, lease: timedelta) -> InboxEvent | None:
-    """The oldest event free to answer, claimed; None when there is none."""
+    """The oldest event free to answer, claimed; None when there is none.
+
+    Free: its lane's oldest event not yet answered, waiting or with a lapsed lease. The
+    lanes' heads are found in one pass over the open events (an event without a lane is
+    a lane of its own). Asking of each waiting event whether an earlier one of its lane is
+    open costs an index probe per event; PostgreSQL's generic plan made every claim ask it
+    of the whole backlog: 50-400 ms a claim with 2,000 waiting, and a burst drained ever
+    slower."""
     stale = now - lease
-    earlier = aliased(InboxEvent)
-    claimable = or_(InboxEvent.status == InboxStatus.PENDING,
-                    InboxEvent.status.in_(CLAIMED) & (InboxEvent.claimed_at < stale))
-    held_up = select(earlier.id).where(earlier.lane == InboxEvent.lane, earlier.id < InboxEvent.id,
-                                       earlier.status.in_((InboxStatus.PENDING, *CLAIMED))).exists()
+    heads = (select(func.min(InboxEvent.id).label("id"))
+             .where(_status_in(InboxEvent.status, (InboxStatus.PENDING, *CLAIMED)))
+             .group_by(func.coalesce(InboxEvent.lane, cast(InboxEvent.id, String)))
+             .subquery("heads"))
+    claimable = or_(_status_in(InboxEvent.status, [InboxStatus.PENDING]),
+                    _status_in(InboxEvent.status, CLAIMED) & (InboxEvent.claimed_at < stale))
     for _ in range(5):  # SQLite cannot lock the row it picked: another worker may claim it first
-        picked = session.scalar(select(InboxEvent.id).where(InboxEvent.status.in_(OPEN), claimable, ~held_up)
+        picked = session.scalar(select(InboxEvent.id).join(heads, heads.c.id == InboxEvent.id).where(claimable)
                                 .order_by(InboxEvent.id).limit(1).with_for_update(skip_locked=True, of=InboxEvent))
         if picked is None:
             session.rollback()
