@@ -53,6 +53,20 @@ def test_one_chat_waits_for_its_earlier_event_while_others_go_ahead(chat, servic
         assert inbox.claim_next(three, clock(), lease).webhook_event_id == second["webhookEventId"]
 
 
+def test_a_chat_that_fills_the_claims_first_look_does_not_hold_up_the_others(chat, services, clock, monkeypatch):
+    monkeypatch.setattr(inbox, "WINDOW", 2)  # a claim looks at the 2 oldest open events first
+    taro, hanako = chat.resident("太郎"), chat.resident("花子")
+    taros = [ev.text_event(taro.user_id, said, reply_token=taro.token()) for said in ("ヘルプ", "メニュー", "ヘルプ")]
+    other = ev.text_event(hanako.user_id, "ヘルプ", reply_token=hanako.token())
+    signed_post(chat.client, ev.callback_body([*taros, other]))
+    services.dispatcher.split_bodies()
+    lease = timedelta(seconds=services.config.inbox_lease_seconds)
+    with services.sessions() as one, services.sessions() as two, services.sessions() as three:
+        assert inbox.claim_next(one, clock(), lease).webhook_event_id == taros[0]["webhookEventId"]
+        assert inbox.claim_next(two, clock(), lease).webhook_event_id == other["webhookEventId"]
+        assert inbox.claim_next(three, clock(), lease) is None
+
+
 def answered_in_turn(line, user_id: str) -> list[str]:
     """What each of a resident's replies answered, in the order they arrived."""
     kinds: list[str] = []
