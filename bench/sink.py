@@ -50,8 +50,8 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        now = time.time()  # before reading 500 ids: requests that came together keep their times
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-        now = time.time()
         with self.seen.lock:
             if self.path.endswith("/message/multicast"):
                 self.seen.multicasts.append((now, len(body.get("to", []))))

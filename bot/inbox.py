@@ -7,8 +7,8 @@ claim whose process died expires and is taken again. PostgreSQL also skips rows 
 worker is choosing (SKIP LOCKED), so workers do not queue behind one another.
 
 One chat's events are answered in the order they came, whichever worker takes them: an
-event is only claimed when nothing earlier of its lane (a hash of the chat) is waiting or
-being worked on.
+event is only claimed when nothing earlier of its lane (a hash of the chat) is waiting for
+its answer or being worked on (a delivery LINE deferred holds up nothing).
 """
 
 from __future__ import annotations
@@ -18,7 +18,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import ColumnElement, Select, String, case, cast, delete, func, literal_column, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    case,
+    cast,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from .db import insert_for
@@ -87,7 +100,7 @@ def _status_in(column: Any, statuses: Iterable[InboxStatus]) -> ColumnElement[bo
     return column.in_([literal_column(f"'{status.value}'") for status in statuses])
 
 
-#: how many of the oldest open events a claim looks at first (see claim_next)
+#: how many of the oldest unanswered events a claim looks at first (see claim_next)
 WINDOW = 100
 
 
@@ -96,11 +109,11 @@ def claim_next(session: Session, now: datetime, lease: timedelta) -> InboxEvent 
 
     Free: its lane's oldest event not yet answered, waiting or with a lapsed lease (an
     event without a lane is a lane of its own). The lanes' heads are found in one pass,
-    first over the WINDOW oldest open events (an event's earlier ones are all among them),
-    then, if none of those is free, over all of them. Asking of each waiting event whether
-    an earlier one of its lane is open costs an index probe per event, and PostgreSQL's
-    generic plan of that claim asked it of the whole backlog: 50-400 ms a claim with 2,000
-    waiting, and a burst drained ever slower."""
+    first over the WINDOW oldest unanswered events, then, if none of those is free, over
+    all of them. Asking of each waiting event whether an earlier one of its lane is open
+    costs an index probe per event, and PostgreSQL's generic plan of that claim asked it of
+    the whole backlog: 50-400 ms a claim with 2,000 waiting, and a burst drained ever
+    slower."""
     for _ in range(5):  # SQLite cannot lock the row it picked: another worker may claim it first
         picked = session.scalar(_free(now - lease, WINDOW))
         if picked is None:
@@ -114,20 +127,36 @@ def claim_next(session: Session, now: datetime, lease: timedelta) -> InboxEvent 
     return None
 
 
+#: how many free heads a claim offers for locking: more than threads can hold at once
+CANDIDATES = 32
+
+
 def _free(stale: datetime, window: int | None) -> Select[int]:
-    """The oldest head of a lane free to claim, among the `window` oldest open events (or all)."""
-    open_events = select(InboxEvent.id, InboxEvent.lane, InboxEvent.status).where(_status_in(InboxEvent.status, OPEN))
-    if window:
-        open_events = open_events.order_by(InboxEvent.id).limit(window)
-    seen = open_events.subquery("open_events")
-    heads = (select(func.min(seen.c.id).label("id"))
-             .where(_status_in(seen.c.status, (InboxStatus.PENDING, *CLAIMED)))
-             .group_by(func.coalesce(seen.c.lane, cast(seen.c.id, String)))
-             .subquery("heads"))
-    claimable = or_(_status_in(InboxEvent.status, [InboxStatus.PENDING]),
-                    _status_in(InboxEvent.status, CLAIMED) & (InboxEvent.claimed_at < stale))
-    return (select(InboxEvent.id).join(heads, heads.c.id == InboxEvent.id).where(claimable)
+    """The oldest head of a lane free to claim, among the `window` oldest events answered
+    by nobody yet (or all of them). The window is a prefix in id order, so an event's
+    earlier ones of its lane are never outside it: a head found there is a true head.
+    ANSWERED events (a delivery LINE deferred) hold up no lane and stay out of it, or a
+    LINE outage would fill it with them. The window's size and the few heads it offers
+    are written into the SQL as numbers, so that every plan, generic ones included, knows
+    the outer query locks a handful of rows looked up by id."""
+    unanswered = (InboxStatus.PENDING, *CLAIMED)
+    oldest = (select(InboxEvent.id, InboxEvent.lane, InboxEvent.status, InboxEvent.claimed_at)
+              .where(_status_in(InboxEvent.status, unanswered)))
+    if window is not None:
+        oldest = oldest.order_by(InboxEvent.id).limit(literal_column(str(int(window)), Integer))
+    seen = oldest.subquery("oldest_unanswered")
+    in_lane = func.row_number().over(partition_by=func.coalesce(seen.c.lane, cast(seen.c.id, String)),
+                                     order_by=seen.c.id)
+    placed = select(seen.c.id, seen.c.status, seen.c.claimed_at, in_lane.label("place")).subquery("placed")
+    heads = (select(placed.c.id).where(placed.c.place == 1, _claimable(placed.c.status, placed.c.claimed_at, stale))
+             .order_by(placed.c.id).limit(literal_column(str(CANDIDATES), Integer)))
+    return (select(InboxEvent.id)
+            .where(InboxEvent.id.in_(heads), _claimable(InboxEvent.status, InboxEvent.claimed_at, stale))
             .order_by(InboxEvent.id).limit(1).with_for_update(skip_locked=True, of=InboxEvent))
+
+
+def _claimable(status: Any, claimed_at: Any, stale: datetime) -> ColumnElement[bool]:
+    return or_(_status_in(status, [InboxStatus.PENDING]), _status_in(status, CLAIMED) & (claimed_at < stale))
 
 
 def claim(session: Session, inbox_id: int, now: datetime, lease: timedelta) -> InboxEvent | None:
