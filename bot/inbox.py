@@ -140,8 +140,8 @@ def _free(stale: datetime, window: int | None) -> Select[int]:
     are written into the SQL as numbers, so that every plan, generic ones included, knows
     the outer query locks a handful of rows looked up by id."""
     unanswered = (InboxStatus.PENDING, *CLAIMED)
-    oldest = (select(InboxEvent.id, InboxEvent.lane, InboxEvent.status, InboxEvent.claimed_at)
-              .where(_status_in(InboxEvent.status, unanswered)))
+    oldest = (select(InboxEvent.id, InboxEvent.lane, InboxEvent.status, InboxEvent.claimed_at)  # OPEN: as
+              .where(_status_in(InboxEvent.status, OPEN), _status_in(InboxEvent.status, unanswered)))  # SQLite reads it
     if window is not None:
         oldest = oldest.order_by(InboxEvent.id).limit(literal_column(str(int(window)), Integer))
     seen = oldest.subquery("oldest_unanswered")

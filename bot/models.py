@@ -94,7 +94,6 @@ class InboxEvent(Base):
     lane: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (Index("ix_inbox_status_received", "status", "received_at"),
-                      Index("ix_inbox_lane_status", "lane", "status", "id"),
                       # the events still to answer, oldest first: finished ones stay for days
                       # (redelivery checks) and a claim must not walk past them
                       Index("ix_inbox_open", "id", postgresql_where=text(INBOX_OPEN_SQL),
