@@ -9,7 +9,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot import inbox
 from bot.fakeline import webhook_events as ev
@@ -65,6 +65,57 @@ def test_a_chat_that_fills_the_claims_first_look_does_not_hold_up_the_others(cha
         assert inbox.claim_next(one, clock(), lease).webhook_event_id == taros[0]["webhookEventId"]
         assert inbox.claim_next(two, clock(), lease).webhook_event_id == other["webhookEventId"]
         assert inbox.claim_next(three, clock(), lease) is None
+
+
+def _events_of(chat, services, *said_by):
+    """(resident name, text) pairs in one webhook body, split into the inbox; their inbox ids."""
+    people = {name: chat.resident(name) for name, _ in said_by}
+    events = [ev.text_event(people[name].user_id, text, reply_token=people[name].token()) for name, text in said_by]
+    signed_post(chat.client, ev.callback_body(events))
+    services.dispatcher.split_bodies()
+    with services.sessions() as s:
+        ids = {row.webhook_event_id: row.id for row in s.scalars(select(InboxEvent))}
+    return [ids[e["webhookEventId"]] for e in events]
+
+
+def _set(services, inbox_id: int, **values) -> None:
+    with services.sessions() as s:
+        s.execute(update(InboxEvent).where(InboxEvent.id == inbox_id).values(**values))
+        s.commit()
+
+
+def test_a_delivery_line_deferred_holds_up_neither_its_chat_nor_the_claims_first_look(chat, services, clock,
+                                                                                      monkeypatch):
+    monkeypatch.setattr(inbox, "WINDOW", 2)
+    deferred_one, deferred_two, taros_next, hanakos = _events_of(
+        chat, services, ("太郎", "ヘルプ"), ("次郎", "ヘルプ"), ("太郎", "メニュー"), ("花子", "ヘルプ"))
+    for inbox_id in (deferred_one, deferred_two):  # answered; LINE asked to retry the delivery later
+        _set(services, inbox_id, status=InboxStatus.ANSWERED)
+    lease = timedelta(seconds=services.config.inbox_lease_seconds)
+    with services.sessions() as one, services.sessions() as two:
+        assert inbox.claim_next(one, clock(), lease).id == taros_next
+        assert inbox.claim_next(two, clock(), lease).id == hanakos
+
+
+def test_a_chats_first_event_whose_worker_died_is_taken_again_before_its_next(chat, services, clock, monkeypatch):
+    monkeypatch.setattr(inbox, "WINDOW", 2)
+    first, _ = _events_of(chat, services, ("太郎", "ヘルプ"), ("太郎", "メニュー"))
+    lease = timedelta(seconds=services.config.inbox_lease_seconds)
+    _set(services, first, status=InboxStatus.PROCESSING, claimed_at=clock() - lease * 2)  # its worker died
+    with services.sessions() as one, services.sessions() as two:
+        taken = inbox.claim_next(one, clock(), lease)
+        assert (taken.id, taken.attempts) == (first, 1)
+        assert inbox.claim_next(two, clock(), lease) is None  # the second still waits for it
+
+
+def test_events_stored_before_lanes_existed_wait_for_nobody(chat, services, clock):
+    first, second = _events_of(chat, services, ("太郎", "ヘルプ"), ("太郎", "メニュー"))
+    for inbox_id in (first, second):
+        _set(services, inbox_id, lane=None)
+    lease = timedelta(seconds=services.config.inbox_lease_seconds)
+    with services.sessions() as one, services.sessions() as two:
+        assert inbox.claim_next(one, clock(), lease).id == first
+        assert inbox.claim_next(two, clock(), lease).id == second
 
 
 def answered_in_turn(line, user_id: str) -> list[str]:
