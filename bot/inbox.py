@@ -140,14 +140,15 @@ def _free(stale: datetime, window: int | None) -> Select[int]:
     are written into the SQL as numbers, so that every plan, generic ones included, knows
     the outer query locks a handful of rows looked up by id."""
     unanswered = (InboxStatus.PENDING, *CLAIMED)
-    oldest = (select(InboxEvent.id, InboxEvent.lane, InboxEvent.status, InboxEvent.claimed_at)  # OPEN: as
-              .where(_status_in(InboxEvent.status, OPEN), _status_in(InboxEvent.status, unanswered)))  # SQLite reads it
+    # OPEN is ix_inbox_open's predicate word for word: SQLite uses a partial index only then
+    oldest = (select(InboxEvent.id, InboxEvent.lane, InboxEvent.status, InboxEvent.claimed_at)
+              .where(_status_in(InboxEvent.status, OPEN), _status_in(InboxEvent.status, unanswered)))
     if window is not None:
         oldest = oldest.order_by(InboxEvent.id).limit(literal_column(str(int(window)), Integer))
-    seen = oldest.subquery("oldest_unanswered")
-    in_lane = func.row_number().over(partition_by=func.coalesce(seen.c.lane, cast(seen.c.id, String)),
-                                     order_by=seen.c.id)
-    placed = select(seen.c.id, seen.c.status, seen.c.claimed_at, in_lane.label("place")).subquery("placed")
+    rows = oldest.subquery("oldest_unanswered")
+    in_lane = func.row_number().over(partition_by=func.coalesce(rows.c.lane, cast(rows.c.id, String)),
+                                     order_by=rows.c.id)
+    placed = select(rows.c.id, rows.c.status, rows.c.claimed_at, in_lane.label("place")).subquery("placed")
     heads = (select(placed.c.id).where(placed.c.place == 1, _claimable(placed.c.status, placed.c.claimed_at, stale))
              .order_by(placed.c.id).limit(literal_column(str(CANDIDATES), Integer)))
     return (select(InboxEvent.id)
