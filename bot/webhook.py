@@ -73,9 +73,7 @@ def make_app(svc: Services) -> WSGIApp:
         svc.spool.put(text, int(svc.now().timestamp() * 1000))
         return Response(b'{"received":%d}' % len(events), mimetype="application/json")
 
-    def webhook(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        return acknowledge(Request(environ))(environ, start_response)
-    return webhook
+    return Request.application(acknowledge)
 
 
 def in_front_of(main: WSGIApp, webhook: WSGIApp) -> WSGIApp:
