@@ -30,10 +30,11 @@ def did_you_mean(reply, content, lang, match, text, location, session=None, conv
     suggested = [Tap(intents[name].label.get(lang), f"action={name}", intents[name].label.get(lang))
                  for name in match.suggestions if name in intents and intents[name].label and name != "faq"]
     if suggested:
-        asked = [faq.choice_chip(lang, hit.entry) for hit in found.choices][:2]
-        chips = suggested + asked + [c for c in fallback_chips(content, lang) if c.data not in {s.data for s in suggested}]
+        asked = [hit.entry for hit in found.choices[:2]]
+        chips = (suggested + [faq.choice_chip(lang, entry) for entry in asked]
+                 + [c for c in fallback_chips(content, lang) if c.data not in {s.data for s in suggested}])
         reply(content.text("messages.did_you_mean", lang, text=_short(text)), quick=chips[:MAX_QUICK_REPLIES])
-        return faq.remember_choices(conversation, text, [hit.entry for hit in found.choices][:2])
+        return faq.remember_choices(conversation, text, asked)
     if found.choices:
         return faq.offer(reply, content, lang, found, fallback_chips(content, lang), conversation=conversation,
                          question=text)
