@@ -21,6 +21,7 @@ endpoint name, an HTTP status): never a user, an event or a text.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 from datetime import datetime, timezone
@@ -155,6 +156,30 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
+class _SizedFilesCollector(Collector):
+    """prometheus_client's multiprocess collector, minus the files still being created.
+
+    A process that counts something for the first time creates its file and only then
+    sizes it; a scrape that reads it in between fails whole (struct.error, the scrape
+    answers 500; prometheus/client_python#1199). A file of zero bytes holds no value yet,
+    so it is left for the next scrape. Once sized, a file is always readable.
+    """
+
+    def __init__(self, multiprocess: Any) -> None:
+        self._merge = multiprocess.MultiProcessCollector.merge
+        self._path = multiprocess_dir() or ""
+
+    def collect(self) -> Iterable[Metric]:
+        files = []
+        for name in glob.glob(os.path.join(self._path, "*.db")):
+            try:
+                if os.stat(name).st_size:
+                    files.append(name)
+            except FileNotFoundError:  # a dead process's live gauge, dropped meanwhile
+                continue
+        return self._merge(files, accumulate=True)
+
+
 def exposition(database: DatabaseCollector | None) -> tuple[bytes, str]:
     """(body, content type) of a scrape: this process's counters (or, in multiprocess
     mode, every gunicorn worker's, added up), then the database gauges."""
@@ -162,7 +187,7 @@ def exposition(database: DatabaseCollector | None) -> tuple[bytes, str]:
         from prometheus_client import multiprocess
 
         counters = CollectorRegistry()
-        multiprocess.MultiProcessCollector(counters)
+        counters.register(_SizedFilesCollector(multiprocess))
         body = generate_latest(counters)
     else:
         body = generate_latest(REGISTRY)

@@ -61,8 +61,10 @@ def test_two_workers_one_sum_and_json_logs(fake_line, line, tmp_path):
                                    headers={"X-Line-Signature": ev.signature(SECRET, body),
                                             "Content-Type": "application/json", "Connection": "close"})
                 assert answer.status_code == 200
-        scrapes = [requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5,
-                                headers={"Connection": "close"}).text for _ in range(6)]
+        answers = [requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5, headers={"Connection": "close"})
+                   for _ in range(6)]
+        assert [a.status_code for a in answers] == [200] * 6  # the worker may be creating its files meanwhile
+        scrapes = [a.text for a in answers]
         assert {acks(text) for text in scrapes} == {float(posted)}
         assert all("citybot_inbox_backlog" in text for text in scrapes)
         assert not (metrics_dir / "counter_999999.db").exists()  # a previous run's file does not count
