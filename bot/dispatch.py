@@ -53,6 +53,9 @@ from .statuses import move
 log = logging.getLogger(__name__)
 
 MAX_DELIVERY_ATTEMPTS = 10
+#: residents.last_seen_at to the hour: a write per message would rewrite the resident's row
+#: for nothing, and the hour is all anyone needs of it
+LAST_SEEN_GRAIN = timedelta(hours=1)
 
 #: Set while an event is processed; the logging filter adds them to every record.
 log_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("citybot_log_context", default={})
@@ -138,7 +141,8 @@ def upsert_resident(ctx: Context, call_next: Callable[[], None]) -> None:
                                                         created_at=ctx.now, last_seen_at=ctx.now)
                                 .on_conflict_do_nothing(index_elements=["line_user_id"]))
             resident = ctx.session.scalars(select(Resident).where(Resident.line_user_id == ctx.user_id)).one()
-        resident.last_seen_at = ctx.now
+        if ctx.now - resident.last_seen_at >= LAST_SEEN_GRAIN:
+            resident.last_seen_at = ctx.now
         ctx.resident = resident
         ctx.lang = resident.language
     ctx.push = Push(ctx.session, ctx.now, ctx.user_id, cause=f"event:{ctx.raw.get('webhookEventId', '-')}")
@@ -296,12 +300,13 @@ class Dispatcher:
             log.exception("processing inbox event %s failed; it will be retried", inbox_id)
 
     def _work(self, session: Session, row: InboxEvent) -> None:
-        if row.status == InboxStatus.PROCESSING:
-            self._answer(session, row)
+        marked = self._answer(session, row) if row.status == InboxStatus.PROCESSING else False
         if row.status in (InboxStatus.ANSWERED, InboxStatus.DELIVERING):
-            self.deliver(session, row)
+            self.deliver(session, row, marked=marked)
 
-    def _answer(self, session: Session, row: InboxEvent) -> None:
+    def _answer(self, session: Session, row: InboxEvent) -> bool:
+        """Answer the event and commit the answer; True when the commit also put the reply
+        attempt on record (see `deliver`): one commit fewer per resident's message."""
         raw = row.payload or {}
         try:
             incoming = incoming_of(raw)
@@ -310,26 +315,30 @@ class Dispatcher:
                         str(exc).splitlines()[0][:200])
             inbox.finish(row, InboxStatus.FAILED, self.services.now(), f"malformed: {str(exc)[:500]}")
             session.commit()
-            return
+            return False
         standby = raw.get("mode") == "standby"
         if incoming is None or (standby and incoming.kind != "unfollow"):
             log.info("ignoring %s event %s%s", row.event_type, row.webhook_event_id,
                      " (standby: another channel answers this chat)" if standby else "")
             inbox.finish(row, InboxStatus.IGNORED, self.services.now())
             session.commit()
-            return
+            return False
         handled = self.handle(session, raw, first_language=self.profile_language)
         row = session.get(InboxEvent, row.id)  # the guard may have rolled back the session
         messages = [] if standby else handled.messages
         row.answer = {"messages": messages, "reply_token": raw.get("replyToken") if incoming.kind != "unfollow" else None,
                       "user_id": user_of(raw), "lang": handled.lang}
         row.error = handled.error
+        marked = bool(messages) and self._should_reply(row, row.answer, self.services.now())
+        if marked:
+            row.answer = {**row.answer, "reply_maybe_sent": True}
         if messages:
             move(row, InboxStatus.DELIVERING)
         else:
             inbox.finish(row, InboxStatus.FAILED if handled.error else InboxStatus.DONE, self.services.now(),
                          handled.error)
         session.commit()
+        return marked
 
     def profile_language(self, user_id: str) -> str:
         """The language a new resident's LINE is set to (Get profile): English for anyone
@@ -342,7 +351,7 @@ class Dispatcher:
             return "ja"
         return "ja" if language.lower().startswith("ja") else "en"
 
-    def deliver(self, session: Session, row: InboxEvent) -> None:
+    def deliver(self, session: Session, row: InboxEvent, *, marked: bool = False) -> None:
         """Send the stored answer: reply while the token lives, else a push (never twice).
 
         A reply takes no retry key, so LINE cannot say "already have it" the way it does
@@ -357,14 +366,19 @@ class Dispatcher:
         if the process died between this commit and the request reaching LINE and came
         back after the token's life). A token refused when no attempt is in doubt is a
         clean failure: the answer goes by push.
+
+        `marked`: `_answer` found the token young and committed the answer with this
+        attempt already on record, so the mark is this attempt's, not an earlier one's.
         """
         answer = dict(row.answer or {})
+        if marked:
+            answer.pop("reply_maybe_sent", None)
         now = self.services.now()
         final = InboxStatus.FAILED if row.error else InboxStatus.DONE
         try:
             in_doubt = bool(answer.get("reply_maybe_sent"))
-            if self._should_reply(row, answer, now):
-                if not in_doubt:
+            if marked or self._should_reply(row, answer, now):
+                if not in_doubt and not marked:
                     row.answer = {**answer, "reply_maybe_sent": True}
                     session.commit()  # on record before it leaves: a crash now leaves a doubt, not a duplicate
                 try:

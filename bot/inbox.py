@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    bindparam,
     case,
     cast,
     delete,
@@ -82,9 +83,10 @@ def store_events(session: Session, events: Iterable[dict[str, Any]], now: dateti
         })
     if not rows:
         return Stored([], repeated)
-    stmt = insert_for(session, InboxEvent).values(rows).on_conflict_do_nothing(index_elements=["webhook_event_id"]) \
+    # rows as parameters, not VALUES: the statement is compiled once, not once per count of events
+    stmt = insert_for(session, InboxEvent).on_conflict_do_nothing(index_elements=["webhook_event_id"]) \
         .returning(InboxEvent.id, InboxEvent.webhook_event_id)
-    ids = dict((event_id, inbox_id) for inbox_id, event_id in session.execute(stmt))
+    ids = dict((event_id, inbox_id) for inbox_id, event_id in session.execute(stmt, rows))
     inserted = [ids[row["webhook_event_id"]] for row in rows if row["webhook_event_id"] in ids]
     return Stored(inserted, repeated + len(rows) - len(inserted))
 
@@ -114,10 +116,11 @@ def claim_next(session: Session, now: datetime, lease: timedelta) -> InboxEvent 
     costs an index probe per event, and PostgreSQL's generic plan of that claim asked it of
     the whole backlog: 50-400 ms a claim with 2,000 waiting, and a burst drained ever
     slower."""
+    stale = {"stale": now - lease}
     for _ in range(5):  # SQLite cannot lock the row it picked: another worker may claim it first
-        picked = session.scalar(_free(now - lease, WINDOW))
+        picked = session.scalar(FREE_IN_WINDOW, stale)
         if picked is None:
-            picked = session.scalar(_free(now - lease, None))
+            picked = session.scalar(FREE_ANYWHERE, stale)
         if picked is None:
             session.rollback()
             return None
@@ -131,14 +134,16 @@ def claim_next(session: Session, now: datetime, lease: timedelta) -> InboxEvent 
 CANDIDATES = 32
 
 
-def _free(stale: datetime, window: int | None) -> Select[int]:
+def _free(window: int | None) -> Select[int]:
     """The oldest head of a lane free to claim, among the `window` oldest events answered
     by nobody yet (or all of them). The window is a prefix in id order, so an event's
     earlier ones of its lane are never outside it: a head found there is a true head.
     ANSWERED events (a delivery LINE deferred) hold up no lane and stay out of it, or a
     LINE outage would fill it with them. The window's size and the few heads it offers
     are written into the SQL as numbers, so that every plan, generic ones included, knows
-    the outer query locks a handful of rows looked up by id."""
+    the outer query locks a handful of rows looked up by id. Built once: the claim runs
+    for every event, and building and hashing this statement cost more than running it."""
+    stale = bindparam("stale", type_=InboxEvent.claimed_at.type)
     unanswered = (InboxStatus.PENDING, *CLAIMED)
     # OPEN is ix_inbox_open's predicate word for word: SQLite uses a partial index only then
     oldest = (select(InboxEvent.id, InboxEvent.lane, InboxEvent.status, InboxEvent.claimed_at)
@@ -156,31 +161,34 @@ def _free(stale: datetime, window: int | None) -> Select[int]:
             .order_by(InboxEvent.id).limit(1).with_for_update(skip_locked=True, of=InboxEvent))
 
 
-def _claimable(status: Any, claimed_at: Any, stale: datetime) -> ColumnElement[bool]:
+def _claimable(status: Any, claimed_at: Any, stale: Any) -> ColumnElement[bool]:
     return or_(_status_in(status, [InboxStatus.PENDING]), _status_in(status, CLAIMED) & (claimed_at < stale))
+
+
+FREE_IN_WINDOW, FREE_ANYWHERE = _free(WINDOW), _free(None)
 
 
 def claim(session: Session, inbox_id: int, now: datetime, lease: timedelta) -> InboxEvent | None:
     """Take an event for processing, or None if someone else has it or it is finished."""
-    stale = now - lease
-    result = session.execute(
-        update(InboxEvent)
-        .where(InboxEvent.id == inbox_id)
-        .where(or_(InboxEvent.status.in_(WAITING),
-                   InboxEvent.status.in_(CLAIMED) & (InboxEvent.claimed_at < stale)))
-        .values(status=_claimed_status(), claimed_at=now, attempts=InboxEvent.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
+    row = session.scalars(CLAIM, {"inbox_id": inbox_id, "stale": now - lease, "now": now},
+                          execution_options={"synchronize_session": False, "populate_existing": True}).one_or_none()
     session.commit()
-    if result.rowcount != 1:
-        return None
-    return session.get(InboxEvent, inbox_id, populate_existing=True)
+    return row
 
 
 def _claimed_status():
     # an answered event keeps its handler's answer: only its delivery is left to do
     return case((InboxEvent.status.in_((InboxStatus.ANSWERED, InboxStatus.DELIVERING)), InboxStatus.DELIVERING.value),
                 else_=InboxStatus.PROCESSING.value)
+
+
+#: exactly one claimant's UPDATE matches; it gets the row back (RETURNING) and the others none
+CLAIM = (update(InboxEvent)
+         .where(InboxEvent.id == bindparam("inbox_id"))
+         .where(or_(InboxEvent.status.in_(WAITING),
+                    InboxEvent.status.in_(CLAIMED) & (InboxEvent.claimed_at < bindparam("stale"))))
+         .values(status=_claimed_status(), claimed_at=bindparam("now"), attempts=InboxEvent.attempts + 1)
+         .returning(InboxEvent))
 
 
 def deferred(session: Session, now: datetime, older_than: timedelta, limit: int = 100) -> list[int]:

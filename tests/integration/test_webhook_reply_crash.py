@@ -119,3 +119,31 @@ def test_reply_refused_at_the_first_attempt_is_pushed(services, clock, line):
     assert [d["via"] for d in delivered] == ["push", "push"] and len(found) == 1
     with services.sessions() as s:
         assert s.scalars(select(InboxEvent.status)).one() == "done"
+
+
+def test_token_that_aged_while_the_answer_was_made_goes_by_push_and_stays_a_push(services, clock, line,
+                                                                                 monkeypatch):
+    """The answer is committed with its reply attempt on record when the token is young
+    (one commit fewer); a token whose life ended while the handler worked is not tried,
+    and a push LINE defers is retried as a push, never as a reply "in doubt"."""
+    user = line.add_user("市民 次郎")
+    inbox_id = stored_event(services, clock, line, user)
+    handle = services.dispatcher.handle
+
+    def slow_handler(*args, **kwargs):
+        answered = handle(*args, **kwargs)
+        clock.advance(seconds=services.config.reply_token_ttl + 1)
+        return answered
+
+    monkeypatch.setattr(services.dispatcher, "handle", slow_handler)
+    line.inject("push", status=500, count=1)
+    services.dispatcher.process(inbox_id)  # answered; the push is deferred
+    with services.sessions() as s:
+        row = s.get(InboxEvent, inbox_id)
+        assert row.status == "answered" and "reply_maybe_sent" not in row.answer
+    clock.advance(seconds=60)
+    services.dispatcher.sweep()
+    found, delivered = answers(line, user)
+    assert [d["via"] for d in delivered] == ["push", "push"] and len(found) == 1
+    with services.sessions() as s:
+        assert s.get(InboxEvent, inbox_id).status == "done"
