@@ -36,7 +36,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from . import events, inbox
@@ -250,12 +250,12 @@ class Dispatcher:
         messages[-1] = message
 
     # the webhook path, in the worker processes
-    def split_bodies(self, limit: int = 50) -> int:
+    def split_bodies(self, limit: int = 50, connection: Connection | None = None) -> int:
         """Move stored webhook bodies' events into the inbox; the number of bodies taken."""
         services = self.services
-        with services.spool.take(limit) as bodies:
+        with services.spool.take(limit, connection) as bodies:
             if bodies:
-                with services.sessions() as session:
+                with services.sessions(**({"bind": connection} if connection is not None else {})) as session:
                     duplicates = 0
                     for body in bodies:
                         received = datetime.fromtimestamp(body.received_ms / 1000, timezone.utc)
@@ -266,17 +266,23 @@ class Dispatcher:
         return len(bodies)
 
     def work_once(self) -> bool:
-        """Split what came in, then answer one event; False when there was nothing to do."""
+        """Split what came in, then answer one event; False when there was nothing to do.
+
+        The round holds one connection from start to end: taken from the pool each time a
+        transaction began, it was pinged each time (pool_pre_ping), a round trip before
+        each of the round's five transactions."""
         services = self.services
-        split = self.split_bodies()
-        try:
-            with services.sessions() as session:
-                row = inbox.claim_next(session, services.now(), timedelta(seconds=services.config.inbox_lease_seconds))
-                if row is not None:
-                    self._work(session, row)
-        except Exception:  # noqa: BLE001 - never kill the worker thread; the lease lets it go again
-            log.exception("processing an inbox event failed; it will be retried")
-            return True
+        with services.engine.connect() as connection:
+            split = self.split_bodies(connection=connection)
+            try:
+                with services.sessions(bind=connection) as session:
+                    row = inbox.claim_next(session, services.now(),
+                                           timedelta(seconds=services.config.inbox_lease_seconds))
+                    if row is not None:
+                        self._work(session, row)
+            except Exception:  # noqa: BLE001 - never kill the worker thread; the lease lets it go again
+                log.exception("processing an inbox event failed; it will be retried")
+                return True
         return bool(split) or row is not None
 
     def drain(self, rounds: int = 10_000) -> int:

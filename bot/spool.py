@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Engine, Table, delete, func, select
+from sqlalchemy import Connection, Engine, Table, delete, func, select
 from sqlalchemy.schema import CreateTable
 
 from .db import make_engine
@@ -143,13 +143,16 @@ class Spool:
                 conn.close()
 
     @contextmanager
-    def take(self, limit: int = 50) -> Iterator[list[Body]]:
+    def take(self, limit: int = 50, connection: Connection | None = None) -> Iterator[list[Body]]:
         """The oldest bodies nobody else holds, deleted when the block ends without an error.
 
         On PostgreSQL the rows stay locked until then (SKIP LOCKED: workers take different
         bodies). SQLite cannot lock rows: two workers may read the same body, and the
-        inbox's unique event ids keep its events single."""
-        with self.engine.connect() as conn, conn.begin():
+        inbox's unique event ids keep its events single. `connection`: the caller's, used
+        when it is to the spool's database and has no transaction open (a worker's round
+        takes one connection for everything it does)."""
+        mine = connection is None or connection.engine is not self.engine or connection.in_transaction()
+        with (self.engine.connect() if mine else nullcontext(connection)) as conn, conn.begin():
             rows = conn.execute(select(TABLE.c.id, TABLE.c.received_ms, TABLE.c.body).order_by(TABLE.c.id)
                                 .limit(limit).with_for_update(skip_locked=True)).all()
             bodies = [Body(*row) for row in rows]
