@@ -102,6 +102,7 @@ check: install
 
 bench: install-dev
 	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/answering.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/garbage.py
 
