@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.webhook import (  # noqa: E402
     CITYBOT,
-    POSTGRES,
     SECRET,
     TOKEN,
     Platform,
+    add_deployment_options,
     free_port,
     fresh_postgres,
     gunicorn,
@@ -136,11 +136,7 @@ def run(label: str, args, base_env: dict[str, str], platform: Platform, platform
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1500)
-    parser.add_argument("--answerers", type=int, default=2, help="`citybot worker` processes")
-    parser.add_argument("--answer-threads", type=int, default=4, help="PROCESSING_THREADS of each")
-    parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", POSTGRES),
-                        help="a database this bench may drop and create")
+    add_deployment_options(parser)
     args = parser.parse_args()
 
     fake_port = free_port()

@@ -298,6 +298,15 @@ def run_database(label: str, url: str, args, base_env: dict[str, str], platform:
     }
 
 
+def add_deployment_options(parser: argparse.ArgumentParser) -> None:
+    """The workers and databases a bench runs the bot with (bench/answering.py shares them)."""
+    parser.add_argument("--answerers", type=int, default=2, help="`citybot worker` processes")
+    parser.add_argument("--answer-threads", type=int, default=4, help="PROCESSING_THREADS of each")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", POSTGRES),
+                        help="a database this bench may drop and create")
+
+
 def report(result: dict, args) -> None:
     r = result
     alone, ratio = r["alone_bot_rps"] / r["alone_bare_rps"], r["bot_rps"] / r["bare_rps"]
@@ -325,15 +334,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
-    parser.add_argument("--answerers", type=int, default=2, help="`citybot worker` processes")
-    parser.add_argument("--answer-threads", type=int, default=4, help="PROCESSING_THREADS of each")
+    add_deployment_options(parser)
     parser.add_argument("--worker-nice", type=int, default=10,
                         help="answering yields the CPU to acknowledging (0: equal footing)")
     parser.add_argument("--rate", type=float, default=200.0, help="events per second in the paced run")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the paced run")
-    parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", POSTGRES),
-                        help="a database this bench may drop and create")
     args = parser.parse_args()
 
     fake_port, bare_port = free_port(), free_port()
