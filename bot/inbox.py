@@ -56,13 +56,21 @@ class Stored:
 
 
 def store_events(session: Session, events: Iterable[dict[str, Any]], now: datetime) -> Stored:
-    """Insert events, skipping ids already known; the caller commits before it deletes
-    the body they came in (bot/spool.py).
+    """Insert the events of one body, received at `now` (see `store_received`)."""
+    return store_received(session, ((raw, now) for raw in events))
 
-    An id twice in one body is one event too: the first copy is kept, the others count as
-    duplicates (one INSERT cannot tell them apart from each other)."""
+
+def store_received(session: Session, received: Iterable[tuple[dict[str, Any], datetime]]) -> Stored:
+    """Insert events (each with the moment its body came), skipping ids already known, in
+    one statement; the caller commits before it deletes the bodies they came in
+    (bot/spool.py).
+
+    An id twice is one event too: the first copy is kept, the others count as duplicates
+    (one INSERT cannot tell them apart from each other). The rows go in the order of their
+    ids: two workers splitting bodies a redelivery put the same events in then wait for
+    each other in one order, never in a circle (PostgreSQL aborted one as deadlocked)."""
     rows, seen, repeated = [], set(), 0
-    for raw in events:
+    for raw, now in received:
         if raw["webhookEventId"] in seen:
             repeated += 1
             continue
@@ -86,7 +94,8 @@ def store_events(session: Session, events: Iterable[dict[str, Any]], now: dateti
     # rows as parameters, not VALUES: the statement is compiled once, not once per count of events
     stmt = insert_for(session, InboxEvent).on_conflict_do_nothing(index_elements=["webhook_event_id"]) \
         .returning(InboxEvent.id, InboxEvent.webhook_event_id)
-    ids = dict((event_id, inbox_id) for inbox_id, event_id in session.execute(stmt, rows))
+    by_id = sorted(rows, key=lambda row: row["webhook_event_id"])
+    ids = dict((event_id, inbox_id) for inbox_id, event_id in session.execute(stmt, by_id))
     inserted = [ids[row["webhook_event_id"]] for row in rows if row["webhook_event_id"] in ids]
     return Stored(inserted, repeated + len(rows) - len(inserted))
 

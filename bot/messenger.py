@@ -84,6 +84,7 @@ class Messenger:
         self._api_base, self._data_api_base = api_base.rstrip("/"), data_api_base.rstrip("/")
         self._access_token = access_token
         self._timeout = timeout
+        self._raw: dict[str, Any] = {}
 
     def prepare(self) -> "Messenger":
         """Load the SDK and build its clients now: a process that answers residents (web,
@@ -102,7 +103,6 @@ class Messenger:
         config = sdk.Configuration(host=self._data_api_base, access_token=self._access_token)
         return sdk.MessagingApiBlob(sdk.ApiClient(config))
 
-    @functools.cache
     def _unchecked(self, method: str) -> Any:
         """The SDK's `<method>_with_http_info` without pydantic's `validate_arguments`
         (which keeps the undecorated function), for a body we pass as the JSON it becomes.
@@ -111,8 +111,10 @@ class Messenger:
         then validated the request model again, twice (the method and its `_with_http_info`
         each), before walking it once more to serialise it. That was a fifth of a worker's
         CPU per answered message, and most of a push batch's."""
-        raw = getattr(self.api, method + "_with_http_info").raw_function
-        return functools.update_wrapper(functools.partial(raw, self.api), raw)
+        if method not in self._raw:
+            raw = getattr(self.api, method + "_with_http_info").raw_function
+            self._raw[method] = functools.update_wrapper(functools.partial(raw, self.api), raw)
+        return self._raw[method]
 
     def _call(self, fn, *args, recipients: int = 1, **kwargs):
         """Every request goes through here: errors become LineError, and each request is
