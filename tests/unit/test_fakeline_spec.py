@@ -8,8 +8,8 @@ from jsonschema import Draft202012Validator
 from bot.fakeline.spec import (
     DEFAULT_OPENAPI_DIR,
     MESSAGING_SPEC,
-    LineValidator,
     ErrorDetail,
+    LineValidator,
     SpecValidator,
     error_body,
     load_document,
