@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterable
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
@@ -156,7 +157,7 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
-class _SizedFilesCollector(Collector):
+class _SizedFilesCollector(MultiProcessCollector):
     """prometheus_client's multiprocess collector, minus the files still being created.
 
     A process that counts something for the first time creates its file and only then
@@ -164,10 +165,6 @@ class _SizedFilesCollector(Collector):
     answers 500; prometheus/client_python#1199). A file of zero bytes holds no value yet,
     so it is left for the next scrape. Once sized, a file is always readable.
     """
-
-    def __init__(self, multiprocess: Any) -> None:
-        self._merge = multiprocess.MultiProcessCollector.merge
-        self._path = multiprocess_dir() or ""
 
     def collect(self) -> Iterable[Metric]:
         files = []
@@ -177,17 +174,15 @@ class _SizedFilesCollector(Collector):
                     files.append(name)
             except FileNotFoundError:  # a dead process's live gauge, dropped meanwhile
                 continue
-        return self._merge(files, accumulate=True)
+        return self.merge(files, accumulate=True)
 
 
 def exposition(database: DatabaseCollector | None) -> tuple[bytes, str]:
     """(body, content type) of a scrape: this process's counters (or, in multiprocess
     mode, every gunicorn worker's, added up), then the database gauges."""
     if multiprocess_dir():
-        from prometheus_client import multiprocess
-
         counters = CollectorRegistry()
-        counters.register(_SizedFilesCollector(multiprocess))
+        _SizedFilesCollector(counters)
         body = generate_latest(counters)
     else:
         body = generate_latest(REGISTRY)
