@@ -7,21 +7,24 @@ processes, the way a deployment runs them, and:
 
   burst    the same signed webhook bodies posted as fast as N client threads can, at the
            bare app and then at citybot: throughput and p50/p99 of the acknowledgement,
-           citybot's as a ratio of the bare endpoint's. Twice: with the workers stopped
-           (SIGSTOP) while it lasts, which is the web process's own capacity (workers run
-           on other cores or machines in a deployment), and with them answering on the
-           same cores meanwhile (this machine's two cores are then shared by the client,
-           two web processes, the workers and the database)
+           citybot's as a ratio of the bare endpoint's. Three times: with the workers
+           stopped (SIGSTOP) while it lasts, which is the web process's own capacity
+           (workers run on other cores or machines in a deployment); with the workers
+           answering a backlog posted just before, under both bursts alike (this machine's
+           two cores then shared by the client, the web processes, the workers and the
+           database, the same for bare Flask and citybot); and bare Flask on an idle machine
+           against citybot with its workers answering that very burst (only one side shares
+           the cores)
   paced    events at a steady rate (200/s by default) for some seconds: ack p50/p99
   answers  for every event, how many answers LINE accepted (a reply with its token, or a
            push with its retry key), read from the fake platform's request log: each
            event must get exactly one; and how long after the last 200 the last came
 
 The issue's bar (17), on both databases in one run: burst throughput >= 0.60x bare and
-paced ack p99 < 50 ms. Both bursts are judged: with the workers stopped (the web
-processes' own capacity) and with them answering, where the web processes share two cores
-with all the answering, which bare Flask does not do (on PostgreSQL the workers' queries
-run in PostgreSQL's own processes, which the workers' `nice` does not reach).
+paced ack p99 < 50 ms; each burst is judged. The workers and the fake platform (LINE's
+servers, never on the city's cores) run at nice 10; the database's processes serving the
+workers do not: on PostgreSQL, the workers' queries and commits compete with the
+acknowledgements' INSERTs inside the database, which bare Flask never waits on.
 
     python bench/webhook.py [--requests 3000] [--concurrency 16] [--rate 200] [--seconds 10]
                             [--databases sqlite,postgresql] [--postgres URL]
@@ -269,6 +272,16 @@ def run_database(label: str, url: str, args, base_env: dict[str, str], platform:
             signal_all(workers, signal.SIGCONT)
         platform.wait_answered(alone_bot, timeout=wait)
 
+        # the same cores, the same load on both sides: a backlog posted first keeps the workers
+        # (and the database's processes serving them) answering while bare Flask and then citybot
+        # take their bursts
+        backlog = platform.events(args.requests)
+        shared_bare, shared_bot = platform.events(args.requests), platform.events(args.requests)
+        post(port, backlog, args.concurrency)
+        shared = post(bare_port, shared_bare, args.concurrency), post(port, shared_bot, args.concurrency)
+        still = sum(1 for n in platform.answers(backlog).values() if n == 0)
+        shared_answers, shared_drain = platform.wait_answered(backlog + shared_bot, timeout=wait)
+
         burst_bare, burst_bot = platform.events(args.requests), platform.events(args.requests)
         bare = post(bare_port, burst_bare, args.concurrency)
         bot = post(port, burst_bot, args.concurrency)
@@ -288,6 +301,10 @@ def run_database(label: str, url: str, args, base_env: dict[str, str], platform:
         "database": label,
         "alone_bare_rps": args.requests / alone[0][0], "alone_bot_rps": args.requests / alone[1][0],
         "alone_bare_p99": percentile(alone[0][1], 99), "alone_p99": percentile(alone[1][1], 99),
+        "shared_bare_rps": args.requests / shared[0][0], "shared_bot_rps": args.requests / shared[1][0],
+        "shared_bare_p99": percentile(shared[0][1], 99), "shared_p99": percentile(shared[1][1], 99),
+        "shared_backlog_left": still, "shared_answers": tally(shared_answers), "shared_non200": shared[1][2],
+        "shared_drain_s": shared_drain,
         "bare_rps": args.requests / bare[0], "bot_rps": args.requests / bot[0],
         "bare_p50": statistics.median(bare[1]), "bare_p99": percentile(bare[1], 99),
         "burst_p50": statistics.median(bot[1]), "burst_p99": percentile(bot[1], 99),
@@ -310,19 +327,24 @@ def add_deployment_options(parser: argparse.ArgumentParser) -> None:
 def report(result: dict, args) -> None:
     r = result
     alone, ratio = r["alone_bot_rps"] / r["alone_bare_rps"], r["bot_rps"] / r["bare_rps"]
+    shared = r["shared_bot_rps"] / r["shared_bare_rps"]
     print(f"\n{r['database']}: gunicorn {args.workers} workers x {args.threads} threads, "
           f"{args.answerers} `citybot worker` x {args.answer_threads} threads (nice {args.worker_nice})")
     print(f"{'':30}{'bare Flask ok':>16}{'citybot':>12}{'ratio':>9}")
     print(f"{'burst, workers stopped (req/s)':30}{r['alone_bare_rps']:16.0f}{r['alone_bot_rps']:12.0f}{alone:8.2f}x"
           f"   {'ok' if alone >= 0.60 else 'BELOW 0.60x'}")
     print(f"{'  ack p99 (ms)':30}{r['alone_bare_p99']:16.1f}{r['alone_p99']:12.1f}")
-    print(f"{'burst, workers answering':30}{r['bare_rps']:16.0f}{r['bot_rps']:12.0f}{ratio:8.2f}x"
-          f"   {'ok' if ratio >= 0.60 else 'BELOW 0.60x'} (same cores)")
+    print(f"{'burst, workers answering':30}{r['shared_bare_rps']:16.0f}{r['shared_bot_rps']:12.0f}{shared:8.2f}x"
+          f"   {'ok' if shared >= 0.60 else 'BELOW 0.60x'} (same cores, a backlog answered under both)")
+    print(f"{'  ack p99 (ms)':30}{r['shared_bare_p99']:16.1f}{r['shared_p99']:12.1f}"
+          f"   backlog still unanswered after citybot's burst: {r['shared_backlog_left']} of {args.requests}")
+    print(f"{'bare idle, citybot answering':30}{r['bare_rps']:16.0f}{r['bot_rps']:12.0f}{ratio:8.2f}x"
+          f"   {'ok' if ratio >= 0.60 else 'BELOW 0.60x'} (only citybot's side shares the cores)")
     print(f"{'  ack p50 / p99 (ms)':30}{r['bare_p50']:7.1f} / {r['bare_p99']:5.1f}"
           f"{r['burst_p50']:7.1f} / {r['burst_p99']:5.1f}")
     print(f"{'paced ack p50 / p99 (ms)':30}{'':16}{r['paced_p50']:5.1f} / {r['paced_p99']:5.1f}"
           f"   at {r['paced_rate']:.0f} ev/s   {'ok' if r['paced_p99'] < 50 else 'p99 NOT under 50 ms'}")
-    for phase in ("burst", "paced"):
+    for phase in ("shared", "burst", "paced"):
         a = r[f"{phase}_answers"]
         print(f"{phase} answers per event: once {a['once']}, never {a['never']}, more than once {a['more']}; "
               f"non-200 acks {r[f'{phase}_non200']}; last answer {r[f'{phase}_drain_s']:.1f} s after the last 200")
@@ -345,8 +367,12 @@ def main() -> None:
     fake_url = f"http://127.0.0.1:{fake_port}"
     env = {**os.environ, "CITYBOT_ENV": "test", "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
            "LINE_API_BASE": fake_url, "LOG_LEVEL": "WARNING", "CONTENT_RELOAD_SECONDS": "0"}
-    procs = [spawn([CITYBOT, "fake-line", "--port", str(fake_port)], env),
-             gunicorn("bench.bare_app:app", bare_port, env, args.workers, args.threads)]
+    # the fake platform stands for LINE's servers, which never share the city's cores: it runs
+    # at the workers' low priority, so its CPU (6-7 ms an answered event) is not taken from the
+    # web processes any more than the workers' is
+    line = spawn(["nice", "-n", str(args.worker_nice), CITYBOT, "fake-line", "--port", str(fake_port)], env)
+    nice_session(line.pid, args.worker_nice)
+    procs = [line, gunicorn("bench.bare_app:app", bare_port, env, args.workers, args.threads)]
     results = []
     try:
         wait_http(fake_url + "/__fake__/users")

@@ -334,7 +334,7 @@ class Dispatcher:
             inbox.finish(row, InboxStatus.IGNORED, self.services.now())
             session.commit()
             return False
-        handled = self.handle(session, raw, first_language=self.profile_language)
+        handled = self.handle(session, raw, first_language=lambda user_id: self._language_outside(session, user_id))
         row = session.get(InboxEvent, row.id)  # the guard may have rolled back the session
         messages = [] if standby else handled.messages
         row.answer = {"messages": messages, "reply_token": raw.get("replyToken") if incoming.kind != "unfollow" else None,
@@ -350,6 +350,14 @@ class Dispatcher:
                          handled.error)
         session.commit()
         return marked
+
+    def _language_outside(self, session: Session, user_id: str) -> str:
+        """A new resident's language, asked of LINE with no transaction open: the read that
+        found no resident ends first, so neither PostgreSQL's snapshot nor SQLite's WAL
+        waits on LINE's answer, which may take up to the API timeout. Nothing is lost by
+        ending it: the claim was committed before, and nothing has been written since."""
+        session.commit()
+        return self.profile_language(user_id)
 
     def profile_language(self, user_id: str) -> str:
         """The language a new resident's LINE is set to (Get profile): English for anyone

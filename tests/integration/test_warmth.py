@@ -76,3 +76,28 @@ def test_a_resident_whose_line_is_in_english_is_greeted_in_english(chat):
 def test_a_resident_whose_line_is_in_japanese_is_greeted_in_japanese(chat):
     [welcome] = chat.resident("花子", language="ja").follows()
     assert not welcome["text"].isascii()
+
+
+def test_line_is_asked_a_new_residents_language_with_no_transaction_waiting_on_it(chat, services, monkeypatch):
+    """Get profile can take up to the API timeout: no transaction of the bot's is open while
+    it is asked (a read one holds PostgreSQL's snapshot and SQLite's WAL back meanwhile)."""
+    from sqlalchemy import event
+
+    open_ = set()
+    event.listen(services.engine, "begin", lambda conn: open_.add(id(conn)))
+    for ended in ("commit", "rollback"):
+        event.listen(services.engine, ended, lambda conn: open_.discard(id(conn)))
+    seen = []
+    asked = services.messenger.profile
+
+    def profile(user_id):
+        seen.append(len(open_))
+        return asked(user_id)
+
+    monkeypatch.setattr(services.messenger, "profile", profile)
+    john = chat.resident("John", language="en")
+    [answer] = john.says("hello")
+    assert answer["text"].startswith("Hello!")
+    assert seen == [0]
+    john.says("hello")  # known now: LINE is not asked again
+    assert seen == [0]
