@@ -84,6 +84,10 @@ class Config:
     inbox_retention_hours: float = setting("INBOX_RETENTION_HOURS", 48.0,
                                            "event ids are kept this long to drop redeliveries "
                                            "(LINE asks for at least 24 h)")
+    queue_vacuum_dead_rows: int = setting("QUEUE_VACUUM_DEAD_ROWS", 2000,
+                                          "PostgreSQL: a worker's sweep vacuums the inbox and webhook-body "
+                                          "tables once either holds this many dead row versions "
+                                          "(0: leave it to autovacuum)")
     fuzzy_accept: float = setting("FUZZY_ACCEPT_SCORE", 88.0,
                                   "fuzzy keyword score from which the bot acts without asking")
     fuzzy_suggest: float = setting("FUZZY_SUGGEST_SCORE", 60.0,
@@ -220,6 +224,8 @@ class Config:
             raise ValueError(f"LOG_FORMAT must be text or json, not {self.log_format!r}")
         if self.db_pool_size < 1:
             raise ValueError("DB_POOL_SIZE must be at least 1")
+        if self.queue_vacuum_dead_rows < 0:
+            raise ValueError("QUEUE_VACUUM_DEAD_ROWS must be 0 (autovacuum alone) or more")
         if not 0 <= self.proxy_hops <= 10:
             raise ValueError("PROXY_HOPS must be between 0 and 10")
         if not self.heartbeat_seconds > 0:

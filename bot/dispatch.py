@@ -39,7 +39,7 @@ from typing import Any, Callable, Mapping, Sequence
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from . import events, inbox
+from . import events, inbox, upkeep
 from .content.easy import unnest_messages
 from .turn import Context, Handled, Media, Middleware, Push, Reply
 from .db import insert_for
@@ -465,4 +465,8 @@ class Dispatcher:
             session.commit()
         for inbox_id in ids:
             self.process(inbox_id)
+        try:
+            upkeep.vacuum_churned(services.engine, config.queue_vacuum_dead_rows)
+        except Exception:  # noqa: BLE001 - a lean table is an optimisation; the next sweep tries again
+            log.exception("vacuuming the queue tables failed")
         return len(ids)

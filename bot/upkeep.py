@@ -1,0 +1,48 @@
+"""Keeping PostgreSQL's queue tables lean: vacuumed by the workers once they churn.
+
+Every answered event leaves row versions behind on PostgreSQL: a body inserted and
+deleted (webhook_bodies), an event inserted and moved pending → processing → delivering
+→ done (inbox_events), each move a new version and new index entries, since the status
+is indexed. Until a VACUUM, every claim reads past the old ones: measured after a bench
+run on a database never vacuumed, 14,200 events left 42,600 dead versions and a claim that
+found nothing to do read 1,700 pages (5 ms of the database's CPU; 5 pages after a VACUUM),
+growing with every event answered, in the database process the acknowledgements' INSERTs
+share. Autovacuum is no help where it is off (this project's CI database) and comes late
+where it is on: by default a table is vacuumed once a fifth of it is dead, which an
+emergency's burst reaches in minutes on a 48-hour inbox. So a worker's sweep looks at the
+dead versions PostgreSQL counts and vacuums the tables past QUEUE_VACUUM_DEAD_ROWS.
+SKIP_LOCKED: a table another worker (or autovacuum) is vacuuming is left to it.
+SQLite keeps no dead versions to read past; nothing is done there.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Engine, bindparam, text
+
+from .models import InboxEvent, WebhookBody
+
+log = logging.getLogger(__name__)
+
+QUEUE_TABLES: tuple[str, ...] = (InboxEvent.__tablename__, WebhookBody.__tablename__)
+
+DEAD = text("SELECT relname, n_dead_tup FROM pg_stat_user_tables "
+            "WHERE schemaname = current_schema() AND relname IN :names").bindparams(bindparam("names", expanding=True))
+
+
+def vacuum_churned(engine: Engine, dead_rows: int) -> list[str]:
+    """VACUUM the queue tables holding at least `dead_rows` dead versions; the names of
+    those vacuumed (none on SQLite, or with `dead_rows` 0)."""
+    if dead_rows <= 0 or engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as conn:
+        churned = [name for name, dead in conn.execute(DEAD, {"names": list(QUEUE_TABLES)}) if dead >= dead_rows]
+        conn.rollback()
+    if churned:
+        quote = engine.dialect.identifier_preparer.quote
+        # VACUUM cannot run inside a transaction
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f"VACUUM (SKIP_LOCKED) {', '.join(quote(name) for name in churned)}"))
+        log.info("vacuumed %s", ", ".join(churned))
+    return churned
