@@ -10,7 +10,10 @@ growing with every event answered, in the database process the acknowledgements'
 share. Autovacuum is no help where it is off (this project's CI database) and comes late
 where it is on: by default a table is vacuumed once a fifth of it is dead, which an
 emergency's burst reaches in minutes on a 48-hour inbox. So a worker's sweep looks at the
-dead versions PostgreSQL counts and vacuums the tables past QUEUE_VACUUM_DEAD_ROWS.
+dead versions PostgreSQL counts and vacuums the tables past QUEUE_VACUUM_DEAD_ROWS. Over
+the 6,000 events of bench/answering.py the database's CPU per event did not move beyond
+this machine's noise (the cost grows with the dead versions, so it is a long day without
+a VACUUM that it bounds, not a short burst).
 SKIP_LOCKED: a table another worker (or autovacuum) is vacuuming is left to it.
 SQLite keeps no dead versions to read past; nothing is done there.
 """
