@@ -20,19 +20,10 @@ not for a commit each. Alone, a request writes its own body at once.
 Exactly once: a body is deleted only after its events are committed to the inbox; a
 worker that dies in between leaves the body, and the next split inserts the same events
 again, which the inbox's unique webhookEventId turns into nothing.
-
-Waking the workers (bot/wakeup.py): on PostgreSQL, after each batch is committed, a NOTIFY
-of its own. PostgreSQL serializes the commits of transactions that notify under one lock,
-held through their WAL flush: a trigger notifying inside the INSERT (migration 0022, until
-0025) made the two web processes' commits wait for each other's disk flushes, and for the
-workers' commits meanwhile. A NOTIFY alone writes no WAL, so it holds that lock briefly. It
-is a hint: if it fails, the body is stored all the same, and idle workers look on their own
-every WAKEUP_FALLBACK_SECONDS.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from contextlib import contextmanager, nullcontext
@@ -45,9 +36,6 @@ from sqlalchemy.schema import CreateTable
 
 from .db import make_engine
 from .models import WebhookBody
-from .wakeup import CHANNEL, INBOX
-
-log = logging.getLogger(__name__)
 
 TABLE: Table = WebhookBody.__table__  # type: ignore[assignment]
 #: bodies in one INSERT at most (far above a web process's threads; below any driver's limits)
@@ -90,7 +78,6 @@ class Spool:
         # the acknowledgement's INSERT commits itself: one round trip, no ping before it
         self._writer = make_engine(engine.url.render_as_string(hide_password=False), pool_size, autocommit=True)
         marker = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-        self._ring = f"SELECT pg_notify('{CHANNEL}', '{INBOX}')" if engine.dialect.name == "postgresql" else None
         self._values = f"({marker}, {marker})"
         self._queue: list[_Waiting] = []
         self._writing = False
@@ -128,25 +115,7 @@ class Spool:
                 self._queue[0].done.set()
             else:
                 self._writing = False
-        if me.error is None:
-            self._wake_workers()
         self._raise_for(me)
-
-    def _wake_workers(self) -> None:
-        """NOTIFY in a transaction of its own, once the batch is committed (see the module's doc)."""
-        if self._ring is None:
-            return
-        conn = self._writer.raw_connection()
-        try:
-            cursor = conn.cursor()
-            cursor.execute(self._ring)
-            cursor.close()
-        except self._writer.dialect.loaded_dbapi.Error as exc:
-            conn.invalidate()
-            log.warning("workers not notified of a stored webhook body (%s); they look on their own",
-                        exc.__class__.__name__)
-        finally:
-            conn.close()
 
     @staticmethod
     def _raise_for(waiting: _Waiting) -> None:

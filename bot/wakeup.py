@@ -5,10 +5,9 @@ batches. Polling the database every 50 ms from each of them cost, on a small ser
 more CPU than the work itself (four workers idle were hundreds of queries a second), and
 polling less often would make residents wait.
 
-On PostgreSQL the database says when work arrives, on channel `citybot_work`: the web
-process sends a NOTIFY once a batch of webhook bodies is committed (bot/spool.py: in a
-transaction of its own, not in the INSERT's), and a trigger (migration 0022) when push
-batches are inserted, at commit. Each worker process keeps one listening connection (`Listener`) and rings the
+On PostgreSQL the database says when work arrives: triggers (migration 0022) send a
+NOTIFY on channel `citybot_work` when webhook bodies or push batches are inserted, at
+commit. Each worker process keeps one listening connection (`Listener`) and rings the
 matching `Doorbell`, which wakes one waiting thread; a thread that finds work rings
 again, so a backlog pulls in more threads one by one, and a single event wakes one. The
 threads still look on their own now and then (`fallback`): for retries due later, a

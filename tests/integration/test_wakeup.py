@@ -66,13 +66,3 @@ def test_a_push_made_while_workers_idle_goes_out_at_once(worker, line, clock):
                              recipients=segments.recipients(segments.Segment(everyone=True), clock().date()))
         session.commit()
     assert within(5, lambda: line.messages_for(hanako)) < 5
-
-
-def test_a_body_is_stored_when_the_workers_cannot_be_told(services, caplog):
-    """The NOTIFY after the commit is a hint: failing, it fails nobody's acknowledgement."""
-    if not services.config.sqlalchemy_url.startswith("postgresql"):
-        pytest.skip("notifications are PostgreSQL's; SQLite workers poll")
-    services.spool._ring = "SELECT no_such_function()"
-    services.spool.put('{"events": []}', 1)
-    assert services.spool.backlog()[0] == 1
-    assert "workers not notified of a stored webhook body (UndefinedFunction)" in caplog.text
