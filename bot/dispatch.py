@@ -182,6 +182,7 @@ class Dispatcher:
             guard_errors, logging_context, upsert_resident, *self.router.middleware,
             make_conversation_middleware(self.router.conversations),
         ]
+        self._queue_vacuum: upkeep.QueueVacuum | None = None
 
     # the same path without inbox and LINE (citybot ask, tests)
     def handle(self, session: Session, raw: dict[str, Any], lang: str | None = None,
@@ -355,8 +356,11 @@ class Dispatcher:
         """A new resident's language, asked of LINE with no transaction open: the read that
         found no resident ends first, so neither PostgreSQL's snapshot nor SQLite's WAL
         waits on LINE's answer, which may take up to the API timeout. Nothing is lost by
-        ending it: the claim was committed before, and nothing has been written since."""
-        session.commit()
+        ending it: the claim was committed before, and nothing has been written since (the
+        middleware before the resident's upsert writes nothing; should that change, the
+        transaction is left open rather than a handler's changes committed half-way)."""
+        if not (session.new or session.dirty or session.deleted):
+            session.commit()
         return self.profile_language(user_id)
 
     def profile_language(self, user_id: str) -> str:
@@ -466,7 +470,9 @@ class Dispatcher:
         for inbox_id in ids:
             self.process(inbox_id)
         try:
-            upkeep.vacuum_churned(services.engine, config.queue_vacuum_dead_rows)
+            if self._queue_vacuum is None:
+                self._queue_vacuum = upkeep.QueueVacuum(services.engine)
+            self._queue_vacuum(config.queue_vacuum_dead_rows)
         except Exception:  # noqa: BLE001 - a lean table is an optimisation; the next sweep tries again
             log.exception("vacuuming the queue tables failed")
         return len(ids)
