@@ -28,7 +28,6 @@ keeps no dead versions to read past; nothing is done there.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 from sqlalchemy import Engine, bindparam, text
@@ -46,29 +45,28 @@ DEAD = text("SELECT s.relname, s.n_dead_tup FROM pg_stat_user_tables s JOIN pg_c
 
 
 class QueueVacuum:
-    """One per process (the dispatcher's): remembers when it last vacuumed each table."""
+    """One per process (the dispatcher's, called from the worker's main loop alone):
+    remembers when it last vacuumed each table."""
 
     def __init__(self, engine: Engine, min_interval: float = MIN_INTERVAL):
         self.engine, self.min_interval = engine, min_interval
         self._last: dict[str, float] = {}
-        self._lock = threading.Lock()
 
     def __call__(self, dead_rows: int) -> list[str]:
         """VACUUM the queue tables holding at least `dead_rows` dead versions; the names of
         those vacuumed (none on SQLite, or with `dead_rows` 0)."""
         if dead_rows <= 0 or self.engine.dialect.name != "postgresql":
             return []
-        with self._lock:
-            now = time.monotonic()
-            with self.engine.connect() as conn:
-                churned = [name for name, dead in conn.execute(DEAD, {"names": list(QUEUE_TABLES)})
-                           if dead >= dead_rows and now - self._last.get(name, -self.min_interval) >= self.min_interval]
-                conn.rollback()
-            if churned:
-                quote = self.engine.dialect.identifier_preparer.quote
-                # VACUUM cannot run inside a transaction
-                with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    conn.execute(text(f"VACUUM (SKIP_LOCKED, TRUNCATE false) {', '.join(quote(n) for n in churned)}"))
-                self._last.update((name, now) for name in churned)
-                log.info("vacuumed %s", ", ".join(churned))
-            return churned
+        now = time.monotonic()
+        with self.engine.connect() as conn:
+            churned = [name for name, dead in conn.execute(DEAD, {"names": list(QUEUE_TABLES)})
+                       if dead >= dead_rows and now - self._last.get(name, -self.min_interval) >= self.min_interval]
+            conn.rollback()
+        if churned:
+            quote = self.engine.dialect.identifier_preparer.quote
+            # VACUUM cannot run inside a transaction
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text(f"VACUUM (SKIP_LOCKED, TRUNCATE false) {', '.join(quote(n) for n in churned)}"))
+            self._last.update((name, now) for name in churned)
+            log.info("vacuumed %s", ", ".join(churned))
+        return churned
