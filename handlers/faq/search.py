@@ -25,8 +25,14 @@ resident a tap although the best is usually right. So when the best leads its cl
 holds most of what was asked, no neighbour holds more of it, and the cluster is small
 enough to show whole (a bare マイナンバーカード names six: a choice), it is answered at once
 and the close neighbours come with it (`Found.nearby`, 「こちらですか」 chips): a wrong
-pick still costs one tap, as the list did. The thresholds were set on development sets
-of paraphrases and of questions real cities published (bench/faq.py).
+pick still costs one tap, as the list did. Such a narrow lead is trusted only when a second
+view agrees: each prepared answer taken whole (its question, phrasings and answer text as
+one document, BM25 again) must rank the same answer first. A city's own question often
+asks a detail (「納付書は再発行…」) that one phrasing of another answer happens to share
+(保険証の再発行) while the right answer's texts as a whole say more about it; where the two
+views differ the choices are shown instead of a confident wrong answer. The thresholds
+were set on development sets of paraphrases and of questions real cities published
+(bench/faq.py).
 """
 
 from __future__ import annotations
@@ -292,11 +298,13 @@ class _Side:
     grams: BM25 | None = None
     known: dict[int, frozenset[str]] = field(default_factory=dict)  # entry -> words of all its texts
     told: dict[int, frozenset[str]] = field(default_factory=dict)   # entry -> words of its answer
+    whole: BM25 | None = None  # one document per entry: all its texts and its answer (the second view)
 
 
 class Index:
     def __init__(self, entries: Sequence[Entry], analyser: Analyser):
         self.entries = list(entries)
+        self.numbers = {entry.id: number for number, entry in enumerate(self.entries)}
         self.analyser = analyser
         self.sides = {"ja": _Side(), "en": _Side()}
         for number, entry in enumerate(self.entries):
@@ -312,10 +320,19 @@ class Index:
             side.known = {number: frozenset(words) for number, words in known.items()}
             side.words = BM25([a.words for a in side.analysed])
             side.grams = BM25([a.grams for a in side.analysed])
+        whole: dict[str, list[list[str]]] = {group: [[] for _ in self.entries] for group in self.sides}
         for number, entry in enumerate(self.entries):
-            self.sides["ja"].told[number] = frozenset(analyser.japanese(entry.answer.ja).words)
+            said = analyser.japanese(entry.answer.ja).words
+            self.sides["ja"].told[number] = frozenset(said)
+            whole["ja"][number].extend(said)
             if entry.answer.en:
-                self.sides["en"].told[number] = frozenset(analyser.english(entry.answer.en).words)
+                said = analyser.english(entry.answer.en).words
+                self.sides["en"].told[number] = frozenset(said)
+                whole["en"][number].extend(said)
+        for group, side in self.sides.items():
+            for number, analysed in zip(side.entries, side.analysed):
+                whole[group][number].extend(analysed.words)
+            side.whole = BM25(whole[group])
 
     def search(self, text: str) -> Found:
         text = " ".join(text.split())[:300]
@@ -350,10 +367,25 @@ class Index:
             (best.score >= CONFIDENT and lead >= MARGIN) or (best.score >= CLEAR[0] and lead >= CLEAR[1]))
         cluster = sum(1 for _, (score, _, _) in ranked if score >= best.score - NEAR)
         leads = (best.score >= LEADS[0] and lead >= LEADS[1] and best.covered >= LEADS[2] and cluster <= MAX_CHOICES
-                 and all(best.holds >= other.holds for other in others))
+                 and all(best.holds >= other.holds for other in others)) and self._agrees(side, query, best)
         if not (confident or leads):
             return Found(hits)
         return Found(hits[:1], True, tuple(h for h in others if h.score >= best.score - NEAR))
+
+    def _agrees(self, side: _Side, query: Analysed, best: Hit) -> bool:
+        """Whether the prepared answers taken whole rank `best` first too (ties count for it).
+        A question read by its sound (kana only) or naming no known topic has no second view."""
+        whole = side.whole
+        assert whole is not None
+        topics = [t for t in query.words if t not in GENERIC and t in whole.idf]
+        if not topics or (query.grams and not any(_kanji(ch) for ch in query.folded)):
+            return True
+        held: dict[int, float] = defaultdict(float)
+        for term in set(topics):
+            for number, _ in whole.postings[term]:
+                held[number] += whole.idf[term]
+        mine = held.get(self.numbers[best.entry.id], 0.0)
+        return all(score <= mine + 1e-9 for score in held.values())
 
     def _holds(self, side: _Side, query: Analysed, by_entry: dict[int, tuple[float, int, float]]) -> dict[int, float]:
         """A city's question asks about one detail of a topic in several clauses (「郵送による住民票の

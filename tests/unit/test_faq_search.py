@@ -85,6 +85,15 @@ def test_the_best_of_a_close_cluster_is_answered_and_its_neighbours_come_with_it
     assert found.choices == ()
 
 
+def test_a_narrow_lead_the_answers_taken_whole_do_not_share_is_a_choice(index):
+    # 支給 is in the pay day's question, so its phrasing leads narrowly; but 所得制限 is only said
+    # in the application's answer: taken whole, that answer holds more of what was asked, the
+    # two views differ, and the resident chooses rather than reads the pay day
+    found = index.search("児童手当の所得制限額を超えているのですが、児童手当の支給を受けることはできますか?")
+    assert found.best is None
+    assert [hit.entry.id for hit in found.choices][:2] == ["jido-teate-pay", "jido-teate"]
+
+
 def test_a_tie_is_still_a_choice(index):
     # 加入 or 脱退: the question says neither, so neither is answered
     found = index.search("国民健康保険の手続き")
