@@ -34,7 +34,7 @@ from bot.router import Intent
 from ..menu import menu_chip
 from . import record
 from .entries import QUESTIONS, TEXTS, Entry, FaqContent, QuestionsFile, check_faq
-from .search import Found, index_for
+from .search import MAX_CHOICES, Found, index_for
 
 intent = Intent("faq", content=FaqContent, texts=TEXTS, files={QUESTIONS: QuestionsFile}, checks=[check_faq],
                 warm=index_for)
@@ -50,9 +50,10 @@ def search(content: Content, text: str) -> Found:
 
 # -- what is said ---------------------------------------------------------------------------------
 def answer(reply, content: Content, lang: str, entry: Entry, *, conversation: Any = None, question: str = "",
-           notes: tuple[str, ...] = (), nearby: tuple[Entry, ...] = ()) -> None:
+           notes: tuple[str, ...] = (), nearby: tuple[Entry, ...] = (), others: tuple[Entry, ...] = ()) -> None:
     """A prepared answer, its link and department, the close questions it was picked from
-    (`nearby`: one tap to theirs), and 役に立ちましたか."""
+    (`nearby`: one tap to theirs), and 役に立ちましたか. The search's next candidates (`others`)
+    are remembered with the question: いいえ offers them (answered_feedback)."""
     words: FaqContent = content["faq"]
     body = shown(content, lang, entry.answer.ja, entry.answer.get(lang), lang == "en" and not entry.answer.en)
     said = content.text("faq.answer", lang, question=shown(content, lang, entry.question.ja,
@@ -74,7 +75,8 @@ def answer(reply, content: Content, lang: str, entry: Entry, *, conversation: An
     active = getattr(conversation, "active", None)
     if question and conversation is not None and (active is None or active.conversation == feedback.name):
         conversation.start(feedback.name, "asked", question=question[:200], id=entry.id,
-                           nearby=[e.id for e in nearby if e.id != entry.id])
+                           nearby=[e.id for e in nearby if e.id != entry.id],
+                           others=[e.id for e in others if e.id != entry.id])
 
 
 def answer_found(reply, content: Content, lang: str, found: Found, *, conversation: Any = None,
@@ -82,7 +84,7 @@ def answer_found(reply, content: Content, lang: str, found: Found, *, conversati
     """The search's answer, with the neighbours it was picked from."""
     assert found.best is not None
     answer(reply, content, lang, found.best.entry, conversation=conversation, question=question,
-           nearby=tuple(hit.entry for hit in found.nearby))
+           nearby=tuple(hit.entry for hit in found.nearby), others=tuple(hit.entry for hit in found.others))
 
 
 def shown(content: Content, lang: str, ja: str, text: str, untranslated: bool) -> str:
@@ -181,7 +183,8 @@ def show_entry(reply, content, lang, params, conversation):
     elif active.conversation == feedback.name and active.state == "offered":
         question = data["question"] if entry.id in data.get("choices", ()) else entry.question.get(lang)
     elif active.conversation == feedback.name and entry.id in data.get("nearby", ()):
-        conversation.goto("asked", id=entry.id, nearby=[i for i in (data["id"], *data["nearby"]) if i != entry.id])
+        conversation.goto("asked", id=entry.id, nearby=[i for i in (data["id"], *data["nearby"]) if i != entry.id],
+                          others=[i for i in (data["id"], *data.get("others", ())) if i != entry.id])
     answer(reply, content, lang, entry, conversation=conversation, question=question)
 
 
@@ -194,7 +197,21 @@ def answered_feedback(turn):
     record.feedback(turn.session, got.params.get("id") or data.get("id", ""), helpful, turn.now)
     if not helpful and data.get("question"):
         record.unanswered(turn.session, data["question"], turn.lang, turn.now, reason="unhelpful")
+    questions: QuestionsFile = turn.content[QUESTIONS]
+    others = [e for e in (questions.entry(i) for i in data.get("others", ())) if e is not None]
+    if not helpful and others and data.get("question"):
+        return _not_this(turn.reply, turn.content, turn.lang, turn.conversation, data["question"], others)
     _thank(turn.reply, turn.content, turn.lang, helpful)
+
+
+def _not_this(reply, content: Content, lang: str, conversation: Any, question: str, others: list[Entry]) -> None:
+    """いいえ to an answer the search picked: the question was likely one of the candidates it
+    passed over, so they are offered (one tap, answering the question asked), with the contact."""
+    info = content["contact"]
+    chips = [choice_chip(lang, e) for e in others[:MAX_CHOICES]]
+    reply(content.text("faq.not_this", lang, phone=info.phone, hours=info.hours.get(lang)),
+          quick=[*chips, other_chip(content, lang), menu_chip(content, lang)])
+    remember_choices(conversation, question, others[:MAX_CHOICES])
 
 
 @intent.postback("faq.feedback.yes")

@@ -22,7 +22,7 @@ from bot.lookup import normalize
 QUESTIONS = "faq/questions"
 REQUIRED_LABELS = frozenset({"yes", "no", "contact", "other"})
 TEXTS = ["intro", "answer", "choose", "not_found", "thanks", "sorry", "helpful", "untranslated", "more_info",
-         "department", "nearby"]
+         "department", "nearby", "not_this"]
 EntryId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 

@@ -277,6 +277,7 @@ class Found:
     hits: tuple[Hit, ...] = ()
     confident: bool = False
     nearby: tuple[Hit, ...] = ()  # with an answer: the questions scoring close to it, offered as well
+    others: tuple[Hit, ...] = ()  # with an answer: the next candidates, offered if the resident says it did not help
 
     @property
     def best(self) -> Hit | None:
@@ -370,7 +371,7 @@ class Index:
                  and all(best.holds >= other.holds for other in others)) and self._agrees(side, query, best)
         if not (confident or leads):
             return Found(hits)
-        return Found(hits[:1], True, tuple(h for h in others if h.score >= best.score - NEAR))
+        return Found(hits[:1], True, tuple(h for h in others if h.score >= best.score - NEAR), tuple(others))
 
     def _agrees(self, side: _Side, query: Analysed, best: Hit) -> bool:
         """Whether the prepared answers taken whole rank `best` first too (ties count for it).

@@ -172,6 +172,34 @@ def test_no_means_the_question_goes_on_the_list_and_yes_is_counted(chat, service
     assert (feedback.entry_id, feedback.helpful, feedback.unhelpful) == ("mynumber-apply", 1, 1)
 
 
+def test_no_to_an_answer_offers_the_questions_the_search_passed_over(chat, services):
+    # a real city's question (大崎市): the pension's answer comes first, the exemption was next
+    asked = "国民年金の保険料を納めることができない場合はどうすればよいですか。"
+    taro = chat.resident()
+    [answer] = taro.says(asked)
+    assert answered_id([answer]) == "nenkin"
+    [sorry] = taro.taps(next(d for d in quick_data(answer) if d.startswith("action=faq.feedback.no")))
+    assert sorry["text"].startswith("お役に立てず") and "次のどれか" in sorry["text"] and "代表電話" in sorry["text"]
+    assert "action=faq.show&id=nenkin-exempt" in quick_data(sorry) and "action=contact" in quick_data(sorry)
+    [exempt] = taro.taps("action=faq.show&id=nenkin-exempt")
+    assert answered_id([exempt]) == "nenkin-exempt"
+    with services.sessions() as s:
+        [state] = s.scalars(select(ConversationState)).all()
+        [listed] = s.scalars(select(UnansweredQuestion)).all()
+    assert (state.data["question"], state.data["id"]) == (asked, "nenkin-exempt")  # はい/いいえ now about it
+    assert (listed.text, listed.reason) == (asked, "unhelpful")  # the answer first given did not help
+    [thanks] = taro.taps(next(d for d in quick_data(exempt) if d.startswith("action=faq.feedback.yes")))
+    assert thanks["text"].startswith("ありがとうございます")
+
+
+def test_no_to_a_question_tapped_from_the_intro_gives_the_contact(chat):
+    hana = chat.resident()
+    [shown] = hana.taps("action=faq.show&id=juminhyo")
+    [sorry] = hana.taps(next(d for d in quick_data(shown) if d.startswith("action=faq.feedback.no")))
+    assert "お役に立てず" in sorry["text"] and "次のどれか" not in sorry["text"]
+    assert [d for d in quick_data(sorry) if d.startswith("action=faq.show")] == []
+
+
 def test_a_question_typed_after_an_answer_is_answered_not_taken_for_feedback(chat):
     taro = chat.resident()
     taro.says("児童手当の申請をしたい")
