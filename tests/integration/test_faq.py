@@ -1,7 +1,7 @@
 """City-hall questions: prepared answers for the questions residents word their own way.
 
-The held-out questions (tests/data/faq_heldout.txt, nobody's phrasings from the YAML)
-go through the router like any message; the services keep their own questions; what the
+The held-out questions (tests/data/faq_heldout.txt, nobody's phrasings from the YAML, and
+faq_real.txt / faq_real2.txt, questions real cities published) go through the router like any message; the services keep their own questions; what the
 bot cannot answer is on the staff's list, text only.
 """
 
@@ -30,31 +30,19 @@ def answered_id(messages: list[dict]) -> str | None:
     return None
 
 
-def test_held_out_questions_reach_their_prepared_answers():
-    from bench.faq import measure
-
-    outcomes, listed = measure()
-    total = len(outcomes)
-    kinds = {kind: sum(1 for o in outcomes if o.kind == kind) for kind in ("answered", "offered", "wrong")}
-    reached = (kinds["answered"] + kinds["offered"]) / total
-    print(f"held-out: {total} questions, answered at once {kinds['answered'] / total:.1%}, reached {reached:.1%}")
-    assert total >= 40
-    assert reached >= 0.80, [o for o in outcomes if o.kind not in ("answered", "offered")]
-    assert kinds["answered"] / total >= 0.75
-    assert kinds["wrong"] / total <= 0.05
-    missed = {o.question for o in outcomes if o.kind == "none"}
-    assert missed <= set(listed)  # what was not answered is on the staff's list
-
-
-# Questions real municipalities published on their own FAQ pages, labelled by meaning, never
+# Questions nobody on this project wrote reach their prepared answer: faq_heldout.txt (70
+# everyday questions written after the search was first tuned, none copied from the YAML), and
+# questions real municipalities published on their own FAQ pages, labelled by meaning, never
 # tuned on: faq_real.txt (57, 21 municipalities) and faq_real2.txt (98, 43 municipalities,
 # labelled blind by people who never ran the search). Measured on the code that added
-# faq_real2: at once 63.2 % / 73.5 %, reached 82.5 % / 84.7 %, wrong 12.3 % / 2.0 %.
+# faq_real2: at once 92.9 / 63.2 / 73.5 %, reached 95.7 / 82.5 / 84.7 %, wrong 1.4 / 12.3 / 2.0 %.
 REAL = ["faq_real.txt", "faq_real2.txt"]
 
 
-@pytest.mark.parametrize("name", REAL)
-def test_questions_real_cities_published_reach_a_prepared_answer(name):
+@pytest.mark.parametrize("name, at_once, wrong", [
+    ("faq_heldout.txt", 0.75, 0.05), *((name, 0.60, 0.15) for name in REAL),
+])
+def test_questions_nobody_here_wrote_reach_a_prepared_answer(name, at_once, wrong):
     """The issue's bar: the prepared answer reached, at once or by one tap among at most three
     choices; most of them at once, few wrong answers given with confidence, and every question
     told the contact on the staff's list."""
@@ -62,19 +50,20 @@ def test_questions_real_cities_published_reach_a_prepared_answer(name):
 
     outcomes, listed = measure(ROOT / "tests" / "data" / name)
     total = len(outcomes)
+    assert total >= 50
     kinds = {kind: sum(1 for o in outcomes if o.kind == kind) for kind in ("answered", "offered", "wrong")}
     reached = (kinds["answered"] + kinds["offered"]) / total
     print(f"{name}: {total} questions, answered at once {kinds['answered'] / total:.1%}, reached {reached:.1%}")
-    assert total >= 50
     assert reached >= 0.80, [o for o in outcomes if o.kind not in ("answered", "offered")]
-    assert kinds["answered"] / total >= 0.60
-    assert kinds["wrong"] / total <= 0.15
+    assert kinds["answered"] / total >= at_once
+    assert kinds["wrong"] / total <= wrong
     missed = {o.question for o in outcomes if o.kind == "none"}
     assert missed <= set(listed)  # what was not answered is on the staff's list
 
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="beyond the issue's bar: real cities' questions answered at once, without a tap, in 80 % of "
     "cases; the search's first candidate is the right one for about 79 % of faq_real.txt, so no "
     "threshold reaches it: 63.2 % and 73.5 % at once",
@@ -84,6 +73,7 @@ def test_questions_real_cities_published_are_mostly_answered_without_a_tap():
 
     outcomes = [o for name in REAL for o in measure(ROOT / "tests" / "data" / name)[0]]
     answered = sum(1 for o in outcomes if o.kind == "answered")
+    assert len(outcomes) >= 100, "the real sets did not load"
     assert answered / len(outcomes) >= 0.80
 
 
@@ -190,6 +180,31 @@ def test_no_to_an_answer_offers_the_questions_the_search_passed_over(chat, servi
     assert (listed.text, listed.reason) == (asked, "unhelpful")  # the answer first given did not help
     [thanks] = taro.taps(next(d for d in quick_data(exempt) if d.startswith("action=faq.feedback.yes")))
     assert thanks["text"].startswith("ありがとうございます")
+
+
+def test_no_after_a_neighbour_was_tapped_offers_the_others_not_the_answer_left(chat):
+    hana = chat.resident()
+    [answer] = hana.says("児童手当のことを知りたい")  # jido-teate, with jido-teate-pay as a chip
+    assert answered_id([answer]) == "jido-teate"
+    [pay] = hana.taps("action=faq.show&id=jido-teate-pay")
+    [sorry] = hana.taps(next(d for d in quick_data(pay) if d.startswith("action=faq.feedback.no")))
+    offered = [d.split("id=", 1)[1] for d in quick_data(sorry) if d.startswith("action=faq.show")]
+    assert offered and "jido-teate" not in offered and "jido-teate-pay" not in offered
+
+
+def test_no_to_an_older_answer_or_from_before_the_choices_were_kept_gives_the_contact(chat, services):
+    taro = chat.resident()
+    [first] = taro.says("住民票を取りたい")
+    [second] = taro.says("国民年金の保険料を納めることができない場合はどうすればよいですか。")
+    [sorry] = taro.taps(next(d for d in quick_data(first) if d.startswith("action=faq.feedback.no")))
+    assert "次のどれか" not in sorry["text"]  # the older answer's いいえ: not the newer question's candidates
+    [again] = taro.says("住民票を取りたい")
+    with services.sessions() as s:  # a question remembered before the candidates were
+        [state] = s.scalars(select(ConversationState)).all()
+        state.data = {k: v for k, v in state.data.items() if k != "others"}
+        s.commit()
+    [sorry] = taro.taps(next(d for d in quick_data(again) if d.startswith("action=faq.feedback.no")))
+    assert "お役に立てず" in sorry["text"] and "次のどれか" not in sorry["text"]
 
 
 def test_no_to_a_question_tapped_from_the_intro_gives_the_contact(chat):
