@@ -95,9 +95,16 @@ def shown(content: Content, lang: str, ja: str, text: str, untranslated: bool) -
 def offer(reply, content: Content, lang: str, found: Found, extra: list[Tap] = (), *, conversation: Any = None,
           question: str = "") -> None:
     """Up to three prepared questions to choose from."""
-    chips = [choice_chip(lang, hit.entry) for hit in found.choices]
-    reply(content.text("faq.choose", lang), quick=[*chips, other_chip(content, lang), *extra][:13])
-    remember_choices(conversation, question, [hit.entry for hit in found.choices])
+    offer_entries(reply, content, lang, content.text("faq.choose", lang), [hit.entry for hit in found.choices], extra,
+                  conversation=conversation, question=question)
+
+
+def offer_entries(reply, content: Content, lang: str, said: str, entries: list[Entry], extra: list[Tap] = (), *,
+                  conversation: Any = None, question: str = "") -> None:
+    """`said`, the prepared questions as chips, the contact, `extra`; a tap answers `question`."""
+    chips = [choice_chip(lang, e) for e in entries]
+    reply(said, quick=[*chips, other_chip(content, lang), *extra][:13])
+    remember_choices(conversation, question, entries)
 
 
 def remember_choices(conversation: Any, question: str, entries: list[Entry]) -> None:
@@ -197,22 +204,18 @@ def answered_feedback(turn):
     record.feedback(turn.session, got.params.get("id") or data.get("id", ""), helpful, turn.now)
     if not helpful and data.get("question"):
         record.unanswered(turn.session, data["question"], turn.lang, turn.now, reason="unhelpful")
-    questions: QuestionsFile = turn.content[QUESTIONS]
-    others = [e for e in (questions.entry(i) for i in data.get("others", ())) if e is not None]
     about_it = got.params.get("id", data.get("id")) == data.get("id")  # not an older answer's いいえ
-    if not helpful and about_it and others and data.get("question"):
-        return _not_this(turn.reply, turn.content, turn.lang, turn.conversation, data["question"], others)
+    if not helpful and about_it and data.get("question"):
+        # the question was likely one of the candidates the search passed over: one tap answers it
+        questions: QuestionsFile = turn.content[QUESTIONS]
+        others = [e for e in (questions.entry(i) for i in data.get("others", ())) if e is not None][:MAX_CHOICES]
+        if others:
+            info = turn.content["contact"]
+            said = turn.content.text("faq.not_this", turn.lang, phone=info.phone, hours=info.hours.get(turn.lang))
+            return offer_entries(turn.reply, turn.content, turn.lang, said, others,
+                                 [menu_chip(turn.content, turn.lang)], conversation=turn.conversation,
+                                 question=data["question"])
     _thank(turn.reply, turn.content, turn.lang, helpful)
-
-
-def _not_this(reply, content: Content, lang: str, conversation: Any, question: str, others: list[Entry]) -> None:
-    """いいえ to an answer the search picked: the question was likely one of the candidates it
-    passed over, so they are offered (one tap, answering the question asked), with the contact."""
-    info = content["contact"]
-    chips = [choice_chip(lang, e) for e in others[:MAX_CHOICES]]
-    reply(content.text("faq.not_this", lang, phone=info.phone, hours=info.hours.get(lang)),
-          quick=[*chips, other_chip(content, lang), menu_chip(content, lang)])
-    remember_choices(conversation, question, others[:MAX_CHOICES])
 
 
 @intent.postback("faq.feedback.yes")

@@ -131,6 +131,11 @@ class Analysed:
     things: frozenset[str] = frozenset()  # the words that name a thing: nouns, and the synonyms' words
     aside: frozenset[str] = frozenset()   # words only said in a clause setting the scene (…ましたが、 …ので、)
 
+    @property
+    def by_sound(self) -> bool:
+        """Written in kana alone (やさしい日本語: 「じゅうみんひょう」): read by its reading's pairs."""
+        return bool(self.grams) and not any(_kanji(ch) for ch in self.folded)
+
 
 class Analyser:
     """Turns a text into what the index compares; synonyms fold to one word."""
@@ -322,19 +327,13 @@ class Index:
             side.known = {number: frozenset(words) for number, words in known.items()}
             side.words = BM25([a.words for a in side.analysed])
             side.grams = BM25([a.grams for a in side.analysed])
-        whole: dict[str, list[list[str]]] = {group: [[] for _ in self.entries] for group in self.sides}
         for number, entry in enumerate(self.entries):
-            said = analyser.japanese(entry.answer.ja).words
-            self.sides["ja"].told[number] = frozenset(said)
-            whole["ja"][number].extend(said)
+            self.sides["ja"].told[number] = frozenset(analyser.japanese(entry.answer.ja).words)
             if entry.answer.en:
-                said = analyser.english(entry.answer.en).words
-                self.sides["en"].told[number] = frozenset(said)
-                whole["en"][number].extend(said)
-        for group, side in self.sides.items():
-            for number, analysed in zip(side.entries, side.analysed):
-                whole[group][number].extend(analysed.words)
-            side.whole = BM25(whole[group])
+                self.sides["en"].told[number] = frozenset(analyser.english(entry.answer.en).words)
+        for side in self.sides.values():  # what each entry says anywhere; only presence counts there
+            side.whole = BM25([sorted(side.known.get(n, frozenset()) | side.told.get(n, frozenset()))
+                               for n in range(len(self.entries))])
 
     def search(self, text: str) -> Found:
         text = " ".join(text.split())[:300]
@@ -381,7 +380,7 @@ class Index:
         whole = side.whole
         assert whole is not None
         topics = [t for t in query.words if t not in GENERIC and t in whole.idf]
-        if not topics or (query.grams and not any(_kanji(ch) for ch in query.folded)):
+        if not topics or query.by_sound:
             return True
         held: dict[int, float] = defaultdict(float)
         candidates = set(candidates)
@@ -405,7 +404,7 @@ class Index:
         words_bm = side.words
         assert words_bm is not None
         topics = {t for t in query.words if t not in GENERIC and t in words_bm.idf}
-        kana = query.grams and not any(_kanji(ch) for ch in query.folded)
+        kana = query.by_sound
         if not topics or kana or len(by_entry) < 2:
             return {entry: 1.0 for entry in by_entry}
         aside = _aside(query, topics)
@@ -423,7 +422,7 @@ class Index:
         words_bm = side.words
         assert words_bm is not None
         topics = set(query.words) - GENERIC
-        kana = query.grams and not any(_kanji(ch) for ch in query.folded)
+        kana = query.by_sound
         if not topics or kana:
             return {entry: c for entry, (_, _, c) in by_entry.items()}
         aside = _aside(query, {t for t in topics if t in words_bm.idf})
@@ -450,7 +449,7 @@ class Index:
         gram_ceiling = grams_bm.ceiling(query.grams)
         candidates = set(word_scores) | {d for d, s in gram_scores.items() if s >= 0.3 * gram_ceiling}
         out = {}
-        kana = query.grams and not any(_kanji(ch) for ch in query.folded)  # やさしい日本語: read by its sound
+        kana = query.by_sound
         for doc in candidates:
             if topics and not (topics & query.things & set(side.analysed[doc].words)) and \
                     not (kana and gram_scores.get(doc, 0.0) >= 0.5 * gram_ceiling):
